@@ -1,0 +1,43 @@
+# Styrkort: the two commands of the README, and a few helpers.
+#   make demo   set up, load the demo and serve it on http://127.0.0.1:8000
+#   make test   set up and run the whole test suite
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV ?= .venv
+# Django 6 needs Python 3.12+: the first python3.1x >= 3.12 on PATH, else one from pyenv.
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3; do \
+    $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$c; exit; }; done; \
+    ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -V | tail -n 1)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test lint setup serve
+
+help:
+	@echo "make demo   - set up, load the demo data and serve http://127.0.0.1:8000"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff"
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (see README: 'Python')."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
