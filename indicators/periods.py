@@ -1,0 +1,75 @@
+"""Report periods: year (`2022`), tertial year-to-date (`2022-T2`) and month (`2022-08`).
+
+Plain values with no ORM: the canonical code is what the database stores, and codes of the
+same kind sort chronologically as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+PERIOD_REGEX = r"^[0-9]{4}(-T[1-3]|-(0[1-9]|1[0-2]))?$"
+_PERIOD_RE = re.compile(r"^\s*(\d{4})(?:\s*-\s*(?:([Tt])([1-3])|(\d{1,2})))?\s*$")
+
+
+class PeriodKind(StrEnum):
+    YEAR = "year"
+    TERTIAL = "tertial"
+    MONTH = "month"
+
+
+class InvalidPeriod(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    kind: PeriodKind
+    number: int = 0  # tertial 1-3 or month 1-12; 0 for a year
+
+    @classmethod
+    def parse(cls, text: str | int) -> Period:
+        match = _PERIOD_RE.match(str(text))
+        if not match:
+            raise InvalidPeriod(
+                f"'{text}' is not a period (use 2022, 2022-T1..2022-T3 or 2022-01..2022-12)"
+            )
+        year, tertial_mark, tertial, month = match.groups()
+        if not 1900 <= int(year) <= 2999:
+            raise InvalidPeriod(f"'{text}': year {year} is out of range")
+        if tertial_mark:
+            return cls(int(year), PeriodKind.TERTIAL, int(tertial))
+        if month is not None:
+            if not 1 <= int(month) <= 12:
+                raise InvalidPeriod(f"'{text}': month {month} does not exist")
+            return cls(int(year), PeriodKind.MONTH, int(month))
+        return cls(int(year), PeriodKind.YEAR)
+
+    @property
+    def code(self) -> str:
+        if self.kind is PeriodKind.TERTIAL:
+            return f"{self.year}-T{self.number}"
+        if self.kind is PeriodKind.MONTH:
+            return f"{self.year}-{self.number:02d}"
+        return str(self.year)
+
+    def __str__(self) -> str:
+        return self.code
+
+    def same_period_in(self, year: int) -> Period:
+        return Period(year, self.kind, self.number)
+
+    def year_before(self) -> Period:
+        return self.same_period_in(self.year - 1)
+
+    @property
+    def months_elapsed(self) -> int:
+        """Months of the year covered: tertial values are year-to-date."""
+        if self.kind is PeriodKind.TERTIAL:
+            return 4 * self.number
+        if self.kind is PeriodKind.MONTH:
+            return self.number
+        return 12
