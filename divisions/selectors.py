@@ -1,0 +1,30 @@
+"""Reads of the organisation tree."""
+
+from django.db.models import QuerySet
+
+from .models import OrgUnit
+
+
+def subtree(unit: OrgUnit) -> QuerySet[OrgUnit]:
+    """The unit and everything under it, in tree order."""
+    return OrgUnit.objects.filter(path__startswith=unit.path)
+
+
+def ancestor_codes(unit: OrgUnit) -> list[str]:
+    """Codes from the unit itself up to the region, nearest first."""
+    return [code for code in unit.path.strip("/").split("/")][::-1]
+
+
+def get_org_unit(code: str) -> OrgUnit | None:
+    return OrgUnit.objects.filter(code=code).first()
+
+
+def default_org_unit_for(user) -> OrgUnit | None:
+    """Where a user lands: their first scoped unit, else the first division, else the region."""
+    assignment = user.role_assignments.filter(org_unit__isnull=False).select_related("org_unit").first()
+    if assignment is not None:
+        return assignment.org_unit
+    return (
+        OrgUnit.objects.filter(kind="division").order_by("path").first()
+        or OrgUnit.objects.order_by("path").first()
+    )

@@ -1,0 +1,143 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from divisions.models import OrgUnit
+from indicators.periods import PERIOD_REGEX
+from indicators.rules import Status
+
+
+class StatusChoices(models.TextChoices):
+    FULFILLED = Status.FULFILLED, _("Uppfyllt")
+    PARTLY = Status.PARTLY, _("Delvis uppfyllt")
+    NOT_FULFILLED = Status.NOT_FULFILLED, _("Ej uppfyllt")
+    NO_DATA = Status.NO_DATA, _("Uppgift saknas")
+    NOT_ASSESSED = Status.NOT_ASSESSED, _("Följs upp")
+
+
+class Perspective(models.Model):
+    """One of the five perspectives, in the fixed order Samhälle .. Ekonomi."""
+
+    code = models.SlugField(_("kod"), max_length=64, unique=True)
+    name = models.CharField(_("namn"), max_length=100)
+    description = models.TextField(_("beskrivning"), blank=True)
+    order = models.PositiveSmallIntegerField(_("ordning"))
+
+    class Meta:
+        verbose_name = _("perspektiv")
+        verbose_name_plural = _("perspektiv")
+        ordering = ["order"]
+        constraints = [
+            # A balanced scorecard has exactly five perspectives; the loader keeps them
+            # distinct (a unique order would make reordering a two-step dance).
+            models.CheckConstraint(
+                condition=Q(order__gte=1, order__lte=5), name="perspective_order_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StrategicGoal(models.Model):
+    code = models.SlugField(_("kod"), max_length=64, unique=True)
+    perspective = models.ForeignKey(
+        Perspective, verbose_name=_("perspektiv"), on_delete=models.PROTECT,
+        related_name="strategic_goals",
+    )
+    name = models.CharField(_("namn"), max_length=300)
+    order = models.PositiveIntegerField(_("ordning"), default=0)
+
+    class Meta:
+        verbose_name = _("strategiskt mål")
+        verbose_name_plural = _("strategiska mål")
+        ordering = ["perspective__order", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuccessFactor(models.Model):
+    code = models.SlugField(_("kod"), max_length=64, unique=True)
+    strategic_goal = models.ForeignKey(
+        StrategicGoal, verbose_name=_("strategiskt mål"), on_delete=models.PROTECT,
+        related_name="success_factors",
+    )
+    name = models.CharField(_("namn"), max_length=300)
+    order = models.PositiveIntegerField(_("ordning"), default=0)
+
+    class Meta:
+        verbose_name = _("framgångsfaktor")
+        verbose_name_plural = _("framgångsfaktorer")
+        ordering = ["strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PerspectiveAssessment(models.Model):
+    """The manager's overall assessment (samlad bedömning) of a perspective for a period."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet"))
+    perspective = models.ForeignKey(Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv"))
+    period = models.CharField(_("period"), max_length=7)
+    status = models.CharField(_("måluppfyllelse"), max_length=16, choices=StatusChoices.choices)
+    text = models.TextField(_("samlad bedömning"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        verbose_name=_("ändrad av"),
+    )
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("samlad bedömning")
+        verbose_name_plural = _("samlade bedömningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit", "perspective", "period"], name="perspectiveassessment_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="perspectiveassessment_valid_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit} {self.perspective} {self.period}"
+
+
+class ActionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Ej påbörjad")
+    ONGOING = "ongoing", _("Pågår")
+    DONE = "done", _("Klar")
+    PAUSED = "paused", _("Pausad")
+    UNKNOWN = "", _("Ej angiven")
+
+
+class Action(models.Model):
+    """A strategic action (strategisk åtgärd) in an org unit's action plan."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet"))
+    perspective = models.ForeignKey(Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv"))
+    success_factor = models.ForeignKey(
+        SuccessFactor, null=True, blank=True, on_delete=models.PROTECT,
+        verbose_name=_("framgångsfaktor"),
+    )
+    number = models.CharField(_("nr"), max_length=16, blank=True)
+    goal = models.TextField(_("mål"))
+    description = models.TextField(_("åtgärd"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionStatus.choices, blank=True, default=""
+    )
+    comment = models.TextField(_("kommentar"), blank=True)
+    owner = models.CharField(_("ansvarig"), max_length=200, blank=True)
+    due_date = models.DateField(_("klart senast"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("åtgärd")
+        verbose_name_plural = _("åtgärder")
+        ordering = ["perspective__order", "pk"]
+
+    def __str__(self) -> str:
+        return self.goal[:80]
