@@ -1,0 +1,101 @@
+# Styrkort production image.
+#
+# Stages (docker-compose.yml picks them with `build.target`):
+#   app     Python runtime for web (gunicorn), worker and beat (celery). Also the default
+#           target, so a plain `docker build .` produces it.
+#   static  nginx with the static files collected at build time baked in; it serves
+#           /static/ and proxies everything else to web. Static files are immutable per
+#           image build, so no shared volume has to be kept in sync between containers.
+#
+# Only the legacy builder's features are used (no heredocs, no cache mounts), so both
+# docker-compose v1 and `docker compose` / BuildKit can build it.
+
+FROM python:3.12-slim AS app
+
+# PYTHONPATH: the source tree comes first on sys.path. Settings resolve templates/,
+# static/ and locale/ relative to the config package, and those live in /app, not in
+# the copy that `pip install .` puts in site-packages.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONPATH=/app \
+    DJANGO_SETTINGS_MODULE=config.settings \
+    STATIC_ROOT=/app/staticfiles \
+    STYRKORT_IMPORT_INBOX=/data/inbox
+
+WORKDIR /app
+
+RUN groupadd --system --gid 10001 styrkort \
+    && useradd --system --uid 10001 --gid styrkort --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin styrkort
+
+COPY . /app
+
+# Runtime dependencies only: the `dev` extra (pytest, ruff, playwright, ...) is not installed.
+RUN pip install --no-cache-dir . \
+    && rm -rf /app/build /app/*.egg-info
+
+# Static files are collected into the image at build time. The key only satisfies
+# settings at import; no database is touched and the key is never used at runtime.
+RUN SECRET_KEY=collectstatic-build-only-not-a-secret python manage.py collectstatic --noinput
+
+# Writable paths for the non-root user. The code in /app stays root-owned and read-only.
+# Named volumes mounted on /data/inbox start as a copy of this directory, so they
+# inherit its ownership on first use.
+RUN mkdir -p /data/inbox /data/beat \
+    && chown -R styrkort:styrkort /data
+
+USER styrkort:styrkort
+
+EXPOSE 8000
+
+ENTRYPOINT ["/bin/sh", "/app/deploy/entrypoint.sh"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+
+
+FROM nginx:1.28.0-alpine AS static
+
+COPY --from=app /app/staticfiles /usr/share/nginx/static
+
+# Written with printf so the legacy builder can build it (no heredoc support).
+# - resolver + variable: nginx re-resolves "web" so recreating the web container
+#   (new IP) does not leave the proxy pointing at a stale address.
+# - client_max_body_size: above STYRKORT_IMPORT_MAX_BYTES (200 MiB by default), so that
+#   Django, not nginx, answers oversized imports with its own message. Raise both together.
+# - X-Forwarded-Proto is passed through from the TLS-terminating proxy in front;
+#   Django trusts it (SECURE_PROXY_SSL_HEADER), so this port must only be reachable
+#   through that proxy (compose binds it to 127.0.0.1 by default).
+RUN printf '%s\n' \
+    'server {' \
+    '    listen 80;' \
+    '    server_name _;' \
+    '    server_tokens off;' \
+    '    client_max_body_size 210m;' \
+    '' \
+    '    location /static/ {' \
+    '        alias /usr/share/nginx/static/;' \
+    '        expires 1h;' \
+    '        access_log off;' \
+    '    }' \
+    '' \
+    '    location = /nginx-health {' \
+    '        access_log off;' \
+    '        return 204;' \
+    '    }' \
+    '' \
+    '    location / {' \
+    '        resolver 127.0.0.11 valid=10s ipv6=off;' \
+    '        set $styrkort_web http://web:8000;' \
+    '        proxy_pass $styrkort_web;' \
+    '        proxy_set_header Host $http_host;' \
+    '        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' \
+    '        proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;' \
+    '        proxy_read_timeout 120s;' \
+    '    }' \
+    '}' \
+    > /etc/nginx/conf.d/default.conf
+
+
+# Default target: the application image.
+FROM app
