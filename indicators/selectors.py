@@ -1,0 +1,61 @@
+"""Reads for indicators: what pages, the report and the API show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from divisions.models import OrgUnit
+
+from .models import Assessment, Indicator, Measurement, Target
+
+
+def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
+    """The indicators on an org unit's scorecard: region-wide ones and those owned above it."""
+    ancestors = org_unit.path.strip("/").split("/")
+    return (
+        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=ancestors))
+        .select_related("success_factor__strategic_goal__perspective")
+        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("pk")))
+    )
+
+
+def measurements_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Measurement]]:
+    """indicator id -> breakdown -> measurement, for one org unit and period."""
+    found: dict[int, dict[str, Measurement]] = defaultdict(dict)
+    for m in Measurement.objects.filter(org_unit=org_unit, period=period).select_related(
+        "source_import", "entered_by"
+    ):
+        found[m.indicator_id][m.breakdown] = m
+    return found
+
+
+def assessments_at(org_unit: OrgUnit, period: str) -> dict[int, Assessment]:
+    return {a.indicator_id: a for a in Assessment.objects.filter(org_unit=org_unit, period=period)}
+
+
+def periods_with_data(org_unit: OrgUnit) -> list[str]:
+    """Periods that have at least one value for the org unit, newest first."""
+    periods = (
+        Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True).distinct()
+    )
+    return sorted(periods, key=_period_sort_key, reverse=True)
+
+
+def _period_sort_key(code: str) -> tuple[int, int]:
+    # Within a year: months, then tertials (year-to-date), then the year itself.
+    year = int(code[:4])
+    rest = code[5:]
+    if not rest:
+        return (year, 99)
+    if rest.startswith("T"):
+        return (year, 4 * int(rest[1:]) + 50)
+    return (year, int(rest))
+
+
+def plain_number(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
