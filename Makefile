@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3; do \
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint setup serve
+.PHONY: help demo test lint setup messages
 
 help:
 	@echo "make demo   - set up, load the demo data and serve http://127.0.0.1:8000"
@@ -41,3 +41,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
