@@ -21,7 +21,9 @@ def get_org_unit(code: str) -> OrgUnit | None:
 
 def default_org_unit_for(user) -> OrgUnit | None:
     """Where a user lands: their first scoped unit, else the first division, else the region."""
-    assignment = user.role_assignments.filter(org_unit__isnull=False).select_related("org_unit").first()
+    assignment = (
+        user.role_assignments.filter(org_unit__isnull=False).select_related("org_unit").first()
+    )
     if assignment is not None:
         return assignment.org_unit
     return (

@@ -5,9 +5,7 @@ from datetime import date
 
 from django.db import transaction
 
-from .models import OrgUnit, OrgUnitKind
-
-KIND_DEPTH = {OrgUnitKind.REGION: 0, OrgUnitKind.DIVISION: 1, OrgUnitKind.AREA: 2, OrgUnitKind.UNIT: 3}
+from .models import OrgUnit
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,12 @@ def upsert_org_units(*, specs: list[OrgUnitSpec]) -> tuple[int, int]:
             parent = existing[spec.parent] if spec.parent else None
             path = f"{parent.path if parent else '/'}{spec.code}/"
             fields = {
-                "name": spec.name, "kind": spec.kind, "parent": parent, "path": path,
-                "valid_from": spec.valid_from, "valid_to": spec.valid_to,
+                "name": spec.name,
+                "kind": spec.kind,
+                "parent": parent,
+                "path": path,
+                "valid_from": spec.valid_from,
+                "valid_to": spec.valid_to,
             }
             unit = existing.get(spec.code)
             if unit is None:
@@ -54,5 +56,7 @@ def upsert_org_units(*, specs: list[OrgUnitSpec]) -> tuple[int, int]:
             pending.remove(spec)
             progressed = True
         if not progressed:
-            raise ValueError(f"org units with unknown or cyclic parents: {[s.code for s in pending]}")
+            raise ValueError(
+                f"org units with unknown or cyclic parents: {[s.code for s in pending]}"
+            )
     return created, changed

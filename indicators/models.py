@@ -45,12 +45,18 @@ class Indicator(models.Model):
 
     code = models.SlugField(_("kod"), max_length=64, unique=True)
     success_factor = models.ForeignKey(
-        SuccessFactor, verbose_name=_("framgångsfaktor"), on_delete=models.PROTECT,
+        SuccessFactor,
+        verbose_name=_("framgångsfaktor"),
+        on_delete=models.PROTECT,
         related_name="indicators",
     )
     # The org unit whose scorecard holds the indicator; empty = every org unit's.
     owner = models.ForeignKey(
-        OrgUnit, verbose_name=_("ägare"), null=True, blank=True, on_delete=models.PROTECT,
+        OrgUnit,
+        verbose_name=_("ägare"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="indicators",
     )
     name = models.CharField(_("namn"), max_length=400)
@@ -60,7 +66,10 @@ class Indicator(models.Model):
     follow_up = models.JSONField(_("uppföljning"), default=list)
     baseline_text = models.CharField(_("ingångsvärde"), max_length=300, blank=True)
     trend_band = models.DecimalField(
-        _("trendband"), max_digits=18, decimal_places=6, default=0,
+        _("trendband"),
+        max_digits=18,
+        decimal_places=6,
+        default=0,
         help_text=_("Förändring inom bandet räknas som oförändrad."),
     )
     order = models.PositiveIntegerField(_("ordning"), default=0)
@@ -68,10 +77,17 @@ class Indicator(models.Model):
     class Meta:
         verbose_name = _("styrmått")
         verbose_name_plural = _("styrmått")
-        ordering = ["success_factor__strategic_goal__perspective__order",
-                    "success_factor__strategic_goal__order", "success_factor__order", "order", "pk"]
+        ordering = [
+            "success_factor__strategic_goal__perspective__order",
+            "success_factor__strategic_goal__order",
+            "success_factor__order",
+            "order",
+            "pk",
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(trend_band__gte=0), name="indicator_trend_band_gte_0"),
+            models.CheckConstraint(
+                condition=Q(trend_band__gte=0), name="indicator_trend_band_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,13 +106,23 @@ class Target(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
     org_unit = models.ForeignKey(
-        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("organisationsenhet")
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("organisationsenhet"),
     )
     breakdown = models.CharField(_("uppdelning"), max_length=64, blank=True, default="")
     kind = models.CharField(_("typ"), max_length=16, choices=TargetKindChoices.choices)
-    value = models.DecimalField(_("målvärde"), max_digits=18, decimal_places=6, null=True, blank=True)
+    value = models.DecimalField(
+        _("målvärde"), max_digits=18, decimal_places=6, null=True, blank=True
+    )
     band = models.DecimalField(
-        _("band"), max_digits=18, decimal_places=6, null=True, blank=True,
+        _("band"),
+        max_digits=18,
+        decimal_places=6,
+        null=True,
+        blank=True,
         help_text=_("Tomt = standard (10 % av målvärdet, 0 för öka/minska)."),
     )
     base_year = models.PositiveSmallIntegerField(_("basår"), null=True, blank=True)
@@ -172,7 +198,10 @@ class Import(models.Model):
         _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         verbose_name=_("användare"),
     )
     rows_total = models.PositiveIntegerField(_("rader"), default=0)
@@ -200,24 +229,35 @@ class Measurement(models.Model):
         Indicator, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("styrmått")
     )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="measurements",
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="measurements",
         verbose_name=_("organisationsenhet"),
     )
     period = models.CharField(_("period"), max_length=7)
     breakdown = models.CharField(_("uppdelning"), max_length=64, default="total")
     value = models.DecimalField(_("utfall"), max_digits=20, decimal_places=6)
-    numerator = models.DecimalField(_("täljare"), max_digits=20, decimal_places=6, null=True, blank=True)
+    numerator = models.DecimalField(
+        _("täljare"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
     denominator = models.DecimalField(
         _("nämnare"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     comment = models.TextField(_("kommentar"), blank=True)
     source_import = models.ForeignKey(
-        Import, null=True, blank=True, on_delete=models.PROTECT, related_name="measurements",
+        Import,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measurements",
         verbose_name=_("import"),
     )
     source_row = models.PositiveIntegerField(_("rad i filen"), null=True, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         verbose_name=_("inmatad av"),
     )
     updated_at = models.DateTimeField(_("ändrad"))
@@ -227,9 +267,12 @@ class Measurement(models.Model):
         verbose_name_plural = _("utfall")
         constraints = [
             models.UniqueConstraint(
-                fields=["indicator", "org_unit", "period", "breakdown"], name="measurement_unique_key"
+                fields=["indicator", "org_unit", "period", "breakdown"],
+                name="measurement_unique_key",
             ),
-            models.CheckConstraint(condition=Q(period__regex=PERIOD_REGEX), name="measurement_valid_period"),
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="measurement_valid_period"
+            ),
             models.CheckConstraint(
                 condition=Q(denominator__isnull=True) | Q(denominator__gt=0),
                 name="measurement_denominator_positive",
@@ -249,7 +292,9 @@ class MeasurementRevision(models.Model):
     numerator = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     denominator = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     comment = models.TextField(blank=True)
-    source_import = models.ForeignKey(Import, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source_import = models.ForeignKey(
+        Import, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     source_row = models.PositiveIntegerField(null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -265,6 +310,9 @@ class MeasurementRevision(models.Model):
         verbose_name_plural = _("tidigare utfall")
         ordering = ["-replaced_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.value} ({self.valid_from:%Y-%m-%d} – {self.replaced_at:%Y-%m-%d})"
+
 
 class Assessment(models.Model):
     """Goal fulfilment of an indicator for an org unit and period.
@@ -277,7 +325,10 @@ class Assessment(models.Model):
         Indicator, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("styrmått")
     )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("organisationsenhet")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("organisationsenhet"),
     )
     period = models.CharField(_("period"), max_length=7)
     computed_status = models.CharField(
@@ -287,7 +338,11 @@ class Assessment(models.Model):
     # Per breakdown: {"women": {"status": ..., "trend": ..., "threshold": "16"}, ...}
     details = models.JSONField(default=dict, blank=True)
     override_status = models.CharField(
-        _("manuell måluppfyllelse"), max_length=16, choices=StatusChoices.choices, blank=True, default=""
+        _("manuell måluppfyllelse"),
+        max_length=16,
+        choices=StatusChoices.choices,
+        blank=True,
+        default="",
     )
     override_comment = models.TextField(_("motivering"), blank=True)
     override_by = models.ForeignKey(
@@ -300,8 +355,12 @@ class Assessment(models.Model):
         verbose_name = _("måluppfyllelse")
         verbose_name_plural = _("måluppfyllelser")
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "org_unit", "period"], name="assessment_unique_key"),
-            models.CheckConstraint(condition=Q(period__regex=PERIOD_REGEX), name="assessment_valid_period"),
+            models.UniqueConstraint(
+                fields=["indicator", "org_unit", "period"], name="assessment_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="assessment_valid_period"
+            ),
             # An override without its reason is not an override (DOMAIN.md).
             models.CheckConstraint(
                 condition=Q(override_status="") | ~Q(override_comment=""),
@@ -309,6 +368,9 @@ class Assessment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["org_unit", "period"], name="assessment_unit_period")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.org_unit_id}/{self.period}: {self.status}"
 
     @property
     def status(self) -> str:

@@ -43,7 +43,9 @@ class Perspective(models.Model):
 class StrategicGoal(models.Model):
     code = models.SlugField(_("kod"), max_length=64, unique=True)
     perspective = models.ForeignKey(
-        Perspective, verbose_name=_("perspektiv"), on_delete=models.PROTECT,
+        Perspective,
+        verbose_name=_("perspektiv"),
+        on_delete=models.PROTECT,
         related_name="strategic_goals",
     )
     name = models.CharField(_("namn"), max_length=300)
@@ -61,7 +63,9 @@ class StrategicGoal(models.Model):
 class SuccessFactor(models.Model):
     code = models.SlugField(_("kod"), max_length=64, unique=True)
     strategic_goal = models.ForeignKey(
-        StrategicGoal, verbose_name=_("strategiskt mål"), on_delete=models.PROTECT,
+        StrategicGoal,
+        verbose_name=_("strategiskt mål"),
+        on_delete=models.PROTECT,
         related_name="success_factors",
     )
     name = models.CharField(_("namn"), max_length=300)
@@ -79,13 +83,20 @@ class SuccessFactor(models.Model):
 class PerspectiveAssessment(models.Model):
     """The manager's overall assessment (samlad bedömning) of a perspective for a period."""
 
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet"))
-    perspective = models.ForeignKey(Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv"))
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet")
+    )
+    perspective = models.ForeignKey(
+        Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv")
+    )
     period = models.CharField(_("period"), max_length=7)
     status = models.CharField(_("måluppfyllelse"), max_length=16, choices=StatusChoices.choices)
     text = models.TextField(_("samlad bedömning"), blank=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         verbose_name=_("ändrad av"),
     )
     updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
@@ -117,10 +128,17 @@ class ActionStatus(models.TextChoices):
 class Action(models.Model):
     """A strategic action (strategisk åtgärd) in an org unit's action plan."""
 
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet"))
-    perspective = models.ForeignKey(Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv"))
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet")
+    )
+    perspective = models.ForeignKey(
+        Perspective, on_delete=models.PROTECT, verbose_name=_("perspektiv")
+    )
     success_factor = models.ForeignKey(
-        SuccessFactor, null=True, blank=True, on_delete=models.PROTECT,
+        SuccessFactor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         verbose_name=_("framgångsfaktor"),
     )
     number = models.CharField(_("nr"), max_length=16, blank=True)
