@@ -36,6 +36,11 @@ demo: $(STAMP)
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite runs against the real services: PostgreSQL, Redis (a real Celery worker) and
+# Debian's Chromium. Defaults fit a developer machine; CI sets the same.
+test: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
+test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+test: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
