@@ -88,3 +88,8 @@ def test_language_can_be_switched_before_logging_in(client, db):
     assert response.status_code == 302 and response["Location"] == reverse("login")
     page = client.get(reverse("login")).text
     assert 'lang="en"' in page and "Sign in" in page and "Svenska" in page
+
+
+def test_an_english_browser_still_gets_swedish_until_the_user_switches(client, db):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").text
+    assert 'lang="sv"' in page and "Logga in" in page
