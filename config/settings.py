@@ -44,13 +44,20 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
     "divisions",
     "scorecard",
     "indicators",
+    "audit",
+    "reporting",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.locale.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Secure by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The admin pages are for administrators only: everyone else gets 403, not a form.
+    "config.security.AdminOnlyForAdministratorsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -127,19 +136,69 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes DRF answer anonymous requests with 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": False,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Styrkort API",
+    "DESCRIPTION": (
+        "Balanced-scorecard data of the region: organisation, scorecard structure, "
+        "measurements, goal fulfilment and action plans. Authenticate with "
+        "`Authorization: Token <key>` (keys on your profile page). CSV and XLSX via the "
+        "Accept header or `?format=csv|xlsx`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "scorecard.models.StatusChoices",
+        "ActionStatusEnum": "scorecard.models.ActionStatus",
+    },
+}
+# API: CSV/XLSX exports and wide tables refuse more rows than this, saying how to page.
+STYRKORT_API_EXPORT_LIMIT = int(os.environ.get("STYRKORT_API_EXPORT_LIMIT", "100000"))
+# Requests per API token (or browser session); DRF rate syntax, empty = no throttling.
+STYRKORT_API_THROTTLE_RATE = os.environ.get("STYRKORT_API_THROTTLE_RATE", "1200/min")
 
 # Imports: files above this size are refused before any row is read.
 STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Uploaded import files are kept under MEDIA_ROOT/imports/ for the worker and as evidence:
+# web and worker must share this directory (a volume in production).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Inbox folder scanned by Celery beat (empty = no inbox); files move to done/ or failed/.
+STYRKORT_IMPORT_INBOX = os.environ.get("STYRKORT_IMPORT_INBOX", "")
+# A file must be this old before the inbox takes it, so half-copied files are left alone.
+STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = int(
+    os.environ.get("STYRKORT_IMPORT_INBOX_SETTLE_SECONDS", "30")
+)
+# A running import whose worker has not been heard from for this long is taken over.
+STYRKORT_IMPORT_STALE_SECONDS = int(os.environ.get("STYRKORT_IMPORT_STALE_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "scan-import-inbox": {"task": "indicators.tasks.scan_import_inbox", "schedule": 60.0},
+    "sweep-imports": {"task": "indicators.tasks.sweep_imports", "schedule": 60.0},
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+    # TLS ends at the proxy in front, which forwards X-Forwarded-Proto; the container's
+    # health check sends it too, and /healthz is exempt for probes that cannot.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -147,6 +206,33 @@ if not DEBUG:
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (Django's own middleware): scripts and styles only from our own
+# origin, never inline; JSON data blocks (<script type="application/json">) are not run.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Login throttling (config/security.py): after this many failures for one user name within
+# the lock time, that name is locked for the lock time. Kept in the database, so every
+# gunicorn worker sees the same count.
+STYRKORT_LOGIN_MAX_FAILURES = int(os.environ.get("STYRKORT_LOGIN_MAX_FAILURES", "5"))
+STYRKORT_LOGIN_LOCK_SECONDS = int(os.environ.get("STYRKORT_LOGIN_LOCK_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,

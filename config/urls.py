@@ -4,14 +4,27 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from config.security import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from scorecard import views as scorecard_views
+
+# The admin's login is throttled like the site's (config/security.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("healthz", scorecard_views.healthz, name="healthz"),
     # The language switch is on the login page too, so it must work before login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("reporting.urls")),
+    path("", include("audit.urls")),
+    path("api/", include("config.api_urls")),
+    path("konto/", include("accounts.urls")),
+    path("", include("indicators.urls")),
     path("", include("scorecard.urls")),
 ]

@@ -8,6 +8,7 @@ each org unit they are assigned to; board members and analysts never.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from .models import OrgUnit, Role
 
@@ -51,3 +52,41 @@ def can_write_anywhere(user) -> bool:
 def ensure_can_write(user, org_unit: OrgUnit) -> None:
     if not can_write(user, org_unit):
         raise PermissionDenied(f"{user} may not change data for {org_unit.code}")
+
+
+def ensure_administrator(user) -> None:
+    """Closing periods and maintaining the structure are for administrators only."""
+    if not is_administrator(user):
+        raise PermissionDenied(f"{user} is not an administrator")
+
+
+def can_read(user) -> bool:
+    """Every signed-in user reads everything (the board reads the whole region)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def org_unit_for_writing(user, code: str) -> OrgUnit:
+    """The org unit `code` if the user may change its data: 404 if unknown, else 403."""
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        raise Http404("no such org unit")
+    ensure_can_write(user, unit)
+    return unit
+
+
+def org_unit_for_reading(user, code: str) -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        raise Http404("no such org unit")
+    if not can_read(user):
+        raise PermissionDenied(f"{user} may not read {code}")
+    return unit
+
+
+def writable_unit_ids(user, unit_ids) -> set[int]:
+    """Of the org unit ids given, those the user may change (one query; for bulk paths)."""
+    prefixes = writable_paths(user)
+    if not prefixes:
+        return set()
+    paths = OrgUnit.objects.filter(pk__in=set(unit_ids)).values_list("pk", "path")
+    return {pk for pk, path in paths if any(path.startswith(p) for p in prefixes)}

@@ -91,6 +91,12 @@ class RoleAssignment(models.Model):
             models.UniqueConstraint(
                 fields=["user", "role", "org_unit"], name="roleassignment_unique"
             ),
+            # Managers and reporters write within a subtree: without one they would
+            # silently have no scope at all, so the admin must name it.
+            models.CheckConstraint(
+                condition=~Q(role__in=["division_manager", "reporter"]) | Q(org_unit__isnull=False),
+                name="roleassignment_writer_has_scope",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -159,3 +159,62 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.goal[:80]
+
+
+class PeriodClose(models.Model):
+    """A report period closed for an org unit and everything under it.
+
+    Reopening keeps the row (reopened_by/at) so that the history of closes stays; at most one
+    close per unit and period is in force at a time.
+    """
+
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="period_closes",
+        verbose_name=_("organisationsenhet"),
+    )
+    period = models.CharField(_("period"), max_length=7)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("stängd av"),
+    )
+    closed_at = models.DateTimeField(_("stängd"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("öppnad av"),
+    )
+    reopened_at = models.DateTimeField(_("öppnad igen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stängd period")
+        verbose_name_plural = _("stängda perioder")
+        ordering = ["-closed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit", "period"],
+                condition=Q(reopened_at__isnull=True),
+                name="periodclose_one_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="periodclose_valid_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True) | Q(reopened_at__gte=models.F("closed_at")),
+                name="periodclose_reopened_after_close",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit} {self.period}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.reopened_at is None

@@ -1,0 +1,254 @@
+"""Writes to the audit trail: insert only, never update or delete.
+
+Every service that changes measurements, targets, assessments, perspective assessments,
+actions, the structure or a period close calls `record_change` (or `record_import` for a
+whole import) inside its own transaction, so that a change and its record commit together.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import AuditEntry, Operation, Source
+
+# Bookkeeping fields that change on every save and say nothing of their own.
+IGNORED_FIELDS = frozenset({"id", "updated_at", "computed_at", "path"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes something, and through which door."""
+
+    user: Any  # a User, or None for the system
+    source: str = Source.FORM
+    remote_addr: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, source: str = Source.FORM) -> Actor:
+        # REMOTE_ADDR is the proxy in production; nginx passes the client in X-Forwarded-For,
+        # but that header is client-controlled, so only REMOTE_ADDR is recorded as fact.
+        return cls(user=request.user, source=source, remote_addr=request.META.get("REMOTE_ADDR"))
+
+    @property
+    def username(self) -> str:
+        return getattr(self.user, "username", "") or ""
+
+    @property
+    def user_id(self) -> int | None:
+        user = self.user
+        return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+SYSTEM = Actor(user=None, source=Source.SYSTEM)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a field value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | dict | float):
+        return value
+    return str(value)
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The object's own field values, by field name (foreign keys as ids)."""
+    values = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in IGNORED_FIELDS:
+            continue
+        values[field.name] = plain(getattr(obj, field.attname))
+    return values
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, list]:
+    """{field: [before, after]} for the fields that differ."""
+    before, after = before or {}, after or {}
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def _entry(
+    *,
+    actor: Actor,
+    operation: str,
+    obj: models.Model,
+    changes: dict[str, list],
+    org_unit_id: int | None = None,
+    period: str = "",
+    reference: str = "",
+    at: datetime.datetime | None = None,
+) -> AuditEntry:
+    if org_unit_id is None:
+        org_unit_id = getattr(obj, "org_unit_id", None)
+        if org_unit_id is None and obj._meta.label == "divisions.OrgUnit":
+            org_unit_id = obj.pk
+    return AuditEntry(
+        at=at or timezone.now(),
+        user_id=actor.user_id,
+        username=actor.username,
+        source=actor.source,
+        operation=operation,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:300],
+        org_unit_id=org_unit_id,
+        period=period or getattr(obj, "period", "") or "",
+        changes=changes,
+        reference=reference[:200],
+        remote_addr=actor.remote_addr,
+    )
+
+
+@transaction.atomic
+def record_change(
+    *,
+    actor: Actor,
+    obj: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None = None,
+    reference: str = "",
+) -> AuditEntry | None:
+    """Record a created (before=None) or changed object; nothing when nothing changed."""
+    after = snapshot(obj) if after is None else after
+    changes = diff(before, after)
+    if not changes:
+        return None
+    operation = Operation.CREATE if before is None else Operation.UPDATE
+    entry = _entry(actor=actor, operation=operation, obj=obj, changes=changes, reference=reference)
+    entry.save(force_insert=True)
+    return entry
+
+
+@transaction.atomic
+def record_deletion(*, actor: Actor, obj: models.Model, reference: str = "") -> AuditEntry:
+    """Record an object about to be deleted (call before deleting: it needs the pk)."""
+    changes = diff(snapshot(obj), None)
+    entry = _entry(
+        actor=actor, operation=Operation.DELETE, obj=obj, changes=changes, reference=reference
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+@transaction.atomic
+def record_event(
+    *,
+    actor: Actor,
+    operation: str,
+    obj: models.Model,
+    changes: dict[str, list],
+    org_unit_id: int | None = None,
+    period: str = "",
+) -> AuditEntry:
+    """Record something that is not a plain field change (closing a period, ...)."""
+    entry = _entry(
+        actor=actor,
+        operation=operation,
+        obj=obj,
+        changes=changes,
+        org_unit_id=org_unit_id,
+        period=period,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+MEASUREMENT_FIELDS = ("value", "numerator", "denominator", "comment")
+
+
+@dataclass(frozen=True)
+class ImportedValue:
+    """One measurement an import created (before=None) or changed.
+
+    Plain ids and values, so that a bulk import can build these straight from its staging
+    table; `before`/`after` hold MEASUREMENT_FIELDS (see measurement_values / plain).
+    """
+
+    measurement_id: int
+    indicator_id: int
+    org_unit_id: int
+    period: str
+    breakdown: str
+    row: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+@transaction.atomic
+def record_import(
+    *,
+    import_record: models.Model,
+    user: Any,
+    values: Iterable[ImportedValue],
+    batch_size: int = 2000,
+) -> int:
+    """Record the measurements one import created or changed, in bulk (a few queries per
+    call, none per value). Returns the number of entries written."""
+    from divisions.models import OrgUnit
+    from indicators.models import Indicator, Measurement
+
+    values = list(values)
+    if not values:
+        return 0
+    indicators = dict(
+        Indicator.objects.filter(pk__in={v.indicator_id for v in values}).values_list("pk", "code")
+    )
+    units = dict(
+        OrgUnit.objects.filter(pk__in={v.org_unit_id for v in values}).values_list("pk", "code")
+    )
+    content_type = ContentType.objects.get_for_model(Measurement)
+    actor = Actor(user=user, source=Source.IMPORT)
+    where = f"import {import_record.pk} ({getattr(import_record, 'filename', '')})"
+    now = timezone.now()
+    entries = []
+    for value in values:
+        changes = diff(value.before, value.after)
+        if not changes:
+            continue
+        name = (
+            f"{indicators.get(value.indicator_id)} {units.get(value.org_unit_id)}"
+            f" {value.period} {value.breakdown}"
+        )
+        entries.append(
+            AuditEntry(
+                at=now,
+                user_id=actor.user_id,
+                username=actor.username,
+                source=Source.IMPORT,
+                operation=Operation.CREATE if value.before is None else Operation.UPDATE,
+                content_type=content_type,
+                object_id=str(value.measurement_id),
+                object_repr=name[:300],
+                org_unit_id=value.org_unit_id,
+                period=value.period,
+                changes=changes,
+                reference=(f"{where}, rad {value.row}" if value.row else where)[:200],
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)
+
+
+def measurement_values(measurement: models.Model) -> dict[str, Any]:
+    """The fields of a measurement the import writes, as the trail stores them."""
+    return {name: plain(getattr(measurement, name)) for name in MEASUREMENT_FIELDS}

@@ -1,0 +1,372 @@
+"""The tertial report in the browser: values, analysis, overrides, perspective assessments,
+the action plan, and closing the period.
+
+Each view: authorise and fetch (divisions.access), validate (reporting.forms), call one
+service (indicators.editing, scorecard.editing, scorecard.closing), render or redirect.
+A closed period comes back from the services as PeriodClosed and is answered with 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.models import Source
+from audit.services import Actor
+from divisions.access import (
+    can_write,
+    ensure_administrator,
+    is_administrator,
+    org_unit_for_reading,
+    org_unit_for_writing,
+)
+from divisions.models import OrgUnit
+from divisions.selectors import default_org_unit_for
+from indicators import editing as indicator_editing
+from indicators.periods import InvalidPeriod, Period
+from indicators.selectors import periods_with_data
+from scorecard import closing
+from scorecard import editing as scorecard_editing
+from scorecard.models import Action, Perspective, PerspectiveAssessment
+from scorecard.selectors import division_report, group_report
+
+from .forms import (
+    ActionForm,
+    AnalysisForm,
+    MeasurementForm,
+    OverrideForm,
+    PerspectiveAssessmentForm,
+)
+from .selectors import (
+    existing_assessment,
+    indicator_on_scorecard,
+    indicator_state,
+    perspective_rows,
+)
+
+
+def _period(code: str) -> str:
+    try:
+        period = Period.parse(code).code
+    except InvalidPeriod as exc:
+        raise Http404(str(exc)) from None
+    if period != code:
+        raise Http404("use the canonical period code")
+    return period
+
+
+def closed_period_is_403(view: Callable) -> Callable:
+    """A write refused because the period is closed: say so, with 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except closing.PeriodClosed as exc:
+            return render(
+                request,
+                "reporting/closed.html",
+                {"message": str(exc), "org_unit": exc.org_unit, "period": exc.period},
+                status=403,
+            )
+
+    return wrapper
+
+
+def _for_writing(request: HttpRequest, org_unit: str, period: str) -> tuple[OrgUnit, str]:
+    """The unit if the user may change it (404/403), the period if valid and open."""
+    unit = org_unit_for_writing(request.user, org_unit)
+    period = _period(period)
+    closing.ensure_open(unit, period)
+    return unit, period
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    """The nav link: the user's own unit (else the first division), its latest period."""
+    unit = default_org_unit_for(request.user)
+    periods = periods_with_data(unit) if unit is not None else []
+    if not periods:
+        raise Http404("nothing to report yet")
+    return redirect(_report_url(unit, periods[0]))
+
+
+@require_GET
+def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    unit = org_unit_for_reading(request.user, org_unit)
+    period = _period(period)
+    closure = closing.closure_for(unit, period)
+    return render(
+        request,
+        "reporting/report.html",
+        {
+            "org_unit": unit,
+            "period": period,
+            "closure": closure,
+            "editable": closure is None and can_write(request.user, unit),
+            "actions_editable": can_write(request.user, unit),
+            "can_close": is_administrator(request.user),
+            "closed_here": closure is not None and closure.org_unit_id == unit.pk,
+            "perspectives": group_report(division_report(unit, period)),
+            "perspective_rows": perspective_rows(unit, period),
+            "nav": "report",
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- indicator
+
+
+def _indicator_page(
+    request: HttpRequest, unit: OrgUnit, period: str, indicator_code: str, **bound
+) -> HttpResponse:
+    indicator = indicator_on_scorecard(unit, indicator_code)
+    state = indicator_state(indicator, unit, period)
+    value_forms = []
+    for breakdown in indicator.breakdowns:
+        form = bound.get(f"value_{breakdown}")
+        if form is None:
+            measurement = state.measurements.get(breakdown)
+            initial = (
+                {
+                    "value": measurement.value.normalize(),
+                    "numerator": measurement.numerator,
+                    "denominator": measurement.denominator,
+                    "comment": measurement.comment,
+                }
+                if measurement
+                else {}
+            )
+            form = MeasurementForm(
+                indicator=indicator, breakdown=breakdown, initial=initial, prefix=breakdown
+            )
+        value_forms.append((breakdown, form, state.measurements.get(breakdown)))
+    assessment = state.assessment
+    analysis_form = bound.get("analysis") or AnalysisForm(
+        initial={"analysis": assessment.analysis if assessment else ""}
+    )
+    override_form = bound.get("override") or OverrideForm(
+        initial={
+            "status": assessment.override_status if assessment else "",
+            "comment": assessment.override_comment if assessment else "",
+        }
+    )
+    return render(
+        request,
+        "reporting/indicator.html",
+        {
+            "org_unit": unit,
+            "period": period,
+            "indicator": indicator,
+            "assessment": assessment,
+            "value_forms": value_forms,
+            "analysis_form": analysis_form,
+            "override_form": override_form,
+        },
+        status=400 if bound else 200,
+    )
+
+
+def _back_to_indicator(unit: OrgUnit, period: str, indicator: str) -> HttpResponse:
+    return redirect("reporting:indicator", org_unit=unit.code, period=period, indicator=indicator)
+
+
+@require_GET
+@closed_period_is_403
+def indicator_page(request: HttpRequest, org_unit: str, period: str, indicator: str):
+    unit, period = _for_writing(request, org_unit, period)
+    return _indicator_page(request, unit, period, indicator)
+
+
+@require_POST
+@closed_period_is_403
+def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, breakdown: str):
+    unit, period = _for_writing(request, org_unit, period)
+    item = indicator_on_scorecard(unit, indicator)
+    if breakdown not in item.breakdowns:
+        raise Http404("no such breakdown")
+    form = MeasurementForm(request.POST, indicator=item, breakdown=breakdown, prefix=breakdown)
+    if not form.is_valid():
+        return _indicator_page(request, unit, period, indicator, **{f"value_{breakdown}": form})
+    indicator_editing.set_measurement(
+        user=request.user,
+        source=Source.FORM,
+        indicator=item,
+        org_unit=unit,
+        period=period,
+        breakdown=breakdown,
+        value=form.cleaned_data["value"],
+        numerator=form.cleaned_data.get("numerator"),
+        denominator=form.cleaned_data.get("denominator"),
+        comment=form.cleaned_data["comment"],
+    )
+    messages.success(request, _("Utfallet är sparat."))
+    return _back_to_indicator(unit, period, indicator)
+
+
+@require_POST
+@closed_period_is_403
+def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: str):
+    unit, period = _for_writing(request, org_unit, period)
+    item = indicator_on_scorecard(unit, indicator)
+    assessment = existing_assessment(item, unit, period)
+    form = AnalysisForm(request.POST)
+    if not form.is_valid():
+        return _indicator_page(request, unit, period, indicator, analysis=form)
+    indicator_editing.update_assessment(
+        user=request.user,
+        source=Source.FORM,
+        assessment=assessment,
+        analysis=form.cleaned_data["analysis"],
+    )
+    messages.success(request, _("Analysen är sparad."))
+    return _back_to_indicator(unit, period, indicator)
+
+
+@require_POST
+@closed_period_is_403
+def override_status(request: HttpRequest, org_unit: str, period: str, indicator: str):
+    unit, period = _for_writing(request, org_unit, period)
+    item = indicator_on_scorecard(unit, indicator)
+    assessment = existing_assessment(item, unit, period)
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        return _indicator_page(request, unit, period, indicator, override=form)
+    indicator_editing.update_assessment(
+        user=request.user,
+        source=Source.FORM,
+        assessment=assessment,
+        override_status=form.cleaned_data["status"],
+        override_comment=form.cleaned_data["comment"],
+    )
+    messages.success(request, _("Bedömningen är sparad."))
+    return _back_to_indicator(unit, period, indicator)
+
+
+# ----------------------------------------------------------------------------- perspective
+
+
+@require_http_methods(["GET", "POST"])
+@closed_period_is_403
+def perspective_assessment(request: HttpRequest, org_unit: str, period: str, perspective: str):
+    unit, period = _for_writing(request, org_unit, period)
+    item = get_object_or_404(Perspective, code=perspective)
+    current = PerspectiveAssessment.objects.filter(
+        org_unit=unit, perspective=item, period=period
+    ).first()
+    if request.method == "POST":
+        form = PerspectiveAssessmentForm(request.POST)
+        if form.is_valid():
+            scorecard_editing.set_perspective_assessment(
+                user=request.user,
+                source=Source.FORM,
+                org_unit=unit,
+                perspective=item,
+                period=period,
+                status=form.cleaned_data["status"],
+                text=form.cleaned_data["text"],
+            )
+            messages.success(request, _("Den samlade bedömningen är sparad."))
+            return redirect(_report_url(unit, period))
+    else:
+        form = PerspectiveAssessmentForm(
+            initial={"status": current.status, "text": current.text} if current else None
+        )
+    return render(
+        request,
+        "reporting/perspective.html",
+        {"org_unit": unit, "period": period, "perspective": item, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+@require_http_methods(["GET", "POST"])
+def action_form(request: HttpRequest, org_unit: str, period: str, pk: int | None = None):
+    # The action plan is the unit's living plan, not a period's: closing a period does not
+    # freeze it (the trail shows the plan as it stood at the close). The period in the
+    # address only leads back to the report the user came from.
+    unit = org_unit_for_writing(request.user, org_unit)
+    period = _period(period)
+    action = get_object_or_404(Action, pk=pk, org_unit=unit) if pk is not None else None
+    if request.method == "POST":
+        form = ActionForm(request.POST, instance=action)
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in ActionForm.Meta.fields}
+            if action is None:
+                scorecard_editing.create_action(
+                    user=request.user, source=Source.FORM, org_unit=unit, **fields
+                )
+            else:
+                scorecard_editing.update_action(
+                    user=request.user, source=Source.FORM, action=action, **fields
+                )
+            messages.success(request, _("Åtgärden är sparad."))
+            return redirect(_report_url(unit, period) + "#atgarder")
+    else:
+        initial = {}
+        if action is None and request.GET.get("perspective"):
+            initial["perspective"] = Perspective.objects.filter(
+                code=request.GET["perspective"]
+            ).first()
+        form = ActionForm(instance=action, initial=initial)
+    return render(
+        request,
+        "reporting/action.html",
+        {"org_unit": unit, "period": period, "action": action, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+# ----------------------------------------------------------------------------- close
+
+
+@require_POST
+def close_period(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    ensure_administrator(request.user)
+    unit = org_unit_for_reading(request.user, org_unit)
+    period = _period(period)
+    try:
+        closing.close_period(actor=Actor.from_request(request), org_unit=unit, period=period)
+    except closing.AlreadyClosed:
+        messages.info(request, _("Perioden var redan stängd."))
+    else:
+        messages.success(
+            request,
+            _("Perioden %(period)s är stängd för %(unit)s.") % {"period": period, "unit": unit},
+        )
+    return redirect(_report_url(unit, period))
+
+
+@require_POST
+def reopen_period(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    ensure_administrator(request.user)
+    unit = org_unit_for_reading(request.user, org_unit)
+    period = _period(period)
+    try:
+        closing.reopen_period(actor=Actor.from_request(request), org_unit=unit, period=period)
+    except closing.NotClosed:
+        messages.info(request, _("Perioden var inte stängd för den här enheten."))
+    else:
+        messages.success(
+            request,
+            _("Perioden %(period)s är öppnad igen för %(unit)s.")
+            % {"period": period, "unit": unit},
+        )
+    return redirect(_report_url(unit, period))
+
+
+def _report_url(unit: OrgUnit, period: str) -> str:
+    return reverse("reporting:report", kwargs={"org_unit": unit.code, "period": period})
