@@ -1,0 +1,149 @@
+from collections.abc import Callable
+from functools import partial
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.admin import AuditedAdmin
+from audit.models import Source
+from audit.services import Actor, record_change, record_deletion, snapshot
+
+from .models import OrgUnit, RoleAssignment
+
+
+def _path_for(unit: OrgUnit) -> str:
+    return f"{unit.parent.path if unit.parent_id else '/'}{unit.code}/"
+
+
+@transaction.atomic
+def _save_with_path(unit: OrgUnit, save: Callable[[], None] | None = None) -> None:
+    """Save `unit` with its materialised path, and move its descendants' paths along.
+
+    `save` does the write itself (the admin passes its audited save); default unit.save.
+    TODO(lead): belongs in divisions.services next to upsert_org_units.
+    """
+    old_path = (
+        OrgUnit.objects.filter(pk=unit.pk).values_list("path", flat=True).first()
+        if unit.pk
+        else None
+    )
+    unit.path = _path_for(unit)
+    (save or unit.save)()
+    if old_path and old_path != unit.path:
+        # Prefix replace in one UPDATE: "/reg/old/x/" -> "/reg/new/x/".
+        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(unit.path), Substr("path", len(old_path) + 1))
+        )
+
+
+@transaction.atomic
+def audited_save_formset(request, formset) -> None:
+    """Save an inline formset, recording each created, changed and deleted row.
+
+    TODO(lead): belongs in audit.admin as AuditedAdmin.save_formset.
+    """
+    actor = Actor.from_request(request, Source.ADMIN)
+    model = formset.model
+    pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+    # The forms' instances already hold the new values: the old ones come from the database.
+    before = {obj.pk: snapshot(obj) for obj in model._default_manager.filter(pk__in=pks)}
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        record_deletion(actor=actor, obj=obj)
+        obj.delete()
+    for obj in instances:
+        old = before.get(obj.pk)
+        obj.save()
+        record_change(actor=actor, obj=obj, before=old)
+    formset.save_m2m()
+
+
+class ValidityFilter(admin.SimpleListFilter):
+    title = _("giltighet")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return [("current", _("gäller nu")), ("ended", _("upphört"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "current":
+            return queryset.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        if self.value() == "ended":
+            return queryset.filter(valid_to__lt=today)
+        return queryset
+
+
+class OrgUnitForm(forms.ModelForm):
+    class Meta:
+        model = OrgUnit
+        fields = ["code", "name", "kind", "parent", "valid_from", "valid_to"]
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        unit = self.instance
+        if parent is not None and unit.pk and parent.path.startswith(unit.path):
+            # The unit itself or one of its descendants: the tree would become a cycle.
+            raise forms.ValidationError(_("En enhet kan inte ligga under sig själv."))
+        return parent
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(AuditedAdmin):
+    form = OrgUnitForm
+    list_display = ["code", "name", "kind", "parent", "valid_from", "valid_to"]
+    list_filter = ["kind", ValidityFilter]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path"]
+    list_select_related = ["parent"]
+    ordering = ["path"]
+
+    def save_model(self, request, obj, form, change):
+        _save_with_path(obj, save=partial(super().save_model, request, obj, form, change))
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(AuditedAdmin):
+    list_display = ["user", "role", "org_unit"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "org_unit__name"]
+    autocomplete_fields = ["user", "org_unit"]
+    list_select_related = ["user", "org_unit"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["org_unit"]
+
+
+User = get_user_model()
+
+
+# Extend whichever user admin is registered (django.contrib.auth's, or a project one).
+_UserAdmin = type(admin.site.get_model_admin(User)) if admin.site.is_registered(User) else UserAdmin
+
+
+class StyrkortUserAdmin(_UserAdmin):
+    """The user admin, with the user's roles on the same page."""
+
+    inlines = [*_UserAdmin.inlines, RoleAssignmentInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is RoleAssignment:
+            audited_save_formset(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, StyrkortUserAdmin)

@@ -1,0 +1,358 @@
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from audit.admin import AuditedAdmin
+from divisions.admin import audited_save_formset
+
+from .models import (
+    Assessment,
+    Import,
+    Indicator,
+    Measurement,
+    MeasurementRevision,
+    Target,
+)
+from .services import recompute_assessments
+
+# --------------------------------------------------------------------------- write helpers
+# TODO(lead): these two belong in indicators.services, next to _apply / recompute_assessments.
+
+
+def _recompute_indicators(indicator_ids: Iterable[int]) -> None:
+    """A changed indicator or target changes the assessments of every org unit."""
+    ids = {pk for pk in indicator_ids if pk is not None}
+    if ids:
+        recompute_assessments(indicator_ids=ids)
+
+
+@transaction.atomic
+def _save_measurement_by_hand(
+    measurement: Measurement, user, save: Callable[[], None] | None = None
+) -> None:
+    """Save a measurement entered or corrected by hand, as an import would.
+
+    The value it replaces is kept as a revision, the source is now the user (no import
+    row), and the assessments of the indicator and org unit are recomputed. `save` does the
+    write itself (the admin passes its audited save); default measurement.save.
+    """
+    now = timezone.now()
+    if measurement.pk:
+        old = Measurement.objects.select_for_update().get(pk=measurement.pk)
+        MeasurementRevision.objects.create(
+            measurement=old,
+            value=old.value,
+            numerator=old.numerator,
+            denominator=old.denominator,
+            comment=old.comment,
+            source_import_id=old.source_import_id,
+            source_row=old.source_row,
+            entered_by_id=old.entered_by_id,
+            valid_from=old.updated_at,
+            replaced_at=now,
+        )
+    measurement.source_import = None
+    measurement.source_row = None
+    measurement.entered_by = user
+    measurement.updated_at = now
+    (save or measurement.save)()
+    recompute_assessments(pairs=[(measurement.indicator_id, measurement.org_unit_id)])
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Years and tertials of the last five years, without a DISTINCT over a huge table.
+
+    Months and older periods: search for the period code (2022-08).
+    """
+
+    title = _("period")
+    parameter_name = "period"
+    years = 5
+
+    def lookups(self, request, model_admin):
+        this_year = timezone.localdate().year
+        return [
+            (code, code)
+            for year in range(this_year, this_year - self.years, -1)
+            for code in (str(year), f"{year}-T3", f"{year}-T2", f"{year}-T1")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(period=self.value())
+        return queryset
+
+
+class BreakdownFilter(admin.SimpleListFilter):
+    """The breakdowns the indicators declare (a small table), not those of every row."""
+
+    title = _("uppdelning")
+    parameter_name = "breakdown"
+
+    def lookups(self, request, model_admin):
+        names = {
+            name
+            for breakdowns in Indicator.objects.values_list("breakdowns", flat=True)
+            for name in breakdowns or ()
+        }
+        return [(name, name) for name in sorted(names)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(breakdown=self.value())
+        return queryset
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+    autocomplete_fields = ["org_unit"]
+    fields = [
+        "year",
+        "org_unit",
+        "breakdown",
+        "kind",
+        "value",
+        "band",
+        "base_year",
+        "relative_change",
+        "annual",
+        "text",
+    ]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(AuditedAdmin):
+    list_display = ["code", "short_name", "success_factor", "unit", "direction"]
+    list_filter = [
+        "unit",
+        "direction",
+        "success_factor__strategic_goal__perspective",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["success_factor", "owner"]
+    list_select_related = ["success_factor"]
+    inlines = [TargetInline]
+
+    @admin.display(description=_("namn"), ordering="name")
+    def short_name(self, obj: Indicator) -> str:
+        return Truncator(obj.name).chars(70)
+
+    def save_formset(self, request, form, formset, change):
+        audited_save_formset(request, formset)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            _recompute_indicators([form.instance.pk])
+
+
+@admin.register(Target)
+class TargetAdmin(AuditedAdmin):
+    list_display = ["indicator", "year", "org_unit", "breakdown", "kind", "value", "band"]
+    list_filter = ["kind", "year"]
+    search_fields = ["indicator__code", "indicator__name", "text"]
+    autocomplete_fields = ["indicator", "org_unit"]
+    list_select_related = ["indicator", "org_unit"]
+
+    def save_model(self, request, obj, form, change):
+        old = Target.objects.filter(pk=obj.pk).values_list("indicator_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        _recompute_indicators([obj.indicator_id, old])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _recompute_indicators([obj.indicator_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        # One by one so each deletion is recorded, and one recompute per indicator at the end.
+        ids = set()
+        for obj in queryset:
+            ids.add(obj.indicator_id)
+            super().delete_model(request, obj)
+        _recompute_indicators(ids)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@admin.register(Import)
+class ImportAdmin(admin.ModelAdmin):
+    """The import log: what came in and how it went. Nobody edits or removes history."""
+
+    list_display = [
+        "id",
+        "filename",
+        "source",
+        "status",
+        "user",
+        "created",
+        "changed",
+        "unchanged",
+        "rejected",
+        "started_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["filename", "=sha256"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MeasurementForm(forms.ModelForm):
+    class Meta:
+        model = Measurement
+        fields = [
+            "indicator",
+            "org_unit",
+            "period",
+            "breakdown",
+            "value",
+            "numerator",
+            "denominator",
+            "comment",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        indicator, breakdown = cleaned.get("indicator"), cleaned.get("breakdown")
+        if indicator and breakdown and breakdown not in (indicator.breakdowns or []):
+            self.add_error(
+                "breakdown",
+                _("Styrmåttet har inte den uppdelningen (%(names)s).")
+                % {"names": ", ".join(indicator.breakdowns or [])},
+            )
+        return cleaned
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(AuditedAdmin):
+    """Millions of rows: no full count, no filter listing every indicator or unit."""
+
+    form = MeasurementForm
+    list_display = [
+        "indicator_code",
+        "org_unit",
+        "period",
+        "breakdown",
+        "value",
+        "source_import",
+        "source_row",
+        "updated_at",
+    ]
+    list_filter = [
+        PeriodFilter,
+        BreakdownFilter,
+        "indicator__success_factor__strategic_goal__perspective",
+    ]
+    search_fields = ["^indicator__code", "^org_unit__code", "=period"]
+    list_select_related = ["indicator", "org_unit", "source_import"]
+    autocomplete_fields = ["indicator", "org_unit"]
+    show_full_result_count = False
+    key_fields = ["indicator", "org_unit", "period", "breakdown"]
+    source_fields = ["source_import", "source_row", "entered_by", "updated_at"]
+
+    @admin.display(description=_("styrmått"), ordering="indicator__code")
+    def indicator_code(self, obj: Measurement) -> str:
+        return obj.indicator.code
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key of a stored measurement is fixed: a different key is another measurement.
+        return [*self.source_fields, *(self.key_fields if obj else [])]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would drop its revisions and leave its assessment behind.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return  # no new value, so no revision either
+        save = partial(super().save_model, request, obj, form, change)
+        _save_measurement_by_hand(obj, request.user, save=save)
+
+
+@admin.register(MeasurementRevision)
+class MeasurementRevisionAdmin(admin.ModelAdmin):
+    list_display = ["measurement", "value", "valid_from", "replaced_at", "replaced_by_import"]
+    search_fields = ["^measurement__indicator__code", "^measurement__org_unit__code"]
+    list_select_related = [
+        "measurement__indicator",
+        "measurement__org_unit",
+        "replaced_by_import",
+    ]
+    raw_id_fields = ["measurement", "source_import", "replaced_by_import", "entered_by"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(AuditedAdmin):
+    """Computed by the services; here only the manual override and the analysis are edited."""
+
+    list_display = [
+        "indicator",
+        "org_unit",
+        "period",
+        "computed_status",
+        "override_status",
+        "trend",
+    ]
+    list_filter = ["computed_status", "override_status", "trend", PeriodFilter]
+    search_fields = ["^indicator__code", "indicator__name", "^org_unit__code", "=period"]
+    list_select_related = ["indicator", "org_unit"]
+    show_full_result_count = False
+    readonly_fields = [
+        "indicator",
+        "org_unit",
+        "period",
+        "computed_status",
+        "trend",
+        "details",
+        "computed_at",
+        "override_by",
+    ]
+
+    def has_add_permission(self, request):
+        # An assessment without measurements has nothing to be computed from.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if {"override_status", "override_comment"} & set(form.changed_data):
+            obj.override_by = request.user if obj.override_status else None
+        super().save_model(request, obj, form, change)

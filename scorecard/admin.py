@@ -1,0 +1,108 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from audit.admin import AuditedAdmin
+
+from .models import (
+    Action,
+    PeriodClose,
+    Perspective,
+    PerspectiveAssessment,
+    StrategicGoal,
+    SuccessFactor,
+)
+
+
+@admin.register(Perspective)
+class PerspectiveAdmin(AuditedAdmin):
+    list_display = ["order", "code", "name"]
+    list_display_links = ["code", "name"]
+    search_fields = ["code", "name"]
+    ordering = ["order"]
+
+
+@admin.register(StrategicGoal)
+class StrategicGoalAdmin(AuditedAdmin):
+    list_display = ["code", "name", "perspective", "order"]
+    list_filter = ["perspective"]
+    search_fields = ["code", "name"]
+    list_select_related = ["perspective"]
+
+
+@admin.register(SuccessFactor)
+class SuccessFactorAdmin(AuditedAdmin):
+    list_display = ["code", "name", "strategic_goal", "order"]
+    list_filter = ["strategic_goal__perspective"]
+    search_fields = ["code", "name", "strategic_goal__code", "strategic_goal__name"]
+    autocomplete_fields = ["strategic_goal"]
+    list_select_related = ["strategic_goal"]
+
+
+@admin.register(PerspectiveAssessment)
+class PerspectiveAssessmentAdmin(AuditedAdmin):
+    list_display = ["org_unit", "perspective", "period", "status", "updated_by", "updated_at"]
+    list_filter = ["perspective", "status", "period"]
+    search_fields = ["org_unit__name", "org_unit__code", "period"]
+    autocomplete_fields = ["org_unit"]
+    readonly_fields = ["updated_by", "updated_at"]
+    list_select_related = ["org_unit", "perspective", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Action)
+class ActionAdmin(AuditedAdmin):
+    list_display = [
+        "short_goal",
+        "org_unit",
+        "perspective",
+        "number",
+        "status",
+        "owner",
+        "due_date",
+    ]
+    # Only the units that have actions, not the whole organisation.
+    list_filter = ["perspective", "status", ("org_unit", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["goal", "description", "owner"]
+    autocomplete_fields = ["org_unit", "success_factor"]
+    readonly_fields = ["updated_at"]
+    list_select_related = ["org_unit", "perspective"]
+
+    @admin.display(description=Action._meta.get_field("goal").verbose_name, ordering="goal")
+    def short_goal(self, obj: Action) -> str:
+        return str(obj)
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = _("i kraft")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("stängd")), ("no", _("öppnad igen"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(reopened_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(admin.ModelAdmin):
+    """The history of closes. Closing and reopening go through scorecard.closing (the
+    reporting pages), which check the role and write the audit trail."""
+
+    list_display = ["org_unit", "period", "closed_by", "closed_at", "reopened_by", "reopened_at"]
+    list_filter = [InForceFilter, "period"]
+    search_fields = ["org_unit__name", "org_unit__code", "=period"]
+    list_select_related = ["org_unit", "closed_by", "reopened_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,287 @@
+"""The admin pages of divisions, scorecard and indicators, as a superuser sees them."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from divisions.models import OrgUnit, RoleAssignment
+from indicators.models import (
+    Assessment,
+    Import,
+    Indicator,
+    Measurement,
+    MeasurementRevision,
+    Target,
+)
+from scorecard.models import (
+    Action,
+    PeriodClose,
+    Perspective,
+    PerspectiveAssessment,
+    StrategicGoal,
+    SuccessFactor,
+)
+
+APPS = {"divisions", "scorecard", "indicators"}
+NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose}
+
+
+@pytest.fixture
+def graph(admin_user) -> dict[type, object]:
+    """One object of every model the three apps register, keyed by model."""
+    now = timezone.now()
+    region = OrgUnit.objects.create(code="reg", name="Regionen", kind="region", path="/reg/")
+    division = OrgUnit.objects.create(
+        code="div", name="Division Nära", kind="division", parent=region, path="/reg/div/"
+    )
+    perspective = Perspective.objects.create(code="samhalle", name="Samhälle", order=1)
+    goal = StrategicGoal.objects.create(code="g1", perspective=perspective, name="Mål ett")
+    factor = SuccessFactor.objects.create(code="f1", strategic_goal=goal, name="Faktor ett")
+    indicator = Indicator.objects.create(
+        code="i1",
+        success_factor=factor,
+        name="Andel patienter som fått vård i tid",
+        unit="percent",
+        direction="increase",
+        breakdowns=["total"],
+        follow_up=["T2"],
+    )
+    target = Target.objects.create(indicator=indicator, kind="at_least", value=Decimal(90))
+    record = Import.objects.create(
+        filename="utfall.csv", sha256="0" * 64, size=1, source="command", user=admin_user
+    )
+    measurement = Measurement.objects.create(
+        indicator=indicator,
+        org_unit=division,
+        period="2022-T2",
+        breakdown="total",
+        value=Decimal(91),
+        updated_at=now,
+        source_import=record,
+        source_row=2,
+    )
+    revision = MeasurementRevision.objects.create(
+        measurement=measurement,
+        value=Decimal(80),
+        source_import=record,
+        source_row=2,
+        valid_from=now,
+        replaced_at=now,
+        replaced_by_import=record,
+    )
+    assessment = Assessment.objects.create(
+        indicator=indicator,
+        org_unit=division,
+        period="2022-T2",
+        computed_status="fulfilled",
+        trend="no_data",
+        computed_at=now,
+    )
+    perspective_assessment = PerspectiveAssessment.objects.create(
+        org_unit=division, perspective=perspective, period="2022-T2", status="fulfilled"
+    )
+    action = Action.objects.create(
+        org_unit=division,
+        perspective=perspective,
+        success_factor=factor,
+        goal="Kortare väntetider",
+        description="Öppna fler tider",
+        owner="Verksamhetschef",
+    )
+    close = PeriodClose.objects.create(
+        org_unit=division, period="2021-T3", closed_by=admin_user, closed_at=now
+    )
+    role = RoleAssignment.objects.create(user=admin_user, role="administrator", org_unit=division)
+    return {
+        OrgUnit: division,
+        RoleAssignment: role,
+        Perspective: perspective,
+        StrategicGoal: goal,
+        SuccessFactor: factor,
+        PerspectiveAssessment: perspective_assessment,
+        Action: action,
+        PeriodClose: close,
+        Indicator: indicator,
+        Target: target,
+        Import: record,
+        Measurement: measurement,
+        MeasurementRevision: revision,
+        Assessment: assessment,
+    }
+
+
+def _url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.django_db
+def test_every_model_has_its_admin_pages(admin_client, graph):
+    registered = {model for model in admin.site._registry if model._meta.app_label in APPS}
+    assert registered == set(graph)
+    for model, obj in graph.items():
+        name = model.__name__
+        changelist = _url(model, "changelist")
+        assert admin_client.get(changelist).status_code == 200, name
+        assert admin_client.get(changelist, {"q": "div"}).status_code == 200, name
+        assert admin_client.get(_url(model, "change", obj.pk)).status_code == 200, name
+        expected = 403 if model in NO_ADD else 200
+        assert admin_client.get(_url(model, "add")).status_code == expected, name
+
+
+@pytest.mark.django_db
+def test_filters_answer(admin_client, graph):
+    pages = [
+        (OrgUnit, {"validity": "current"}),
+        (OrgUnit, {"validity": "ended", "kind": "division"}),
+        (Measurement, {"period": "2022-T2", "breakdown": "total"}),
+        (Assessment, {"computed_status": "fulfilled", "period": "2022-T2"}),
+        (Import, {"status": "queued", "source": "command", "q": "0" * 64}),
+        (Action, {"org_unit__id__exact": graph[OrgUnit].pk}),
+    ]
+    for model, params in pages:
+        response = admin_client.get(_url(model, "changelist"), params)
+        # An unknown filter parameter would redirect (302) to "?e=1".
+        assert response.status_code == 200, (model.__name__, params)
+
+
+@pytest.mark.django_db
+def test_validity_filter(admin_client, graph):
+    OrgUnit.objects.filter(code="div").update(valid_to=timezone.localdate().replace(year=2000))
+    current = admin_client.get(_url(OrgUnit, "changelist"), {"validity": "current"})
+    ended = admin_client.get(_url(OrgUnit, "changelist"), {"validity": "ended"})
+    assert [u.code for u in current.context["cl"].result_list] == ["reg"]
+    assert [u.code for u in ended.context["cl"].result_list] == ["div"]
+
+
+@pytest.mark.django_db
+def test_adding_an_org_unit_sets_its_path(admin_client, graph):
+    division = graph[OrgUnit]
+    response = admin_client.post(
+        _url(OrgUnit, "add"),
+        {"code": "vo1", "name": "Område ett", "kind": "area", "parent": division.pk},
+    )
+    assert response.status_code == 302
+    unit = OrgUnit.objects.get(code="vo1")
+    assert unit.path == "/reg/div/vo1/"
+    entry = AuditEntry.objects.get(object_id=str(unit.pk), content_type__model="orgunit")
+    assert (entry.source, entry.operation) == ("admin", "create")
+
+
+@pytest.mark.django_db
+def test_moving_an_org_unit_moves_its_subtree(admin_client, graph):
+    division = graph[OrgUnit]
+    region = division.parent
+    other = OrgUnit.objects.create(
+        code="div2", name="Division två", kind="division", parent=region, path="/reg/div2/"
+    )
+    OrgUnit.objects.create(
+        code="vo1", name="Område", kind="area", parent=division, path="/reg/div/vo1/"
+    )
+    response = admin_client.post(
+        _url(OrgUnit, "change", division.pk),
+        {"code": "div", "name": division.name, "kind": "area", "parent": other.pk},
+    )
+    assert response.status_code == 302
+    assert OrgUnit.objects.get(code="div").path == "/reg/div2/div/"
+    assert OrgUnit.objects.get(code="vo1").path == "/reg/div2/div/vo1/"
+    # Under itself would be a cycle.
+    response = admin_client.post(
+        _url(OrgUnit, "change", other.pk),
+        {"code": "div2", "name": other.name, "kind": "division", "parent": division.pk},
+    )
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+
+
+@pytest.mark.django_db
+def test_correcting_a_measurement_keeps_the_old_value(admin_client, admin_user, graph):
+    measurement = graph[Measurement]
+    response = admin_client.post(
+        _url(Measurement, "change", measurement.pk),
+        {"value": "50", "numerator": "", "denominator": "", "comment": "rättad"},
+    )
+    assert response.status_code == 302
+    measurement.refresh_from_db()
+    assert measurement.value == Decimal(50)
+    assert (measurement.source_import, measurement.source_row) == (None, None)
+    assert measurement.entered_by == admin_user
+    kept = measurement.revisions.order_by("-pk").first()
+    assert (kept.value, kept.source_row) == (Decimal(91), 2)
+    assessment = Assessment.objects.get(pk=graph[Assessment].pk)
+    assert assessment.computed_status == "not_fulfilled"  # 50 < 90 - band
+    entry = AuditEntry.objects.get(object_id=str(measurement.pk), content_type__model="measurement")
+    assert entry.changes["value"] == ["91", "50"]
+
+
+@pytest.mark.django_db
+def test_targets_edited_on_the_indicator_page_are_recorded(admin_client, graph):
+    indicator, target = graph[Indicator], graph[Target]
+    form = {
+        "code": indicator.code,
+        "success_factor": indicator.success_factor_id,
+        "name": indicator.name,
+        "unit": "percent",
+        "direction": "increase",
+        "breakdowns": '["total"]',
+        "follow_up": '["T2"]',
+        "trend_band": "0",
+        "order": "0",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "1",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-id": target.pk,
+        "targets-0-indicator": indicator.pk,
+        "targets-0-kind": "at_least",
+        "targets-0-value": "40",
+    }
+    response = admin_client.post(_url(Indicator, "change", indicator.pk), form)
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.value == Decimal(40)
+    entry = AuditEntry.objects.get(object_id=str(target.pk), content_type__model="target")
+    assert entry.changes["value"] == ["90", "40"]
+    # The new target is applied at once: 91 >= 40.
+    assert (
+        Assessment.objects.get(pk=graph[Assessment].pk).computed_at > graph[Assessment].computed_at
+    )
+
+
+@pytest.mark.django_db
+def test_users_roles_are_on_the_user_page(admin_client, admin_user, graph):
+    response = admin_client.get(reverse("admin:auth_user_change", args=[admin_user.pk]))
+    assert response.status_code == 200
+    assert b"role_assignments-0-role" in response.content
+
+
+@pytest.mark.django_db
+def test_administrator_who_is_no_superuser_only_views_measurements(
+    client, django_user_model, graph
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("analytiker", is_staff=True)
+    RoleAssignment.objects.create(user=user, role="administrator")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_measurement", "change_measurement"])
+    )
+    client.force_login(user)
+    measurement = graph[Measurement]
+    page = client.get(_url(Measurement, "change", measurement.pk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert client.get(_url(Measurement, "add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_is_closed_to_others(client, django_user_model):
+    # Anonymous: to the login page. Signed in but no administrator: a plain 403
+    # (config.security.AdminOnlyForAdministratorsMiddleware), not the admin's login form.
+    assert client.get("/admin/").status_code == 302
+    user = django_user_model.objects.create_user("rapportor", password="x" * 12)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 403
