@@ -1,0 +1,122 @@
+"""CSV and XLSX renderers: every list endpoint also answers as a table for Excel, Power BI, R.
+
+Views hand them a `Table`; anything else (one object, a plain list) is flattened into one.
+Nested values (an indicator's targets, an assessment's per-breakdown details) become JSON
+text in their cell, so no information is lost in the flat formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TextIO
+
+from rest_framework.renderers import BaseRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Table:
+    columns: Sequence[str]
+    rows: Iterable[Mapping[str, object]]
+    name: str = "export"
+    # Writes the rows itself (the measurement exchange format); None = the generic writer.
+    write_csv: Callable[[Iterable[Mapping[str, object]], TextIO], None] | None = None
+
+
+def as_table(data: object, name: str = "export") -> Table:
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, Mapping):
+        data = data["results"] if isinstance(data.get("results"), list) else [data]
+    rows = [row for row in (data or []) if isinstance(row, Mapping)]
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    return Table(columns=columns, rows=rows, name=name)
+
+
+def plain_cell(value: object) -> object:
+    """A value as a flat cell: numbers and dates stay typed, structures become JSON."""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, cls=JSONEncoder, ensure_ascii=False)
+    return value
+
+
+def _csv_text(value: object) -> str:
+    value = plain_cell(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _set_filename(renderer_context: Mapping | None, table: Table, extension: str) -> None:
+    response = (renderer_context or {}).get("response")
+    if response is not None and response.status_code < 400:
+        response["Content-Disposition"] = f'attachment; filename="{table.name}.{extension}"'
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        table = as_table(data)
+        _set_filename(renderer_context, table, "csv")
+        out = io.StringIO()
+        if table.write_csv is not None:
+            table.write_csv(table.rows, out)
+        else:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(table.columns)
+            for row in table.rows:
+                writer.writerow([_csv_text(row.get(column)) for column in table.columns])
+        return out.getvalue().encode("utf-8")
+
+
+class XLSXRenderer(BaseRenderer):
+    media_type = XLSX_MEDIA_TYPE
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        from openpyxl import Workbook
+
+        table = as_table(data)
+        _set_filename(renderer_context, table, "xlsx")
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=table.name[:31] or "export")
+        sheet.append(list(table.columns))
+        for row in table.rows:
+            sheet.append([_xlsx_cell(sheet, row.get(column)) for column in table.columns])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+
+
+def _xlsx_cell(sheet, value: object) -> object:
+    from openpyxl.cell import WriteOnlyCell
+
+    value = plain_cell(value)
+    if isinstance(value, str) and value.startswith("="):
+        # Text that openpyxl would write as a formula (a comment "=SUMMA(...)") stays text.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value

@@ -1,0 +1,197 @@
+"""Writes of single values by a person or a script: the API, and the browser forms.
+
+Each write checks divisions.access first (PermissionDenied, nothing changed), keeps the
+replaced value as a MeasurementRevision with who and when, and recomputes the assessments
+that depend on it, as an import does.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import Source
+from audit.services import Actor, measurement_values, record_change
+from divisions.access import ensure_can_write
+from divisions.models import OrgUnit
+from scorecard.closing import ensure_open
+
+from .models import Assessment, Indicator, Measurement, MeasurementRevision
+from .periods import InvalidPeriod, Period
+from .services import recompute_assessments
+
+_VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
+# What the audit trail records of an assessment change (the computed status is the
+# recompute's, not a person's).
+_ASSESSMENT_FIELDS = ("override_status", "override_comment", "analysis")
+
+
+def _check_values(
+    indicator: Indicator, breakdown: str, numerator: Decimal | None, denominator: Decimal | None
+) -> None:
+    errors = {}
+    if breakdown not in indicator.breakdowns:
+        declared = ", ".join(indicator.breakdowns)
+        errors["breakdown"] = (
+            f"'{breakdown}' is not a breakdown of {indicator.code} (declared: {declared})"
+        )
+    if denominator is not None and denominator <= 0:
+        errors["denominator"] = "the denominator must be greater than 0"
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def set_measurement(
+    *,
+    user,
+    indicator: Indicator,
+    org_unit: OrgUnit,
+    period: str,
+    breakdown: str = "total",
+    value: Decimal,
+    numerator: Decimal | None = None,
+    denominator: Decimal | None = None,
+    comment: str = "",
+    source: str = Source.API,
+) -> tuple[Measurement, bool]:
+    """Create or replace one value; returns (measurement, created).
+
+    Setting the value it already has changes nothing (no revision, no recompute).
+    """
+    ensure_can_write(user, org_unit)
+    try:
+        period = Period.parse(period).code
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": str(exc)}) from None
+    ensure_open(org_unit, period)
+    _check_values(indicator, breakdown, numerator, denominator)
+    key = {"indicator": indicator, "org_unit": org_unit, "period": period, "breakdown": breakdown}
+    values = {
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "comment": comment,
+    }
+    current = Measurement.objects.select_for_update().filter(**key).first()
+    if current is None:
+        try:
+            with transaction.atomic():
+                measurement = Measurement.objects.create(
+                    **key, **values, entered_by=user, updated_at=timezone.now()
+                )
+        except IntegrityError:
+            # Another request created the same key a moment ago: replace that one instead.
+            current = Measurement.objects.select_for_update().get(**key)
+        else:
+            record_change(
+                actor=Actor(user, source),
+                obj=measurement,
+                before=None,
+                after=measurement_values(measurement),
+            )
+            recompute_assessments(pairs=[(indicator.pk, org_unit.pk)])
+            return measurement, True
+    return _replace(current, values, user=user, source=source), False
+
+
+@transaction.atomic
+def update_measurement(
+    *, user, measurement: Measurement, source: str = Source.API, **changes
+) -> Measurement:
+    """Change value, numerator, denominator or comment of an existing measurement."""
+    unknown = set(changes) - set(_VALUE_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+    ensure_can_write(user, measurement.org_unit)
+    current = Measurement.objects.select_for_update().get(pk=measurement.pk)
+    ensure_open(current.org_unit, current.period)
+    values = {name: changes.get(name, getattr(current, name)) for name in _VALUE_FIELDS}
+    _check_values(current.indicator, current.breakdown, values["numerator"], values["denominator"])
+    return _replace(current, values, user=user, source=source)
+
+
+def _replace(current: Measurement, values: dict, *, user, source: str) -> Measurement:
+    if all(_same(getattr(current, name), new) for name, new in values.items()):
+        return current
+    before = measurement_values(current)
+    now = timezone.now()
+    MeasurementRevision.objects.create(
+        measurement=current,
+        value=current.value,
+        numerator=current.numerator,
+        denominator=current.denominator,
+        comment=current.comment,
+        source_import_id=current.source_import_id,
+        source_row=current.source_row,
+        entered_by_id=current.entered_by_id,
+        valid_from=current.updated_at,
+        replaced_at=now,
+    )
+    for name, new in values.items():
+        setattr(current, name, new)
+    # The value now comes from this user, not from the file row it was imported from.
+    current.source_import, current.source_row = None, None
+    current.entered_by, current.updated_at = user, now
+    current.save()
+    record_change(
+        actor=Actor(user, source), obj=current, before=before, after=measurement_values(current)
+    )
+    recompute_assessments(pairs=[(current.indicator_id, current.org_unit_id)])
+    return current
+
+
+def _same(stored: object, new: object) -> bool:
+    if stored is None or new is None:
+        return stored is new
+    if isinstance(stored, Decimal) or isinstance(new, Decimal):
+        return Decimal(stored) == Decimal(new)
+    return stored == new
+
+
+@transaction.atomic
+def update_assessment(
+    *,
+    user,
+    assessment: Assessment,
+    override_status: str | None = None,
+    override_comment: str | None = None,
+    analysis: str | None = None,
+    source: str = Source.API,
+) -> Assessment:
+    """Set or clear the manual status (with its reason), or the analysis text.
+
+    None leaves a field as it is; override_status "" clears the override and its comment.
+    The computed status stays beside an override (DOMAIN.md).
+    """
+    ensure_can_write(user, assessment.org_unit)
+    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    ensure_open(current.org_unit, current.period)
+    before = {name: getattr(current, name) for name in _ASSESSMENT_FIELDS}
+    if override_status is not None:
+        current.override_status = override_status
+        if override_status == "":
+            current.override_comment = ""
+            current.override_by = None
+        else:
+            current.override_by = user
+    if override_comment is not None and current.override_status:
+        current.override_comment = override_comment.strip()
+    if current.override_status and not current.override_comment:
+        raise ValidationError({"override_comment": "a manual status needs a comment"})
+    if analysis is not None:
+        current.analysis = analysis
+    current.save(update_fields=["override_status", "override_comment", "override_by", "analysis"])
+    record_change(
+        actor=Actor(user, source),
+        obj=current,
+        before=before,
+        after={name: getattr(current, name) for name in _ASSESSMENT_FIELDS},
+    )
+    # Keep the annotations the caller's instance carries (perspective code and the like).
+    for name in ("override_status", "override_comment", "override_by", "analysis"):
+        setattr(assessment, name, getattr(current, name))
+    return assessment

@@ -1,0 +1,153 @@
+"""Writes of perspective assessments and actions by a person or a script.
+
+Each write checks divisions.access for the org unit it touches (PermissionDenied, nothing
+changed); moving an action needs the right to write in both units.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from audit.models import Source
+from audit.services import Actor, record_change, record_deletion, snapshot
+from divisions.access import ensure_can_write
+from divisions.models import OrgUnit
+from indicators.periods import InvalidPeriod, Period
+
+from .closing import ensure_open
+from .models import Action, Perspective, PerspectiveAssessment, SuccessFactor
+
+ACTION_FIELDS = (
+    "org_unit",
+    "perspective",
+    "success_factor",
+    "number",
+    "goal",
+    "description",
+    "status",
+    "comment",
+    "owner",
+    "due_date",
+)
+
+
+@transaction.atomic
+def set_perspective_assessment(
+    *,
+    user,
+    org_unit: OrgUnit,
+    perspective: Perspective,
+    period: str,
+    status: str,
+    text: str = "",
+    source: str = Source.API,
+) -> tuple[PerspectiveAssessment, bool]:
+    """Create or replace the overall assessment of a perspective; returns (it, created)."""
+    ensure_can_write(user, org_unit)
+    try:
+        period = Period.parse(period).code
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": str(exc)}) from None
+    ensure_open(org_unit, period)
+    key = {"org_unit": org_unit, "perspective": perspective, "period": period}
+    current = PerspectiveAssessment.objects.select_for_update().filter(**key).first()
+    before = snapshot(current) if current is not None else None
+    assessment, created = PerspectiveAssessment.objects.update_or_create(
+        **key, defaults={"status": status, "text": text, "updated_by": user}
+    )
+    record_change(actor=Actor(user, source), obj=assessment, before=before)
+    return assessment, created
+
+
+@transaction.atomic
+def update_perspective_assessment(
+    *,
+    user,
+    assessment: PerspectiveAssessment,
+    status: str | None = None,
+    text: str | None = None,
+    source: str = Source.API,
+) -> PerspectiveAssessment:
+    ensure_can_write(user, assessment.org_unit)
+    ensure_open(assessment.org_unit, assessment.period)
+    stored = PerspectiveAssessment.objects.select_for_update().get(pk=assessment.pk)
+    before = snapshot(stored)
+    if status is not None:
+        assessment.status = status
+    if text is not None:
+        assessment.text = text
+    assessment.updated_by = user
+    assessment.save(update_fields=["status", "text", "updated_by", "updated_at"])
+    record_change(actor=Actor(user, source), obj=assessment, before=before)
+    return assessment
+
+
+def _check_action(perspective: Perspective, success_factor: SuccessFactor | None) -> None:
+    if success_factor is not None and success_factor.strategic_goal.perspective_id != (
+        perspective.pk
+    ):
+        raise ValidationError(
+            {"success_factor": f"{success_factor.code} is not under perspective {perspective.code}"}
+        )
+
+
+@transaction.atomic
+def create_action(
+    *,
+    user,
+    org_unit: OrgUnit,
+    perspective: Perspective,
+    goal: str,
+    description: str,
+    success_factor: SuccessFactor | None = None,
+    number: str = "",
+    status: str = "",
+    comment: str = "",
+    owner: str = "",
+    due_date: date | None = None,
+    source: str = Source.API,
+) -> Action:
+    ensure_can_write(user, org_unit)
+    _check_action(perspective, success_factor)
+    action = Action.objects.create(
+        org_unit=org_unit,
+        perspective=perspective,
+        success_factor=success_factor,
+        number=number,
+        goal=goal,
+        description=description,
+        status=status,
+        comment=comment,
+        owner=owner,
+        due_date=due_date,
+    )
+    record_change(actor=Actor(user, source), obj=action, before=None)
+    return action
+
+
+@transaction.atomic
+def update_action(*, user, action: Action, source: str = Source.API, **changes) -> Action:
+    unknown = set(changes) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+    ensure_can_write(user, action.org_unit)
+    if "org_unit" in changes:
+        ensure_can_write(user, changes["org_unit"])
+    # The stored row, not the caller's instance (a bound form may have changed that already).
+    before = snapshot(Action.objects.select_for_update().get(pk=action.pk))
+    for name, value in changes.items():
+        setattr(action, name, value)
+    _check_action(action.perspective, action.success_factor)
+    action.save()
+    record_change(actor=Actor(user, source), obj=action, before=before)
+    return action
+
+
+@transaction.atomic
+def delete_action(*, user, action: Action, source: str = Source.API) -> None:
+    ensure_can_write(user, action.org_unit)
+    record_deletion(actor=Actor(user, source), obj=action)
+    action.delete()

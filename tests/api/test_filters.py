@@ -1,0 +1,316 @@
+"""Every filter answers a real question; bad values are a 400 that says why, never a 500."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from divisions.models import OrgUnit
+from indicators.editing import set_measurement
+from indicators.filters import period_range
+from indicators.models import Assessment, Indicator, Measurement
+from indicators.periods import Period, PeriodKind
+from scorecard.models import Action, Perspective, PerspectiveAssessment
+
+BASE = "/api/v1"
+
+
+def rows(api, path: str) -> list[dict]:
+    """Every row of a list endpoint, following the `next` links."""
+    found, url = [], f"{BASE}/{path}"
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        found.extend(body["results"])
+        url = body["next"]
+    return found
+
+
+def keys(items: list[dict]) -> set[tuple]:
+    return {(m["indicator"], m["org_unit"], m["period"], m["breakdown"]) for m in items}
+
+
+def expected(**lookups) -> set[tuple]:
+    return set(
+        Measurement.objects.filter(**lookups).values_list(
+            "indicator__code", "org_unit__code", "period", "breakdown"
+        )
+    )
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def test_by_indicator_one_or_several(api):
+    assert keys(rows(api, "measurements/?indicator=besok_filialer")) == expected(
+        indicator__code="besok_filialer"
+    )
+    both = rows(api, "measurements/?indicator=besok_filialer,nya_filialer")
+    assert keys(both) == expected(indicator__code__in=["besok_filialer", "nya_filialer"])
+
+
+def test_by_org_unit_and_its_subtree(api):
+    own = keys(rows(api, "measurements/?org_unit=div_nara"))
+    assert own == expected(org_unit__code="div_nara")
+    subtree = keys(rows(api, "measurements/?org_unit=div_nara&subtree=true"))
+    assert subtree == expected(org_unit__path__startswith="/region_norrbotten/div_nara/")
+    assert subtree > own
+    assert {unit for _, unit, _, _ in subtree} >= {"avp_pajala", "div_nara"}
+    area = keys(rows(api, "measurements/?org_unit=primarvarden&subtree=1"))
+    assert area and all(unit.startswith("avp_") for _, unit, _, _ in area)
+
+
+def test_by_period_list_range_and_kind(api):
+    assert keys(rows(api, "measurements/?period=2022-T2")) == expected(period="2022-T2")
+    assert keys(rows(api, "measurements/?period=2021-T2,2020-T2")) == expected(
+        period__in=["2021-T2", "2020-T2"]
+    )
+    in_2022 = keys(rows(api, "measurements/?period_from=2022&period_to=2022"))
+    assert in_2022 == expected(period__startswith="2022")
+    # T2 covers May-August: the months in it and T2 itself (it closes in August).
+    t2 = keys(rows(api, "measurements/?period_from=2022-T2&period_to=2022-T2"))
+    assert t2 == expected(period__in=["2022-08", "2022-T2"])
+    since_2021 = keys(rows(api, "measurements/?period_from=2021"))
+    assert since_2021 == expected(period__gte="2021")
+    assert keys(rows(api, "measurements/?period_kind=month")) == expected(
+        period__in=["2022-04", "2022-08"]
+    )
+    assert keys(rows(api, "measurements/?period_kind=year")) == expected(
+        period__in=["2019", "2020", "2021"]
+    )
+    tertials = keys(rows(api, "measurements/?period_kind=tertial&period_from=2022-01"))
+    assert tertials == expected(period__in=["2022-T1", "2022-T2"])
+
+
+ALL_CODES = [
+    p.code
+    for year in range(2019, 2025)
+    for p in [
+        Period(year, PeriodKind.YEAR),
+        *(Period(year, PeriodKind.TERTIAL, n) for n in (1, 2, 3)),
+        *(Period(year, PeriodKind.MONTH, n) for n in range(1, 13)),
+    ]
+]
+
+
+def _closes(code: str) -> tuple[int, int]:
+    period = Period.parse(code)
+    return period.year, period.months_elapsed
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "inside", "outside"),
+    [
+        ("2022", "2022", {"2022", "2022-T1", "2022-01", "2022-12"}, {"2021", "2023-01"}),
+        ("2022-T2", "2022-T2", {"2022-05", "2022-08", "2022-T2"}, {"2022-04", "2022-T1", "2022"}),
+        ("2022-08", "2022-08", {"2022-08", "2022-T2"}, {"2022-07", "2022-09"}),
+        ("2021-11", "2022-02", {"2021-12", "2021-T3", "2021", "2022-02"}, {"2022-T1", "2021-T2"}),
+        ("2020", "2022-T1", {"2020", "2021-06", "2022-04", "2022-T1"}, {"2019", "2022-05"}),
+        ("2023-T3", None, {"2023-12", "2023", "2024-01"}, {"2023-08", "2023-T2"}),
+        (None, "2019-02", {"2019-01", "2019-02"}, {"2019-T1", "2019-03"}),
+        ("2022", "2021", set(), {"2021", "2022"}),
+    ],
+)
+def test_period_range_takes_periods_that_close_inside_it(
+    nara_scorecard, start, end, inside, outside
+):
+    unit, perspective = OrgUnit.objects.get(code="div_nara"), Perspective.objects.first()
+    PerspectiveAssessment.objects.bulk_create(
+        PerspectiveAssessment(org_unit=unit, perspective=perspective, period=code, status="partly")
+        for code in ALL_CODES
+    )
+    lo = Period.parse(start) if start else None
+    hi = Period.parse(end) if end else None
+    found = set(
+        PerspectiveAssessment.objects.filter(period_range(lo, hi)).values_list("period", flat=True)
+    )
+    assert inside <= found and not (outside & found)
+    # The rule, by brute force: the period's last month lies in [start's first, end's last].
+    start_month = None
+    if lo:
+        start_month = (lo.year, lo.months_elapsed - {"year": 11, "tertial": 3, "month": 0}[lo.kind])
+    end_month = (hi.year, hi.months_elapsed) if hi else None
+    brute = {
+        code
+        for code in ALL_CODES
+        if (start_month is None or _closes(code) >= start_month)
+        and (end_month is None or _closes(code) <= end_month)
+    }
+    assert found == brute
+
+
+def test_by_breakdown(api):
+    assert keys(rows(api, "measurements/?breakdown=women,men")) == expected(
+        breakdown__in=["women", "men"]
+    )
+
+
+def test_updated_since_for_incremental_sync(api, cast):
+    mark = timezone.now()
+    set_measurement(
+        user=cast["administrator"],
+        indicator=Indicator.objects.get(code="besok_filialer"),
+        org_unit=OrgUnit.objects.get(code="div_nara"),
+        period="2022-T2",
+        value=7000,
+    )
+    since = (mark - timedelta(milliseconds=1)).isoformat()
+    changed = rows(api, f"measurements/?updated_since={since.replace('+', '%2B')}")
+    assert keys(changed) == {("besok_filialer", "div_nara", "2022-T2", "total")}
+    assert changed[0]["value"] == 7000
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "indicator=no_such_indicator",
+        "org_unit=nowhere",
+        "period=2022-T4",
+        "period_from=22",
+        "period_kind=week",
+        "updated_since=yesterday",
+        "layout=tall",
+        "period=%25s",
+    ],
+)
+def test_bad_filter_values_are_a_400_that_names_the_problem(api, query):
+    response = api.get(f"{BASE}/measurements/?{query}")
+    assert response.status_code == 400
+    name = query.split("=")[0]
+    assert name in response.json()
+
+
+def test_unknown_codes_are_named(api):
+    response = api.get(f"{BASE}/measurements/?indicator=besok_filialer,nix,nada")
+    assert response.status_code == 400
+    assert "nix, nada" in response.json()["indicator"][0]
+
+
+# --- ordering and pagination -------------------------------------------------------------
+
+
+def test_measurements_page_by_cursor_in_a_stable_order(api):
+    first = api.get(f"{BASE}/measurements/?page_size=10").json()
+    assert len(first["results"]) == 10 and first["next"] and "cursor=" in first["next"]
+    everything = rows(api, "measurements/?page_size=10")
+    ids = [m["id"] for m in everything]
+    assert ids == sorted(ids) and len(ids) == Measurement.objects.count()
+    assert [m["id"] for m in rows(api, "measurements/?page_size=7")] == ids
+
+
+def test_page_size_is_capped(api, settings):
+    response = api.get(f"{BASE}/measurements/?page_size=100000")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == min(1000, Measurement.objects.count())
+
+
+def test_an_invalid_cursor_is_a_404_not_a_500(api):
+    assert api.get(f"{BASE}/measurements/?cursor=bm9uc2Vuc2U").status_code == 404
+
+
+# --- assessments and the rest ------------------------------------------------------------
+
+
+def test_assessments_by_status_perspective_and_override(api, cast):
+    statuses = {a.status for a in Assessment.objects.all()}
+    assert {"fulfilled", "not_fulfilled"} <= statuses
+    for status in statuses:
+        found = rows(api, f"assessments/?status={status}")
+        assert {a["status"] for a in found} == {status}
+        assert len(found) == sum(1 for a in Assessment.objects.all() if a.status == status)
+    ekonomi = rows(api, "assessments/?perspective=ekonomi")
+    assert ekonomi and {a["perspective"] for a in ekonomi} == {"ekonomi"}
+    # An override wins: a computed "fulfilled" overridden to "partly" is found as partly.
+    assessment = Assessment.objects.filter(computed_status="fulfilled").first()
+    response = api.get(f"{BASE}/assessments/{assessment.pk}/")
+    assert response.json()["status"] == "fulfilled"
+    Assessment.objects.filter(pk=assessment.pk).update(
+        override_status="partly", override_comment="Bedömning"
+    )
+    partly = rows(api, "assessments/?status=partly")
+    assert assessment.pk in {a["id"] for a in partly}
+    assert assessment.pk not in {a["id"] for a in rows(api, "assessments/?status=fulfilled")}
+    overridden = rows(api, "assessments/?overridden=true")
+    assert [a["id"] for a in overridden] == [assessment.pk]
+    assert overridden[0]["computed_status"] == "fulfilled"
+    assert overridden[0]["status"] == "partly"
+
+
+def test_assessments_by_indicator_unit_and_period(api):
+    found = rows(api, "assessments/?indicator=besok_filialer&org_unit=div_nara&period=2022-T2")
+    assert len(found) == 1 and found[0]["trend"] in {"improved", "worsened", "unchanged"}
+
+
+def test_org_units_by_kind_parent_subtree_and_validity(api, second_division):
+    divisions = rows(api, "org-units/?kind=division")
+    assert {u["code"] for u in divisions} == {"div_nara", "div_annan"}
+    under = {u["code"] for u in rows(api, "org-units/?within=primarvarden")}
+    assert under == set(
+        OrgUnit.objects.filter(
+            path__startswith="/region_norrbotten/div_nara/primarvarden/"
+        ).values_list("code", flat=True)
+    )
+    children = {u["code"] for u in rows(api, "org-units/?parent=div_nara")}
+    assert children == {"primarvarden", "folktandvarden"}
+    OrgUnit.objects.filter(code="folktandvarden").update(valid_to="2021-12-31")
+    valid = {u["code"] for u in rows(api, "org-units/?valid_on=2022-06-01")}
+    assert "folktandvarden" not in valid and "primarvarden" in valid
+    nara = api.get(f"{BASE}/org-units/avp_pajala/").json()
+    assert nara["ancestors"] == ["region_norrbotten", "div_nara", "primarvarden"]
+    assert nara["depth"] == 3 and nara["parent"] == "primarvarden"
+
+
+def test_indicators_with_targets_by_perspective_and_scorecard(api):
+    found = rows(api, "indicators/?perspective=medarbetare")
+    assert found and {i["perspective"] for i in found} == {"medarbetare"}
+    one = api.get(f"{BASE}/indicators/besok_filialer/").json()
+    assert one["targets"] and {"year", "kind", "value", "text"} <= set(one["targets"][0])
+    assert len(rows(api, "indicators/?scorecard_of=avp_pajala")) == Indicator.objects.count()
+
+
+def test_structure_lists(api):
+    assert [p["code"] for p in rows(api, "perspectives/")] == [
+        "samhalle",
+        "medborgare",
+        "verksamhet",
+        "medarbetare",
+        "ekonomi",
+    ]
+    goals = rows(api, "strategic-goals/?perspective=verksamhet")
+    assert [g["code"] for g in goals] == ["god_nara_samordnad_vard"]
+    factors = rows(api, "success-factors/?strategic_goal=god_nara_samordnad_vard")
+    assert factors and {f["perspective"] for f in factors} == {"verksamhet"}
+
+
+def test_actions_and_perspective_assessments_by_unit_perspective_status(api, second_division):
+    ekonomi, samhalle = (
+        Perspective.objects.get(code="ekonomi"),
+        Perspective.objects.get(code="samhalle"),
+    )
+    nara, annan = OrgUnit.objects.get(code="div_nara"), second_division
+    Action.objects.create(
+        org_unit=nara, perspective=ekonomi, goal="a", description="a", status="done"
+    )
+    Action.objects.create(org_unit=annan, perspective=samhalle, goal="b", description="b")
+    assert [a["goal"] for a in rows(api, "actions/?org_unit=div_nara")] == ["a"]
+    assert [a["goal"] for a in rows(api, "actions/?status=none")] == ["b"]
+    assert [a["goal"] for a in rows(api, "actions/?perspective=ekonomi&status=done")] == ["a"]
+    PerspectiveAssessment.objects.create(
+        org_unit=nara, perspective=ekonomi, period="2022-T2", status="partly"
+    )
+    PerspectiveAssessment.objects.create(
+        org_unit=annan, perspective=ekonomi, period="2022-T1", status="fulfilled"
+    )
+    found = rows(api, "perspective-assessments/?status=partly&period_from=2022-T2")
+    assert [(p["org_unit"], p["period"]) for p in found] == [("div_nara", "2022-T2")]
+    region = rows(api, "perspective-assessments/?org_unit=region_norrbotten&subtree=true")
+    assert len(region) == 2
+
+
+def test_updated_since_accepts_any_iso_offset(api):
+    # Found by schemathesis: PostgreSQL refuses offsets beyond +-15:59 in a literal.
+    response = api.get(f"{BASE}/measurements/?updated_since=2154-06-30T02:40:29-22:57")
+    assert response.status_code == 200 and response.json()["results"] == []
