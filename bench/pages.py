@@ -1,0 +1,152 @@
+"""Server time of the dashboard's pages beside the raw SQL they need, measured in one run.
+
+    DATABASE_URL=postgres://127.0.0.1:5432/styrkort_bench_pages SECRET_KEY=x \\
+        .venv/bin/python manage.py load_demo --synthetic --divisions 10 --areas 5 \\
+        --units 8 --indicators 30 --years 8          # 5.3 million measurements, once
+    DATABASE_URL=... SECRET_KEY=x .venv/bin/python bench/pages.py [--runs 30]
+
+For each page (the region overview, a division scorecard, an indicator page):
+
+- page: the time of the whole request through Django's test client, in process (every
+  middleware, the session, the view, the selectors, the Plotly figures, the template), as
+  the median of --runs requests after a warm-up;
+- raw SQL: the very statements that request sent to the database (captured once, with
+  their parameters inlined as Django logs them), replayed through a plain cursor with their
+  rows fetched, the median of --runs replays. Page and replay alternate, so both see the same
+  caches and the same machine load.
+
+Target (issue #4): each page's median within 3 x its raw SQL time + 30 ms, and under 300 ms.
+Exits non-zero when a page misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from divisions.models import OrgUnit  # noqa: E402
+from indicators.models import Assessment, Measurement  # noqa: E402
+from scorecard.selectors import overview_periods  # noqa: E402
+
+RATIO = 3
+SLACK_MS = 30
+CEILING_MS = 300
+
+
+def pages(division_code: str | None, period: str | None) -> list[tuple[str, str]]:
+    # The newest tertial: the board's pages are read per tertial.
+    period = period or next((p for p in overview_periods() if "-T" in p), overview_periods()[0])
+    division = (
+        OrgUnit.objects.get(code=division_code)
+        if division_code
+        else OrgUnit.objects.filter(kind="division", code__startswith="syn_div_").first()
+        or OrgUnit.objects.filter(kind="division").first()
+    )
+    assessment = (
+        Assessment.objects.filter(org_unit=division, period=period)
+        .select_related("indicator")
+        .order_by("indicator__code")
+        .first()
+    )
+    if assessment is None:
+        sys.exit(f"{division.code} has no assessed indicator in {period}: load the data first")
+    return [
+        ("overview", f"/oversikt/{period}/"),
+        ("division scorecard", f"/styrkort/{division.code}/{period}/"),
+        ("indicator page", f"/styrmatt/{assessment.indicator.code}/{division.code}/{period}/"),
+    ]
+
+
+def board_member_client() -> Client:
+    user, _ = get_user_model().objects.get_or_create(username="bench.ledamot")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def replay(statements: list[str]) -> float:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            if cursor.description is not None:
+                cursor.fetchall()
+    return time.perf_counter() - started
+
+
+def measure(client: Client, url: str, runs: int) -> dict:
+    for _ in range(3):  # warm-up: caches, connection, templates
+        assert client.get(url).status_code == 200, url
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    statements = [q["sql"] for q in captured.captured_queries]
+    page_times, sql_times = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(url)
+        page_times.append(time.perf_counter() - started)
+        sql_times.append(replay(statements))
+    page_ms = statistics.median(page_times) * 1000
+    sql_ms = statistics.median(sql_times) * 1000
+    limit = min(RATIO * sql_ms + SLACK_MS, CEILING_MS)
+    return {
+        "url": url,
+        "queries": len(statements),
+        "bytes": len(response.content),
+        "page_ms": page_ms,
+        "sql_ms": sql_ms,
+        "limit_ms": limit,
+        "ok": page_ms <= limit,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--division", help="division code (default: the first synthetic one)")
+    parser.add_argument("--period", help="period code (default: the newest tertial with data)")
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["localhost"]
+    measurements = Measurement.objects.count()
+    client = board_member_client()
+    print(
+        f"{measurements:,} measurements; {args.runs} runs per page; "
+        f"database {connection.settings_dict['NAME']}"
+    )
+    print(
+        f"{'page':<20} {'queries':>7} {'page ms':>8} {'raw SQL ms':>10} "
+        f"{'limit ms':>8}  verdict  url"
+    )
+    failed = False
+    for name, url in pages(args.division, args.period):
+        result = measure(client, url, args.runs)
+        failed |= not result["ok"]
+        print(
+            f"{name:<20} {result['queries']:>7} {result['page_ms']:>8.1f} "
+            f"{result['sql_ms']:>10.1f} {result['limit_ms']:>8.1f}  "
+            f"{'ok' if result['ok'] else 'MISSED':<7}  {url}"
+        )
+    print(f"limit = min({RATIO} x raw SQL + {SLACK_MS} ms, {CEILING_MS} ms)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
