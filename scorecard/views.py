@@ -12,6 +12,7 @@ from indicators.periods import InvalidPeriod, Period, PeriodKind
 from indicators.selectors import periods_with_data
 
 from . import charts, exports
+from .closing import closure_for
 from .selectors import (
     division_page,
     fulfilment_over_time,
@@ -126,6 +127,7 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
             "period": period_code,
             "counts": counts,
             "can_report": can_write(request.user, unit),
+            "closure": closure_for(unit, period_code),
             "counts_chart": charts.perspective_counts_chart(counts),
         },
     )

@@ -84,7 +84,7 @@ def test_page_query_count_does_not_grow_with_the_scorecard(
     client, demo, django_assert_max_num_queries
 ):
     client.login(username="ledamot", password=DEMO_PASSWORD)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.get(PAGE).status_code == 200
 
 
@@ -98,3 +98,19 @@ def test_language_can_be_switched_before_logging_in(client, db):
 def test_an_english_browser_still_gets_swedish_until_the_user_switches(client, db):
     page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").text
     assert 'lang="sv"' in page and "Logga in" in page
+
+
+def test_a_closed_period_is_shown_as_final_on_the_division_page(client, demo):
+    from django.contrib.auth import get_user_model
+
+    from audit.services import Actor
+    from divisions.models import OrgUnit
+    from scorecard.closing import close_period
+
+    admin = get_user_model().objects.get(username="admin")
+    nara = OrgUnit.objects.get(code="div_nara")
+    close_period(actor=Actor(user=admin), org_unit=nara, period="2022-T2")
+    client.login(username="ledamot", password=DEMO_PASSWORD)
+    page = client.get(PAGE).text
+    assert "Slutlig rapport." in page and "Inget kan ändras förrän den öppnas igen." in page
+    assert "Slutlig rapport." not in client.get("/styrkort/div_nara/2022-T1/").text
