@@ -187,6 +187,8 @@ STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = int(
 )
 # A running import whose worker has not been heard from for this long is taken over.
 STYRKORT_IMPORT_STALE_SECONDS = int(os.environ.get("STYRKORT_IMPORT_STALE_SECONDS", "60"))
+# How often a running import writes its progress (and heartbeat).
+STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {
     "scan-import-inbox": {"task": "indicators.tasks.scan_import_inbox", "schedule": 60.0},
     "sweep-imports": {"task": "indicators.tasks.sweep_imports", "schedule": 60.0},

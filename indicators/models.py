@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
@@ -175,8 +178,19 @@ class Target(models.Model):
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", _("I kö")
     RUNNING = "running", _("Pågår")
+    PREVIEWED = "previewed", _("Väntar på godkännande")
     SUCCEEDED = "succeeded", _("Klar")
     FAILED = "failed", _("Misslyckades")
+    DISCARDED = "discarded", _("Förkastad")
+
+
+# A file with one of these statuses is on its way in or in: the same file again is a duplicate.
+ACTIVE_IMPORT_STATUSES = (
+    ImportStatus.QUEUED,
+    ImportStatus.RUNNING,
+    ImportStatus.PREVIEWED,
+    ImportStatus.SUCCEEDED,
+)
 
 
 class ImportSource(models.TextChoices):
@@ -187,10 +201,21 @@ class ImportSource(models.TextChoices):
     DEMO = "demo", _("Demodata")
 
 
+# The ways in that go through the queue, where a file sent twice must not be applied twice.
+# (The command line may re-run a file on purpose: it reports 0 created, 0 changed.)
+QUEUED_IMPORT_SOURCES = (ImportSource.UPLOAD, ImportSource.API, ImportSource.INBOX)
+
+
+class ImportPhase(models.TextChoices):
+    READING = "reading", _("Läser och kontrollerar")
+    RECOMPUTING = "recomputing", _("Räknar om måluppfyllelse")
+
+
 class Import(models.Model):
     """One file of measurements sent in, whatever its outcome."""
 
     filename = models.CharField(_("filnamn"), max_length=255)
+    file = models.FileField(_("fil"), upload_to="imports/%Y/%m/", max_length=500, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.BigIntegerField(_("storlek (byte)"))
     source = models.CharField(_("källa"), max_length=16, choices=ImportSource.choices)
@@ -204,35 +229,99 @@ class Import(models.Model):
         on_delete=models.SET_NULL,
         verbose_name=_("användare"),
     )
+    preview = models.BooleanField(
+        _("förhandsgranska"),
+        default=False,
+        help_text=_("Visa vad som skulle ändras och vänta på godkännande innan något skrivs."),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        verbose_name=_("samma fil som"),
+    )
     rows_total = models.PositiveIntegerField(_("rader"), default=0)
+    rows_done = models.PositiveIntegerField(_("rader klara"), default=0)
+    phase = models.CharField(
+        _("steg"), max_length=16, choices=ImportPhase.choices, blank=True, default=""
+    )
     created = models.PositiveIntegerField(_("nya"), default=0)
     changed = models.PositiveIntegerField(_("ändrade"), default=0)
     unchanged = models.PositiveIntegerField(_("oförändrade"), default=0)
     rejected = models.PositiveIntegerField(_("avvisade"), default=0)
     errors = models.JSONField(_("fel"), default=list, blank=True)
+    # {"created": [...], "changed": [...]}: a sample of the rows, old value beside new.
+    preview_rows = models.JSONField(_("förhandsgranskning"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("mottagen"), default=timezone.now)
+    # Set again when a worker starts on it; with finished_at it gives the duration.
     started_at = models.DateTimeField(_("startad"), auto_now_add=True)
     finished_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+    previewed_at = models.DateTimeField(_("förhandsgranskad"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("köad"), null=True, blank=True)
+    # Liveness of a running import: a worker that dies stops the heartbeat, and the sweep or
+    # the redelivered task takes the import over (see indicators.services.run_import).
+    heartbeat_at = models.DateTimeField(_("senast aktiv"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("försök"), default=0)
+    worker = models.CharField(_("arbetare"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("importer")
-        ordering = ["-started_at", "-pk"]
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # Closes the race of two identical uploads at once; the service checks first.
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(status__in=ACTIVE_IMPORT_STATUSES, source__in=QUEUED_IMPORT_SOURCES),
+                name="import_unique_active_queued_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_status_heartbeat")]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        """Still on its way: the page and the API keep polling."""
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at is None or self.started_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the file's rows done, 0..1; None while the number of rows is unknown."""
+        if self.status in (ImportStatus.SUCCEEDED, ImportStatus.PREVIEWED):
+            return 1.0
+        if not self.rows_total:
+            return None
+        return min(1.0, self.rows_done / self.rows_total)
 
 
 class Measurement(models.Model):
     """One number: indicator x org unit x period x breakdown, with where it came from."""
 
+    # No single-column indexes on these two: the unique key leads with indicator and
+    # measurement_unit_period with org_unit, so they would only slow down every write.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("styrmått")
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="measurements",
+        verbose_name=_("styrmått"),
+        db_index=False,
     )
     org_unit = models.ForeignKey(
         OrgUnit,
         on_delete=models.PROTECT,
         related_name="measurements",
         verbose_name=_("organisationsenhet"),
+        db_index=False,
     )
     period = models.CharField(_("period"), max_length=7)
     breakdown = models.CharField(_("uppdelning"), max_length=64, default="total")
@@ -321,14 +410,20 @@ class Assessment(models.Model):
     changes, so pages read it instead of computing it on every view.
     """
 
+    # Covered by assessment_unique_key and assessment_unit_period (see Measurement).
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("styrmått")
+        Indicator,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("styrmått"),
+        db_index=False,
     )
     org_unit = models.ForeignKey(
         OrgUnit,
         on_delete=models.PROTECT,
         related_name="assessments",
         verbose_name=_("organisationsenhet"),
+        db_index=False,
     )
     period = models.CharField(_("period"), max_length=7)
     computed_status = models.CharField(

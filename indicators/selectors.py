@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from divisions.models import OrgUnit
 
-from .models import Assessment, Indicator, Measurement, Target
+from .models import Assessment, Import, Indicator, Measurement, Target
 
 
 def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
@@ -59,3 +61,77 @@ def plain_number(value: Decimal | None) -> str:
     if value is None:
         return ""
     return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class MeasurementVersion:
+    """One value a measurement had, and when, from where and by whom."""
+
+    value: Decimal
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str
+    source_import_id: int | None
+    source_row: int | None
+    entered_by: str | None
+    valid_from: datetime
+    valid_to: datetime | None  # None: the current value
+
+
+def measurement_history(measurement: Measurement) -> list[MeasurementVersion]:
+    """The current value first, then each earlier one, newest first."""
+    revisions = measurement.revisions.select_related("entered_by").order_by("-replaced_at", "-pk")
+    versions = [
+        MeasurementVersion(
+            value=measurement.value,
+            numerator=measurement.numerator,
+            denominator=measurement.denominator,
+            comment=measurement.comment,
+            source_import_id=measurement.source_import_id,
+            source_row=measurement.source_row,
+            entered_by=measurement.entered_by.get_username() if measurement.entered_by else None,
+            valid_from=measurement.updated_at,
+            valid_to=None,
+        )
+    ]
+    versions.extend(
+        MeasurementVersion(
+            value=r.value,
+            numerator=r.numerator,
+            denominator=r.denominator,
+            comment=r.comment,
+            source_import_id=r.source_import_id,
+            source_row=r.source_row,
+            entered_by=r.entered_by.get_username() if r.entered_by else None,
+            valid_from=r.valid_from,
+            valid_to=r.replaced_at,
+        )
+        for r in revisions
+    )
+    return versions
+
+
+@dataclass(frozen=True)
+class ValueHistoryEntry:
+    """One value of a measurement for the page: the version and the import it came from."""
+
+    version: MeasurementVersion
+    source_import: Import | None  # with its user; None: typed in by `version.entered_by`
+
+    @property
+    def is_current(self) -> bool:
+        return self.version.valid_to is None
+
+
+def value_history(measurement: Measurement) -> list[ValueHistoryEntry]:
+    """Every value a measurement has had, current first, each with where it came from.
+
+    Two queries whatever the length of the history (the versions, then their imports).
+    """
+    versions = measurement_history(measurement)
+    import_ids = {v.source_import_id for v in versions if v.source_import_id is not None}
+    imports = Import.objects.select_related("user").in_bulk(import_ids) if import_ids else {}
+    return [
+        ValueHistoryEntry(version=v, source_import=imports.get(v.source_import_id))
+        for v in versions
+    ]

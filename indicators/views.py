@@ -1,0 +1,131 @@
+"""Pages of the import pipeline: upload, history, one import (preview, progress, errors)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from divisions.access import can_write_anywhere, is_administrator
+
+from .forms import ImportUploadForm
+from .models import Import, ImportSource, ImportStatus
+from .services import (
+    ImportQueueUnavailable,
+    apply_import,
+    discard_import,
+    submit_import,
+)
+
+
+def _import_for(request: HttpRequest, pk: int) -> Import:
+    """One import, for any signed-in user (everyone reads; see divisions.access)."""
+    return get_object_or_404(Import.objects.select_related("user", "duplicate_of"), pk=pk)
+
+
+def _queue_down_message() -> str:
+    return _(
+        "Filen togs emot men kunde inte lämnas till bearbetning eftersom importkön inte svarar. "
+        "Inget har importerats. Försök igen om en stund, eller kontakta förvaltningen."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    may_upload = can_write_anywhere(request.user)
+    form = ImportUploadForm()
+    status = 200
+    if request.method == "POST":
+        if not may_upload:
+            raise PermissionDenied("no org unit this user may write")
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                record = submit_import(
+                    fileobj=upload,
+                    filename=upload.name,
+                    user=request.user,
+                    source=ImportSource.UPLOAD,
+                    preview=form.cleaned_data["preview"],
+                )
+            except ImportQueueUnavailable:
+                messages.error(request, _queue_down_message())
+                status = 503
+            else:
+                return redirect("indicators:import", pk=record.pk)
+        else:
+            status = 400
+    page = Paginator(Import.objects.select_related("user"), 50).get_page(request.GET.get("sida"))
+    return render(
+        request,
+        "indicators/import_list.html",
+        {"form": form, "may_upload": may_upload, "page": page, "nav": "imports"},
+        status=status,
+    )
+
+
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _import_for(request, pk)
+    may_decide = record.status == ImportStatus.PREVIEWED and (
+        is_administrator(request.user) or record.user_id == request.user.pk
+    )
+    return render(
+        request,
+        "indicators/import_detail.html",
+        {"record": record, "may_decide": may_decide, "nav": "imports"},
+    )
+
+
+@require_GET
+def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the page's progress bar polls (the API serves the same for scripts)."""
+    record = _import_for(request, pk)
+    return JsonResponse(
+        {
+            "status": record.status,
+            "status_display": record.get_status_display(),
+            "phase": record.phase,
+            "phase_display": record.get_phase_display() if record.phase else "",
+            "rows_done": record.rows_done,
+            "rows_total": record.rows_total,
+            "progress": record.progress,
+            "active": record.is_active,
+        }
+    )
+
+
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _import_for(request, pk)
+    try:
+        apply_import(record=record, user=request.user)
+    except ImportQueueUnavailable:
+        messages.error(request, _queue_down_message())
+    return redirect("indicators:import", pk=record.pk)
+
+
+@require_POST
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _import_for(request, pk)
+    discard_import(record=record, user=request.user)
+    messages.success(request, _("Importen förkastades; inget skrevs."))
+    return redirect("indicators:import", pk=record.pk)
+
+
+@require_GET
+def import_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The file as it was received: the evidence behind every value it brought in."""
+    record = _import_for(request, pk)
+    if not record.file:
+        raise Http404("no stored file")
+    try:
+        handle = record.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("stored file missing") from None
+    return FileResponse(handle, as_attachment=True, filename=record.filename)
