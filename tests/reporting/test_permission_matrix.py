@@ -3,8 +3,7 @@ closed period. Every refusal is a 403 with the database unchanged (audit trail i
 every permitted write changes the database and leaves an audit entry naming its source.
 
 Write paths: the browser forms (reporting/), the admin, the REST API (/api/v1/) and the
-import service. The import rows that need wiring in indicators/services.py are marked
-xfail(strict) with a TODO for the lead.
+import service (which refuses rows of a closed period and audits each replaced value).
 """
 
 from __future__ import annotations
@@ -362,18 +361,6 @@ def test_api_writes(cast, world, role, path, unit, closed):
 
 # ----------------------------------------------------------------------------- import
 #
-# TODO(lead): the closed-period rows and the audit row are expected failures until the
-# import service is wired (the scope check is in place already):
-#   - indicators.services._validate: reject rows whose (org unit, period) is in
-#     scorecard.closing.closed_keys(keys=...) ("period 2022-T2 is closed for ...");
-#   - indicators.services._apply: audit.services.record_import(...) for created/changed rows.
-# strict=True: once wired they pass, and pytest says so (XPASS fails) so the marks go.
-
-IMPORT_TODO = pytest.mark.xfail(
-    reason="TODO(lead): wire closed_keys / scope check / record_import into import", strict=True
-)
-
-
 def _import(user, unit: str, value: str = "77"):
     import io
 
@@ -389,15 +376,8 @@ def _import_params():
     for role in ROLES:
         for unit in (INSIDE, OUTSIDE):
             for closed in (False, True):
-                # Refused for a closed period although in scope: not wired yet.
-                waits_for_wiring = unit in WRITES[role] and closed and unit == INSIDE
-                marks = (IMPORT_TODO,) if waits_for_wiring else ()
                 yield pytest.param(
-                    role,
-                    unit,
-                    closed,
-                    id=f"{role}-{unit}-{'closed' if closed else 'open'}",
-                    marks=marks,
+                    role, unit, closed, id=f"{role}-{unit}-{'closed' if closed else 'open'}"
                 )
 
 
@@ -417,7 +397,6 @@ def test_import_writes(cast, world, role, unit, closed):
         assert db_state() == before
 
 
-@IMPORT_TODO
 def test_import_changes_are_in_the_audit_trail(cast, world):
     _import(cast["manager"], INSIDE, value="79")
     entry = AuditEntry.objects.latest("pk")
