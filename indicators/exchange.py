@@ -575,8 +575,9 @@ def _period_code(text: str) -> str:
         code = Period.parse(text).code
     except InvalidPeriod as error:
         raise _CellError(str(error)) from None
-    if len(_PERIOD_CODES) < 10_000:  # a file holds few distinct periods; bound it anyway
-        _PERIOD_CODES[text] = code
+    if len(_PERIOD_CODES) >= 10_000:  # a file holds few distinct periods; bound it anyway
+        _PERIOD_CODES.clear()
+    _PERIOD_CODES[text] = code
     return code
 
 
