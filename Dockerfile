@@ -22,7 +22,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     DJANGO_SETTINGS_MODULE=config.settings \
     STATIC_ROOT=/app/staticfiles \
-    STYRKORT_IMPORT_INBOX=/data/inbox
+    STYRKORT_IMPORT_INBOX=/data/inbox \
+    MEDIA_ROOT=/data/media
 
 WORKDIR /app
 
@@ -43,7 +44,7 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret python manage.py collectsta
 # Writable paths for the non-root user. The code in /app stays root-owned and read-only.
 # Named volumes mounted on /data/inbox start as a copy of this directory, so they
 # inherit its ownership on first use.
-RUN mkdir -p /data/inbox /data/beat \
+RUN mkdir -p /data/inbox /data/media /data/beat \
     && chown -R styrkort:styrkort /data
 
 USER styrkort:styrkort

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -68,6 +69,16 @@ def main() -> None:
     purge()
     codes = load_bench_scorecard(units=args.units, indicators=args.indicators)
     workdir = Path(tempfile.mkdtemp(prefix="styrkort-bench-"))
+    try:
+        run(args, codes, workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if not args.keep:
+        purge()
+
+
+def run(args: argparse.Namespace, codes: dict, workdir: Path) -> None:
     csv_path, copy_path = workdir / "bench_measurements.csv", workdir / "bench_copy.tsv"
     started = time.perf_counter()
     write_files(args.rows, codes, csv_path, copy_path)
@@ -110,11 +121,6 @@ def main() -> None:
             f"{again.unchanged:,} unchanged)"
         )
         changed.unlink()
-    if not args.keep:
-        purge()
-        for path in (csv_path, copy_path):
-            path.unlink()
-        workdir.rmdir()
 
 
 def change_values(source: Path, target: Path, *, share: float) -> int:
