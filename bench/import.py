@@ -145,10 +145,10 @@ def change_values(source: Path, target: Path, *, share: float) -> int:
 
 def load_bench_scorecard(*, units: int, indicators: int) -> dict:
     """Org units and indicators through the real definition loader; returns code -> id maps."""
+    from demo.nara import DATA_DIR
     from divisions.models import OrgUnit
+    from indicators.definitions import load_scorecard, read_definition
     from indicators.models import Indicator
-    from scorecard.demo import DATA_DIR
-    from scorecard.services import load_scorecard, read_definition
 
     # Perspectives, goals and success factors of the Nära demo; units and indicators our own.
     definition = read_definition((DATA_DIR / "scorecard.yaml").read_text(encoding="utf-8"))

@@ -41,9 +41,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from dashboard.selectors import overview_periods  # noqa: E402
 from divisions.models import OrgUnit  # noqa: E402
 from indicators.models import Assessment, Measurement  # noqa: E402
-from scorecard.selectors import overview_periods  # noqa: E402
 
 RATIO = 3
 SLACK_MS = 30

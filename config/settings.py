@@ -47,12 +47,16 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The project's apps, bottom layer first (README, "Layout"); domain/ and api/ are
+    # plain packages.
+    "audit",
     "accounts",
     "divisions",
     "scorecard",
     "indicators",
-    "audit",
+    "dashboard",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "scorecard:home"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "sv"

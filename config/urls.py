@@ -5,13 +5,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from config.security import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
-from scorecard import views as scorecard_views
+from dashboard import views as dashboard_views
 
 # The admin's login is throttled like the site's (config/security.py).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
-    path("healthz", scorecard_views.healthz, name="healthz"),
+    path("healthz", dashboard_views.healthz, name="healthz"),
     # The language switch is on the login page too, so it must work before login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
@@ -22,9 +22,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("reporting.urls")),
-    path("", include("audit.urls")),
-    path("api/", include("config.api_urls")),
+    path("", include("dashboard.history_urls")),
+    path("api/", include("api.urls")),
     path("konto/", include("accounts.urls")),
     path("", include("indicators.urls")),
-    path("", include("scorecard.urls")),
+    path("", include("dashboard.urls")),
 ]

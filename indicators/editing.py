@@ -17,10 +17,10 @@ from audit.models import Source
 from audit.services import Actor, measurement_values, record_change
 from divisions.access import ensure_can_write
 from divisions.models import OrgUnit
+from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
-from .periods import InvalidPeriod, Period
 from .services import recompute_assessments
 
 _VALUE_FIELDS = ("value", "numerator", "denominator", "comment")

@@ -8,10 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
+from domain.periods import PERIOD_REGEX
+from domain.rules import Direction, TargetKind, Trend
 from scorecard.models import StatusChoices, SuccessFactor
-
-from .periods import PERIOD_REGEX
-from .rules import Direction, TargetKind, Trend
 
 
 class Unit(models.TextChoices):

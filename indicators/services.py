@@ -37,11 +37,13 @@ from audit.services import (
 )
 from divisions.access import is_administrator, writable_paths
 from divisions.models import OrgUnit
+from domain import rules
+from domain.exchange import FileRejected, MeasurementRow, RowError, read_measurements
+from domain.periods import Period, PeriodKind
 from scorecard.closing import closed_lookup
 from scorecard.models import SuccessFactor
 
-from . import bulk, rules
-from .exchange import FileRejected, MeasurementRow, RowError, read_measurements
+from . import bulk
 from .models import (
     ACTIVE_IMPORT_STATUSES,
     Import,
@@ -53,7 +55,6 @@ from .models import (
     MeasurementRevision,
     Target,
 )
-from .periods import Period, PeriodKind
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from . import views
 
 app_name = "indicators"
 
-# The API (/api/v1/imports/) is registered in config/api_urls.py: indicators.api.imports.
+# The API (/api/v1/imports/) is registered in config/api_urls.py: api.values.imports.
 urlpatterns = [
     path("importer/", views.import_list, name="imports"),
     path("importer/<int:pk>/", views.import_detail, name="import"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.models import Source
 from audit.services import Actor
+from dashboard.selectors import division_report, group_report
 from divisions.access import (
     can_write,
     ensure_administrator,
@@ -29,13 +30,12 @@ from divisions.access import (
 )
 from divisions.models import OrgUnit
 from divisions.selectors import default_org_unit_for
+from domain.periods import InvalidPeriod, Period
 from indicators import editing as indicator_editing
-from indicators.periods import InvalidPeriod, Period
 from indicators.selectors import periods_with_data
 from scorecard import closing
 from scorecard import editing as scorecard_editing
 from scorecard.models import Action, Perspective, PerspectiveAssessment
-from scorecard.selectors import division_report, group_report
 
 from .forms import (
     ActionForm,

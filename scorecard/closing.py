@@ -20,7 +20,7 @@ from audit.models import Operation
 from audit.services import Actor, record_event
 from divisions.access import ensure_administrator
 from divisions.models import OrgUnit
-from indicators.periods import Period
+from domain.periods import Period
 
 from .models import PeriodClose
 

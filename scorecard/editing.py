@@ -15,7 +15,7 @@ from audit.models import Source
 from audit.services import Actor, record_change, record_deletion, snapshot
 from divisions.access import ensure_can_write
 from divisions.models import OrgUnit
-from indicators.periods import InvalidPeriod, Period
+from domain.periods import InvalidPeriod, Period
 
 from .closing import ensure_open
 from .models import Action, Perspective, PerspectiveAssessment, SuccessFactor

@@ -4,8 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
-from indicators.periods import PERIOD_REGEX
-from indicators.rules import Status
+from domain.periods import PERIOD_REGEX
+from domain.rules import Status
 
 
 class StatusChoices(models.TextChoices):

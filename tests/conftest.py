@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from scorecard.demo import DATA_DIR as NARA
-from scorecard.services import LoadResult, load_scorecard, read_definition
+from demo.nara import DATA_DIR as NARA
+from indicators.definitions import LoadResult, load_scorecard, read_definition
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from api.values.filters import period_range
 from divisions.models import OrgUnit
+from domain.periods import Period, PeriodKind
 from indicators.editing import set_measurement
-from indicators.filters import period_range
 from indicators.models import Assessment, Indicator, Measurement
-from indicators.periods import Period, PeriodKind
 from scorecard.models import Action, Perspective, PerspectiveAssessment
 
 BASE = "/api/v1"

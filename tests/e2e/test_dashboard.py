@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from scorecard.demo import DEMO_PASSWORD, load_demo
-from scorecard.synthetic import SyntheticSizes, generate_synthetic
+from demo.nara import DEMO_PASSWORD, load_demo
+from demo.synthetic import SyntheticSizes, generate_synthetic
 
 from .conftest import AXE, SCREENSHOTS
 

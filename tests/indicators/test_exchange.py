@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from indicators.exchange import (
+from domain.exchange import (
     HEADER,
     REQUIRED,
     FileRejected,
@@ -28,7 +28,7 @@ from indicators.exchange import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_FILE = ROOT / "scorecard" / "fixtures" / "nara_2022_t2" / "measurements.csv"
+DEMO_FILE = ROOT / "demo" / "fixtures" / "nara_2022_t2" / "measurements.csv"
 BAD_UTF8 = "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 throughout"
 NOT_TEXT = "the file is not a text file; upload CSV (UTF-8 or Windows-1252) or XLSX"
 MISSING = "missing column; the header must contain indicator, org_unit, period, value"
@@ -646,7 +646,7 @@ def test_demo_file_reads_without_errors() -> None:
 
 def test_imports_without_django() -> None:
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    code = "import sys, indicators.exchange; assert 'django' not in sys.modules, 'django loaded'"
+    code = "import sys, domain.exchange; assert 'django' not in sys.modules, 'django loaded'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from indicators.exchange import HEADER, _plain_row, _Records, _validate_row, read_measurements
+from domain.exchange import HEADER, _plain_row, _Records, _validate_row, read_measurements
 
 PLAN_INDEXES = tuple(range(len(HEADER)))
 
@@ -27,7 +27,7 @@ ROWS = [
 
 @pytest.mark.parametrize(("number", "cells"), list(enumerate(ROWS)))
 def test_the_fast_path_agrees_with_the_general_path(number, cells):
-    from indicators.exchange import _CONVERTERS
+    from domain.exchange import _CONVERTERS
 
     plan = [(name, index, _CONVERTERS[name]) for index, name in enumerate(HEADER)]
     records = _Records(iter(()))

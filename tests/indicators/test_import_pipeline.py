@@ -219,8 +219,8 @@ def test_the_demo_database_sqlite_runs_the_same_import_path(tmp_path):
         call_command("migrate", verbosity=0, skip_checks=True)
         from indicators.models import Assessment, ImportSource, Measurement
         from indicators.services import import_measurements, submit_import, apply_import
-        from scorecard.demo import DATA_DIR
-        from scorecard.services import load_scorecard, read_definition
+        from demo.nara import DATA_DIR
+        from indicators.definitions import load_scorecard, read_definition
         from django.contrib.auth import get_user_model
 
         load_scorecard(definition=read_definition((DATA_DIR / "scorecard.yaml").read_text()))

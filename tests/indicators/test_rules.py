@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indicators.rules import (
+from domain.rules import (
     ROLLUP_SCORES,
     Direction,
     Status,
@@ -52,7 +52,7 @@ NONE = TargetSpec(TargetKind.NONE)
 
 def test_modules_import_without_django() -> None:
     code = (
-        "import sys, indicators.rules, indicators.targets; "
+        "import sys, domain.rules, domain.targets; "
         "assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)"
     )
     root = Path(__file__).resolve().parents[2]

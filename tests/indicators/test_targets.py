@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from indicators.rules import Direction, Status, TargetKind, TargetSpec, evaluate
-from indicators.targets import ParsedTarget, TargetParseError, parse_decimal, parse_target_text
+from domain.rules import Direction, Status, TargetKind, TargetSpec, evaluate
+from domain.targets import ParsedTarget, TargetParseError, parse_decimal, parse_target_text
 
 D = Decimal
 HIGHER, LOWER, CLOSER = (

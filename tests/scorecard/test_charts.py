@@ -2,8 +2,8 @@
 
 from django.utils import translation
 
-from scorecard import charts
-from scorecard.selectors import PerspectiveSeries, StatusCounts
+from dashboard import charts
+from dashboard.selectors import PerspectiveSeries, StatusCounts
 
 
 class _Perspective:

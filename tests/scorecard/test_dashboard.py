@@ -10,12 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from dashboard.selectors import perspective_grid
+from demo.nara import DEMO_PASSWORD
 from divisions.models import OrgUnit
 from indicators.models import Assessment
 from indicators.selectors import periods_with_data
-from scorecard.demo import DEMO_PASSWORD
 from scorecard.models import Perspective, PerspectiveAssessment
-from scorecard.selectors import perspective_grid
 
 PERIOD = "2022-T2"
 OVERVIEW = f"/oversikt/{PERIOD}/"
@@ -330,7 +330,7 @@ def query_counts(client) -> dict[str, int]:
 
 
 def test_query_count_does_not_grow_with_periods_units_or_indicators(board):
-    from scorecard.synthetic import SyntheticSizes, generate_synthetic
+    from demo.synthetic import SyntheticSizes, generate_synthetic
 
     seen = []
     for scale in SCALES:

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from demo.nara import load_demo
+from demo.synthetic import CODE_PREFIX, SyntheticSizes, generate_synthetic
 from divisions.models import OrgUnit
 from indicators.models import Assessment, Import, Indicator, Measurement, Target
-from scorecard.demo import load_demo
-from scorecard.synthetic import CODE_PREFIX, SyntheticSizes, generate_synthetic
 
 TINY = SyntheticSizes(divisions=1, areas=1, units=2, indicators=3, years=2)
 TINY_ARGS = [

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from scorecard.demo import DEMO_PASSWORD, DEMO_USERS
+from demo.nara import DEMO_PASSWORD, DEMO_USERS
 
 PAGE = "/styrkort/div_nara/2022-T2/"
 

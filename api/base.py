@@ -1,0 +1,258 @@
+"""The base of every API view: authentication, permissions, formats and export limits.
+
+Concrete viewsets stay three lines (queryset, serializer, filterset): what is common to the
+whole API lives here, so every resource answers the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, status, viewsets
+from rest_framework.fields import get_error_detail
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from api.pagination import StandardPagination
+from api.permissions import ReadAllWriteOwnSubtree
+from api.renderers import CSVRenderer, Table, XLSXRenderer
+from divisions.models import OrgUnit
+from domain.periods import Period
+
+TABULAR_FORMATS = ("csv", "xlsx")
+LAYOUTS = ("long", "wide")
+
+
+def export_too_large(limit: int) -> Response:
+    """400 for an export over the limit, saying how to get the rows instead."""
+    message = _(
+        "Exporten skulle ge fler än %(limit)s rader (gränsen). Avgränsa med filter "
+        "(t.ex. indicator, org_unit, period_from/period_to, updated_since) och hämta en "
+        "del i taget, eller bläddra i JSON med ?page_size=1000 och länken 'next'."
+    ) % {"limit": f"{limit:,}".replace(",", " ")}
+    return Response(
+        {"detail": message, "code": "export_too_large", "limit": limit},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+@dataclass(frozen=True)
+class WidePivot:
+    """One row per `keys`, one column per period holding `value` (the report tables)."""
+
+    keys: Sequence[str]
+    value: str
+
+
+def pivot(rows: Iterable[Mapping[str, object]], layout: WidePivot, name: str) -> Table:
+    table: dict[tuple, dict[str, object]] = {}
+    periods: set[str] = set()
+    for row in rows:
+        key = tuple(row[k] for k in layout.keys)
+        period = str(row["period"])
+        periods.add(period)
+        line = table.setdefault(key, dict(zip(layout.keys, key, strict=True)))
+        line[period] = row[layout.value]
+    columns = [*layout.keys, *sorted(periods, key=Period.parse)]
+    return Table(columns=columns, rows=list(table.values()), name=name)
+
+
+class StyrkortAutoSchema(AutoSchema):
+    """Documents the format switch (and the wide layout where a resource has one), and that
+    POST is an upsert (201 created, 200 replaced)."""
+
+    def get_response_serializers(self):
+        if self.method == "POST" and getattr(self.view, "upsert", False):
+            serializer = self._get_serializer()
+            return {200: serializer, 201: serializer}
+        return super().get_response_serializers()
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "GET" and getattr(self.view, "action", None) == "list":
+            parameters.append(
+                OpenApiParameter(
+                    "format",
+                    OpenApiTypes.STR,
+                    enum=["json", "csv", "xlsx"],
+                    description=(
+                        "Response format (or use the Accept header). csv and xlsx return every "
+                        "matching row unpaginated, up to the export limit."
+                    ),
+                )
+            )
+            if getattr(self.view, "wide_layout", None) is not None:
+                parameters.append(
+                    OpenApiParameter(
+                        "layout",
+                        OpenApiTypes.STR,
+                        enum=list(LAYOUTS),
+                        description="wide: one column per period (csv and xlsx only).",
+                    )
+                )
+        return parameters
+
+
+class StrictJSONParser(JSONParser):
+    """JSON whose strings the database can store: no lone surrogates, which are valid JSON
+    escapes but not UTF-8 (refused here with 400 instead of failing at the database)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise exceptions.ParseError(_("JSON-texten innehåller ogiltiga tecken.")) from None
+        return data
+
+
+class ApiMixin:
+    """What every Styrkort API view shares."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+    parser_classes = [StrictJSONParser]
+    permission_classes = [ReadAllWriteOwnSubtree]
+    pagination_class = StandardPagination
+    schema = StyrkortAutoSchema()
+    # The file name of exports, and the wide layout (None: long only).
+    export_name = "export"
+    wide_layout: WidePivot | None = None
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        # The site-wide LoginRequiredMiddleware redirects to the login page; API clients
+        # get DRF's answer instead (401 with WWW-Authenticate).
+        return login_not_required(super().as_view(*args, **kwargs))
+
+    def get_object(self):
+        # PostgreSQL refuses NUL in text: such a code cannot exist, so it is not found.
+        if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
+            raise Http404("no such object")
+        return super().get_object()
+
+    def filter_queryset(self, queryset):
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None and not any(
+            name in filterset_class.base_filters for name in self.request.query_params
+        ):
+            return queryset  # nothing to filter: spare building the filter form
+        return super().filter_queryset(queryset)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            # A service refusing a write (a rule in the model layer) is the client's error.
+            exc = exceptions.ValidationError(detail=get_error_detail(exc))
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(response, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) in TABULAR_FORMATS:
+            # An error is a message, not a table: always JSON.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    # --- lists and exports ------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        layout = request.query_params.get("layout", "long")
+        tabular = request.accepted_renderer.format in TABULAR_FORMATS
+        if layout not in LAYOUTS or (layout == "wide" and self.wide_layout is None):
+            allowed = "long, wide" if self.wide_layout else "long"
+            raise exceptions.ValidationError({"layout": [_("Tillåtna värden: %s") % allowed]})
+        if layout == "wide" and not tabular:
+            raise exceptions.ValidationError(
+                {"layout": [_("Bred layout finns för format=csv och format=xlsx.")]}
+            )
+        if not tabular:
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        limit = settings.STYRKORT_API_EXPORT_LIMIT
+        if queryset[: limit + 1].count() > limit:
+            return export_too_large(limit)
+        table = self.export_table(queryset)
+        if layout == "wide":
+            table = pivot(table.rows, self.wide_layout, name=f"{self.export_name}_wide")
+        return Response(table)
+
+    # Query parameters that select a small part of a large table (see IdCursorPagination).
+    narrow_filters: tuple[str, ...] = ()
+
+    def filters_narrowly(self) -> bool:
+        params = self.request.query_params
+        present = {name for name in self.narrow_filters if params.get(name)}
+        if not present:
+            return False
+        if present != {"org_unit"} or params.get("subtree", "").lower() not in ("true", "1"):
+            return True
+        # A whole region's subtree is (nearly) everything: reading in id order is faster.
+        codes = [code.strip() for code in params["org_unit"].split(",")]
+        return not OrgUnit.objects.filter(code__in=codes, parent__isnull=True).exists()
+
+    def export_table(self, queryset: QuerySet) -> Table:
+        """Every row of the (bounded) queryset as a table; the serializer's fields as columns."""
+        serializer = self.get_serializer(queryset, many=True)
+        fields = serializer.child.fields
+        columns = [name for name, field in fields.items() if not field.write_only]
+        return Table(columns=columns, rows=serializer.data, name=self.export_name)
+
+
+class ReadOnlyViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class WritableViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    """Reads, POST and PATCH (no PUT: a partial update is all a script needs).
+
+    Writes go through services, never serializer.save(): a subclass names the service in
+    `create_object` (an upsert: 201 when created, 200 when an existing row was replaced) and
+    `update_object`. Services check divisions.access again and raise PermissionDenied (403).
+    """
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    upsert = False  # True: POST replaces the row with the same key (documented as 200)
+
+    def create_object(self, data: dict) -> tuple[object, bool]:
+        raise NotImplementedError
+
+    def update_object(self, instance: object, data: dict) -> object:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance, created = self.create_object(serializer.validated_data)
+        status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        instance = self.update_object(instance, serializer.validated_data)
+        return Response(self.get_serializer(instance).data)
+
+
+class DeletableViewSet(WritableViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def delete_object(self, instance: object) -> None:
+        raise NotImplementedError
+
+    def destroy(self, request, *args, **kwargs):
+        self.delete_object(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,92 @@
+from api.base import DeletableViewSet, ReadOnlyViewSet, WritableViewSet
+from api.structure.filters import (
+    ActionFilterSet,
+    PerspectiveAssessmentFilterSet,
+    StrategicGoalFilterSet,
+    SuccessFactorFilterSet,
+)
+from api.structure.serializers import (
+    ActionSerializer,
+    PerspectiveAssessmentSerializer,
+    PerspectiveSerializer,
+    StrategicGoalSerializer,
+    SuccessFactorSerializer,
+)
+from scorecard import editing
+from scorecard.models import (
+    Action,
+    Perspective,
+    PerspectiveAssessment,
+    StrategicGoal,
+    SuccessFactor,
+)
+
+
+class PerspectiveViewSet(ReadOnlyViewSet):
+    queryset = Perspective.objects.order_by("order", "pk")
+    serializer_class = PerspectiveSerializer
+    lookup_field = "code"
+    export_name = "perspectives"
+
+
+class StrategicGoalViewSet(ReadOnlyViewSet):
+    queryset = StrategicGoal.objects.select_related("perspective").order_by(
+        "perspective__order", "order", "pk"
+    )
+    serializer_class = StrategicGoalSerializer
+    filterset_class = StrategicGoalFilterSet
+    lookup_field = "code"
+    export_name = "strategic_goals"
+
+
+class SuccessFactorViewSet(ReadOnlyViewSet):
+    queryset = SuccessFactor.objects.select_related("strategic_goal__perspective").order_by(
+        "strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"
+    )
+    serializer_class = SuccessFactorSerializer
+    filterset_class = SuccessFactorFilterSet
+    lookup_field = "code"
+    export_name = "success_factors"
+
+
+class PerspectiveAssessmentViewSet(WritableViewSet):
+    """The overall assessment (samlad bedömning) per org unit, perspective and period.
+
+    POST sets it for its (org_unit, perspective, period): 201 when new, 200 when replaced.
+    """
+
+    queryset = PerspectiveAssessment.objects.select_related(
+        "org_unit", "perspective", "updated_by"
+    ).order_by("period", "org_unit__path", "perspective__order", "pk")
+    serializer_class = PerspectiveAssessmentSerializer
+    filterset_class = PerspectiveAssessmentFilterSet
+    export_name = "perspective_assessments"
+    upsert = True
+
+    def create_object(self, data):
+        return editing.set_perspective_assessment(user=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return editing.update_perspective_assessment(
+            user=self.request.user, assessment=instance, **data
+        )
+
+
+class ActionViewSet(DeletableViewSet):
+    """The action plan (strategiska åtgärder) of each org unit."""
+
+    queryset = Action.objects.select_related(
+        "org_unit", "perspective", "success_factor__strategic_goal"
+    ).order_by("org_unit__path", "perspective__order", "pk")
+    serializer_class = ActionSerializer
+    filterset_class = ActionFilterSet
+    export_name = "actions"
+
+    def create_object(self, data):
+        return editing.create_action(user=self.request.user, **data), True
+
+    def update_object(self, instance, data):
+        return editing.update_action(user=self.request.user, action=instance, **data)
+
+    def delete_object(self, instance):
+        editing.delete_action(user=self.request.user, action=instance)

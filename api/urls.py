@@ -1,0 +1,62 @@
+"""The REST API: /api/v1/ resources, the OpenAPI schema and its browsable documentation.
+
+Viewsets live in each app's api/ package; this router is the one place that names them.
+Schema and docs are public (they describe the API, not the data) and are served from the
+app's own static files (drf-spectacular-sidecar), no CDN.
+"""
+
+import importlib.util
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.routers import DefaultRouter
+
+from api.organisation.views import OrgUnitViewSet
+from api.structure.views import (
+    ActionViewSet,
+    PerspectiveAssessmentViewSet,
+    PerspectiveViewSet,
+    StrategicGoalViewSet,
+    SuccessFactorViewSet,
+)
+from api.values.views import AssessmentViewSet, IndicatorViewSet, MeasurementViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("org-units", OrgUnitViewSet, basename="org-unit")
+router.register("perspectives", PerspectiveViewSet, basename="perspective")
+router.register("strategic-goals", StrategicGoalViewSet, basename="strategic-goal")
+router.register("success-factors", SuccessFactorViewSet, basename="success-factor")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register(
+    "perspective-assessments", PerspectiveAssessmentViewSet, basename="perspective-assessment"
+)
+router.register("actions", ActionViewSet, basename="action")
+
+# Written by the import pipeline; registered as soon as the module exists.
+if importlib.util.find_spec("api.values.imports") is not None:
+    from api.values.imports import ImportViewSet
+
+    router.register("imports", ImportViewSet, basename="import")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
+    path(
+        "docs/",
+        login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        login_not_required(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
+]

@@ -1,0 +1,126 @@
+"""/api/v1/imports/: send a measurement file (multipart), follow its import, list history.
+
+POST answers 202 Accepted with the import's id and URL at once; the file is processed by a
+Celery worker. GET on the URL shows status and progress (rows_done of rows_total) until the
+status is final, then the counts and every row error.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from api.base import ApiMixin
+from indicators.models import Import, ImportSource
+from indicators.services import ImportQueueUnavailable, submit_import
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row as a spreadsheet shows it (header = 1), 0: file.")
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True)
+    # Plain strings, not choice fields: the schema's enum names (StatusEnum...) are taken.
+    status = serializers.CharField(
+        read_only=True, help_text="queued, running, previewed, succeeded, failed or discarded."
+    )
+    source = serializers.CharField(read_only=True, help_text="upload, api, inbox or command.")
+    phase = serializers.CharField(read_only=True, help_text="reading or recomputing (running).")
+    duration_seconds = serializers.SerializerMethodField()
+    progress = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="rows_done / rows_total, 0..1 (null: unknown)."
+    )
+    errors = ImportErrorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Import
+        fields = [
+            "id",
+            "url",
+            "filename",
+            "sha256",
+            "size",
+            "source",
+            "user",
+            "status",
+            "phase",
+            "rows_total",
+            "rows_done",
+            "progress",
+            "created",
+            "changed",
+            "unchanged",
+            "rejected",
+            "errors",
+            "duplicate_of",
+            "received_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, record: Import) -> str:
+        path = reverse("import-detail", args=[record.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_duration_seconds(self, record: Import) -> float | None:
+        duration = record.duration
+        return None if duration is None else round(duration.total_seconds(), 3)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or XLSX in the exchange format (see README).")
+
+
+class ImportViewSet(
+    ApiMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Import.objects.select_related("user").order_by("-received_at", "-pk")
+    serializer_class = ImportSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status", "source"]
+    export_name = "imports"
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={
+            202: ImportSerializer,
+            409: OpenApiResponse(ImportSerializer, description="The same file was sent before."),
+            503: OpenApiResponse(description="The task queue is unavailable; send it again."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        try:
+            record = submit_import(
+                fileobj=file, filename=file.name, user=request.user, source=ImportSource.API
+            )
+        except ImportQueueUnavailable as exc:
+            detail = _(
+                "Filen togs emot men kunde inte lämnas till bearbetning: kön svarar inte. "
+                "Inget har importerats; skicka filen igen om en stund."
+            )
+            body = {"detail": detail, "id": exc.record.pk, **self._links(exc.record)}
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        data = self.get_serializer(record).data
+        if record.duplicate_of_id is not None:
+            message = _("Samma fil har redan tagits emot (import %(id)s); den används inte igen.")
+            data["detail"] = message % {"id": record.duplicate_of_id}
+            return Response(data, status=status.HTTP_409_CONFLICT)
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+    def _links(self, record: Import) -> dict[str, str]:
+        return {"url": self.request.build_absolute_uri(reverse("import-detail", args=[record.pk]))}

@@ -1,0 +1,242 @@
+from collections.abc import Mapping
+
+from django.db.models import F
+from django.utils import timezone
+from rest_framework import serializers
+
+from api.organisation.serializers import CodeField
+from api.structure.serializers import KEY_HELP, KeyFieldsOnCreateMixin
+from divisions.models import OrgUnit
+from domain.periods import InvalidPeriod, Period
+from indicators.models import Assessment, Indicator, Measurement, Target
+from scorecard.models import StatusChoices
+
+DECIMAL = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+
+
+class PeriodField(serializers.CharField):
+    """A period code, canonicalised: 2022, 2022-T1..2022-T3, 2022-01..2022-12."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 8)
+        kwargs.setdefault("help_text", "2022 (year), 2022-T2 (tertial, year-to-date), 2022-08.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return Period.parse(text).code
+        except InvalidPeriod as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    org_unit = CodeField(read_only=True, allow_null=True)
+    value = serializers.DecimalField(
+        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    band = serializers.DecimalField(
+        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    relative_change = serializers.DecimalField(
+        max_digits=8, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Target
+        fields = [
+            "year",
+            "org_unit",
+            "breakdown",
+            "kind",
+            "value",
+            "band",
+            "base_year",
+            "relative_change",
+            "annual",
+            "text",
+        ]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    success_factor = CodeField(read_only=True)
+    strategic_goal = serializers.CharField(
+        source="success_factor.strategic_goal.code", read_only=True
+    )
+    perspective = serializers.CharField(
+        source="success_factor.strategic_goal.perspective.code", read_only=True
+    )
+    owner = CodeField(read_only=True, allow_null=True)
+    breakdowns = serializers.ListField(child=serializers.CharField(), read_only=True)
+    follow_up = serializers.ListField(child=serializers.CharField(), read_only=True)
+    trend_band = serializers.DecimalField(
+        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True
+    )
+    targets = TargetSerializer(
+        many=True,
+        read_only=True,
+        help_text=(
+            "Per year (null = every year without its own), org unit (null = region-wide) and "
+            "breakdown (empty = total and the gender split)."
+        ),
+    )
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "success_factor",
+            "strategic_goal",
+            "perspective",
+            "owner",
+            "unit",
+            "direction",
+            "breakdowns",
+            "follow_up",
+            "baseline_text",
+            "trend_band",
+            "order",
+            "targets",
+        ]
+
+
+class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer):
+    key_fields = ("indicator", "org_unit", "period", "breakdown")
+    indicator = CodeField(queryset=Indicator.objects.all(), help_text=KEY_HELP)
+    org_unit = CodeField(queryset=OrgUnit.objects.all(), help_text=KEY_HELP)
+    period = PeriodField()
+    breakdown = serializers.CharField(
+        max_length=64,
+        default="total",
+        help_text="total, women, men or a key the indicator declares. " + KEY_HELP,
+    )
+    value = serializers.DecimalField(**DECIMAL)
+    numerator = serializers.DecimalField(**DECIMAL, allow_null=True, required=False)
+    denominator = serializers.DecimalField(**DECIMAL, allow_null=True, required=False, min_value=0)
+    comment = serializers.CharField(allow_blank=True, required=False, default="")
+    entered_by = CodeField("username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Measurement
+        fields = [
+            "id",
+            "indicator",
+            "org_unit",
+            "period",
+            "breakdown",
+            "value",
+            "numerator",
+            "denominator",
+            "comment",
+            "source_import",
+            "source_row",
+            "entered_by",
+            "updated_at",
+        ]
+        read_only_fields = ["source_import", "source_row", "updated_at"]
+        validators = []  # the key is an upsert key, not a conflict
+
+    def to_representation(self, instance):
+        if not isinstance(instance, Mapping):
+            return super().to_representation(instance)
+        # Lists come as plain rows (MeasurementViewSet.get_queryset): field by field, DRF
+        # would spend most of a 500-row page here. The output is the same as above.
+        if self._tz is None:
+            self._tz = timezone.get_current_timezone()
+        updated = instance["updated_at"].astimezone(self._tz).isoformat()
+        return {
+            "id": instance["id"],
+            "indicator": instance["indicator_code"],
+            "org_unit": instance["org_unit_code"],
+            "period": instance["period"],
+            "breakdown": instance["breakdown"],
+            "value": instance["value"],
+            "numerator": instance["numerator"],
+            "denominator": instance["denominator"],
+            "comment": instance["comment"],
+            "source_import": instance["source_import_id"],
+            "source_row": instance["source_row"],
+            "entered_by": instance["entered_by_username"],
+            "updated_at": updated[:-6] + "Z" if updated.endswith("+00:00") else updated,
+        }
+
+    _tz = None
+
+
+def measurement_rows(queryset):
+    """The list's rows as MeasurementSerializer reads them, without model instances.
+
+    `sort_id` (= id) is what IdCursorPagination orders narrow requests by.
+    """
+    return queryset.annotate(sort_id=F("id") + 0).values(
+        "id",
+        "sort_id",
+        "period",
+        "breakdown",
+        "value",
+        "numerator",
+        "denominator",
+        "comment",
+        "source_import_id",
+        "source_row",
+        "updated_at",
+        indicator_code=F("indicator__code"),
+        org_unit_code=F("org_unit__code"),
+        entered_by_username=F("entered_by__username"),
+    )
+
+
+class MeasurementVersionSerializer(serializers.Serializer):
+    value = serializers.DecimalField(**DECIMAL)
+    numerator = serializers.DecimalField(**DECIMAL, allow_null=True)
+    denominator = serializers.DecimalField(**DECIMAL, allow_null=True)
+    comment = serializers.CharField()
+    source_import = serializers.IntegerField(source="source_import_id", allow_null=True)
+    source_row = serializers.IntegerField(allow_null=True)
+    entered_by = serializers.CharField(allow_null=True)
+    valid_from = serializers.DateTimeField()
+    valid_to = serializers.DateTimeField(allow_null=True, help_text="null: the current value")
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    indicator = CodeField(read_only=True)
+    org_unit = CodeField(read_only=True)
+    perspective = serializers.CharField(source="perspective_code", read_only=True)
+    status = serializers.ChoiceField(
+        choices=StatusChoices.choices,
+        read_only=True,
+        help_text="What readers see: the manual status where set, else the computed one.",
+    )
+    override_status = serializers.ChoiceField(
+        choices=[("", "(none)"), *StatusChoices.choices],
+        required=False,
+        help_text="Empty clears the override. A manual status needs override_comment.",
+    )
+    override_by = CodeField("username", read_only=True, allow_null=True)
+    details = serializers.DictField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Per breakdown: status, trend, threshold, target.",
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "indicator",
+            "org_unit",
+            "perspective",
+            "period",
+            "status",
+            "computed_status",
+            "override_status",
+            "override_comment",
+            "override_by",
+            "trend",
+            "details",
+            "analysis",
+            "computed_at",
+        ]
+        read_only_fields = ["period", "computed_status", "trend", "computed_at"]
+        extra_kwargs = {"override_comment": {"required": False}, "analysis": {"required": False}}

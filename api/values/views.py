@@ -1,0 +1,137 @@
+from django.db.models import F, Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
+from api.pagination import IdCursorPagination
+from api.renderers import Table
+from api.values.filters import AssessmentFilterSet, IndicatorFilterSet, MeasurementFilterSet
+from api.values.serializers import (
+    AssessmentSerializer,
+    IndicatorSerializer,
+    MeasurementSerializer,
+    MeasurementVersionSerializer,
+    measurement_rows,
+)
+from domain.exchange import HEADER, write_measurements_csv
+from indicators import editing
+from indicators.models import Assessment, Indicator, Measurement, Target
+from indicators.selectors import measurement_history
+
+
+class IndicatorViewSet(ReadOnlyViewSet):
+    """Indicators (styrmått) with their targets per year, org unit and breakdown."""
+
+    queryset = (
+        Indicator.objects.select_related("success_factor__strategic_goal__perspective", "owner")
+        .prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=Target.objects.select_related("org_unit").order_by(
+                    "year", "org_unit_id", "breakdown", "pk"
+                ),
+            )
+        )
+        .order_by(*Indicator._meta.ordering)
+    )
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    lookup_field = "code"
+    export_name = "indicators"
+
+
+class MeasurementViewSet(WritableViewSet):
+    """Measurements (utfall): one value per indicator, org unit, period and breakdown.
+
+    POST sets the value of its key (201 when new, 200 when replaced; the replaced value is kept
+    in the history). CSV is the exchange format of the import, so an export imports back.
+    """
+
+    queryset = (
+        Measurement.objects.select_related("indicator", "org_unit", "entered_by")
+        .only(
+            *(
+                name
+                for name in (
+                    "id",
+                    "period",
+                    "breakdown",
+                    "value",
+                    "numerator",
+                    "denominator",
+                    "comment",
+                    "source_import_id",
+                    "source_row",
+                    "updated_at",
+                )
+            ),
+            "indicator__code",
+            "indicator__breakdowns",
+            "org_unit__code",
+            "org_unit__path",
+            "entered_by__username",
+        )
+        .order_by("id")
+    )
+    serializer_class = MeasurementSerializer
+    filterset_class = MeasurementFilterSet
+    pagination_class = IdCursorPagination
+    export_name = "measurements"
+    upsert = True
+    wide_layout = WidePivot(keys=("indicator", "org_unit", "breakdown"), value="value")
+
+    narrow_filters = ("indicator", "org_unit", "updated_since")
+
+    def get_queryset(self):
+        if self.action == "list":
+            return measurement_rows(Measurement.objects.all())
+        return super().get_queryset()
+
+    def create_object(self, data):
+        return editing.set_measurement(user=self.request.user, **data)
+
+    def update_object(self, instance, data):
+        return editing.update_measurement(user=self.request.user, measurement=instance, **data)
+
+    def export_table(self, queryset):
+        rows = (
+            dict(zip(HEADER, values, strict=True))
+            for values in queryset.values_list("indicator__code", "org_unit__code", *HEADER[2:])
+        )
+        return Table(
+            columns=HEADER, rows=rows, name=self.export_name, write_csv=write_measurements_csv
+        )
+
+    @extend_schema(responses=MeasurementVersionSerializer(many=True))
+    @action(detail=True, pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        """Every value this measurement has had: the current one first, then older ones."""
+        versions = measurement_history(self.get_object())
+        return Response(MeasurementVersionSerializer(versions, many=True).data)
+
+
+class AssessmentViewSet(WritableViewSet):
+    """Goal fulfilment (måluppfyllelse) and trend per indicator, org unit and period.
+
+    Computed from the measurements; PATCH sets a manual status (with its reason) or the analysis.
+    """
+
+    http_method_names = ["get", "patch", "head", "options"]
+    queryset = (
+        Assessment.objects.select_related("indicator", "org_unit", "override_by")
+        .annotate(
+            perspective_code=F("indicator__success_factor__strategic_goal__perspective__code"),
+            sort_id=F("id") + 0,
+        )
+        .order_by("id")
+    )
+    serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilterSet
+    pagination_class = IdCursorPagination
+    export_name = "assessments"
+    wide_layout = WidePivot(keys=("indicator", "org_unit"), value="status")
+    narrow_filters = ("indicator", "org_unit", "perspective")
+
+    def update_object(self, instance, data):
+        return editing.update_assessment(user=self.request.user, assessment=instance, **data)

@@ -1,0 +1,331 @@
+"""Plotly figures for the dashboard: pure functions from selector output to figures.
+
+No queries and no rules here: every status and number comes from the selectors, which
+read the stored Assessments. What lives here is the charts' shared visual language:
+status colours from the Okabe-Ito palette (told apart with the common forms of colour
+blindness) with a fill pattern and a dark outline each, so that a status never rests on
+colour alone; line styles for the breakdowns; and the locale's number format (decimal
+comma and a space between thousands in Swedish, as on the rest of the page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import plotly.graph_objects as go
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from dashboard.selectors import IndicatorPage, PerspectiveSeries, StatusCounts
+from indicators.models import Unit
+from scorecard.models import StatusChoices
+
+STATUS_ORDER = ("fulfilled", "partly", "not_fulfilled", "no_data")
+STATUS_COLOURS = {
+    "fulfilled": "#009E73",  # bluish green
+    "partly": "#F0E442",  # yellow
+    "not_fulfilled": "#D55E00",  # vermillion
+    "no_data": "#BBBBBB",
+    "not_assessed": "#BBBBBB",
+    "": "#BBBBBB",
+}
+STATUS_PATTERNS = {"fulfilled": "", "partly": "/", "not_fulfilled": "x", "no_data": "."}
+STATUS_SYMBOLS = {
+    "fulfilled": "●",
+    "partly": "◐",
+    "not_fulfilled": "○",
+    "no_data": "–",
+    "not_assessed": "·",
+}
+OUTLINE = "#1b1b1b"
+INK = "#1b1b1b"
+GRID = "#d9d9d9"
+TARGET_COLOUR = "#1b1b1b"
+BREAKDOWN_LABELS = {
+    "total": gettext_lazy("Totalt"),
+    "women": gettext_lazy("Kvinnor"),
+    "men": gettext_lazy("Män"),
+}
+# Line colour and dash per breakdown: told apart by dash too, not by colour alone.
+BREAKDOWN_STYLES = {
+    "total": ("#00304d", "solid", "circle"),
+    "women": ("#CC79A7", "dash", "diamond"),
+    "men": ("#0072B2", "dot", "square"),
+}
+OTHER_STYLES = [("#E69F00", "dashdot", "triangle-up"), ("#56B4E9", "longdash", "x")]
+NAME_LENGTH = 30  # tick labels longer than this are shortened; the hover shows the full name
+
+
+def status_label(status: str) -> str:
+    if not status:
+        return _("Ingen bedömning")
+    return str(StatusChoices(status).label)
+
+
+def breakdown_label(key: str) -> str:
+    return str(BREAKDOWN_LABELS.get(key, key))
+
+
+def number_separators() -> str:
+    """Plotly's `separators`: decimal mark, then thousands separator."""
+    return ".," if (get_language() or "sv").startswith("en") else ",\u00a0"
+
+
+def _layout(**extra) -> dict:
+    layout = {
+        "template": "none",
+        "separators": number_separators(),
+        "font": {
+            "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            "size": 13,
+            "color": INK,
+        },
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        # Above the plot: below it, the legend collides with the axis title on a phone.
+        "legend": {
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "traceorder": "normal",
+        },
+        "hoverlabel": {"bgcolor": "#ffffff", "font": {"color": INK}},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _axis(**extra) -> dict:
+    axis = {"automargin": True, "gridcolor": GRID, "linecolor": INK, "zerolinecolor": GRID}
+    axis.update(extra)
+    return axis
+
+
+def _status_marker(status: str, *, highlight: bool = False) -> dict:
+    return {
+        "color": STATUS_COLOURS.get(status, STATUS_COLOURS[""]),
+        "line": {"color": OUTLINE, "width": 3 if highlight else 1},
+        # Drawn over the colour, not instead of it: colour for most readers, pattern for all.
+        "pattern": {
+            "shape": STATUS_PATTERNS.get(status, ""),
+            "fillmode": "overlay",
+            "fgcolor": OUTLINE,
+            "fgopacity": 0.55,
+            "size": 7,
+        },
+    }
+
+
+def _value_format(unit: str) -> str:
+    """A d3 format for hover labels: up to two decimals, the locale's separators."""
+    suffix = " %" if unit == Unit.PERCENT else ""
+    return ",.2~f" + "}" + suffix
+
+
+def _short(name: str) -> str:
+    # Cut in the middle: unit names differ at the end ("... vårdplatser Pajala").
+    if len(name) <= NAME_LENGTH:
+        return name
+    head = NAME_LENGTH // 3
+    return name[:head].rstrip() + "…" + name[-(NAME_LENGTH - head - 1) :].lstrip()
+
+
+def _unit_title(unit: str) -> str:
+    return capfirst(str(Unit(unit).label)) if unit in Unit.values else ""
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --------------------------------------------------------------------------- goal fulfilment
+
+
+def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Figure:
+    """Stacked horizontal bars: indicators per status, one bar per perspective."""
+    names = [name for name, _counts in rows][::-1]  # first perspective on top
+    counts = [c for _name, c in rows][::-1]
+    figure = go.Figure(
+        layout=_layout(
+            barmode="stack",
+            height=90 + 44 * len(rows),
+            xaxis=_axis(title={"text": _("Antal styrmått")}, rangemode="tozero", tickformat=",d"),
+            yaxis=_axis(showgrid=False),
+        )
+    )
+    for status in STATUS_ORDER:
+        label = status_label(status)
+        figure.add_trace(
+            go.Bar(
+                name=label,
+                orientation="h",
+                y=names,
+                x=[getattr(c, status) for c in counts],
+                marker=_status_marker(status),
+                hovertemplate="%{y}: %{x} " + _("styrmått") + f" – {label}<extra></extra>",
+            )
+        )
+    return figure
+
+
+def over_time_chart(series: PerspectiveSeries) -> go.Figure:
+    """Stacked bars per period: indicators fulfilled / partly / not fulfilled / no data."""
+    periods = [period for period, _counts in series.points]
+    figure = go.Figure(
+        layout=_layout(
+            barmode="stack",
+            height=300,
+            xaxis=_axis(type="category", title={"text": _("Period")}),
+            yaxis=_axis(title={"text": _("Antal styrmått")}, rangemode="tozero", tickformat=",d"),
+        )
+    )
+    for status in STATUS_ORDER:
+        label = status_label(status)
+        figure.add_trace(
+            go.Bar(
+                name=label,
+                x=periods,
+                y=[getattr(counts, status) for _period, counts in series.points],
+                marker=_status_marker(status),
+                hovertemplate="%{x}: %{y} " + _("styrmått") + f" – {label}<extra></extra>",
+            )
+        )
+    return figure
+
+
+# --------------------------------------------------------------------------- indicator
+
+
+def indicator_series_chart(page: IndicatorPage) -> go.Figure:
+    """The indicator over every period of one follow-up kind, with its target."""
+    unit = page.indicator.unit
+    value_format = _value_format(unit)
+    periods = [row.period for row in page.history]
+    figure = go.Figure(
+        layout=_layout(
+            height=360,
+            xaxis=_axis(type="category", title={"text": _("Period")}),
+            yaxis=_axis(
+                title={"text": _unit_title(unit)},
+                ticksuffix=" %" if unit == Unit.PERCENT else "",
+            ),
+            hovermode="x unified",
+        )
+    )
+    others = iter(OTHER_STYLES)
+    for breakdown in page.breakdowns:
+        colour, dash, symbol = BREAKDOWN_STYLES.get(breakdown) or next(others, OTHER_STYLES[0])
+        values = [row.values.get(breakdown) for row in page.history]
+        figure.add_trace(
+            go.Scatter(
+                name=breakdown_label(breakdown),
+                x=periods,
+                y=[_float(m.value) if m else None for m in values],
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": colour, "dash": dash, "width": 3 if breakdown == "total" else 2},
+                marker={"symbol": symbol, "size": 8, "color": colour},
+                hovertemplate="%{y:"
+                + value_format
+                + "<extra>"
+                + breakdown_label(breakdown)
+                + "</extra>",
+            )
+        )
+    # The target it was judged against, per period (pro-rated or from a reference value
+    # where the rule says so): one line, or one per breakdown when women and men differ.
+    target_keys = sorted(
+        {key for row in page.history for key in row.thresholds},
+        key=lambda k: page.indicator.breakdowns.index(k) if k in page.indicator.breakdowns else 99,
+    )
+    distinct = {tuple(row.thresholds.get(k) for k in target_keys) for row in page.history}
+    if target_keys and all(len(set(t) - {None}) <= 1 for t in distinct):
+        target_keys = target_keys[:1]  # every breakdown has the same target: one line
+    for key in target_keys:
+        name = _("Mål") if len(target_keys) == 1 else f"{_('Mål')} {breakdown_label(key).lower()}"
+        figure.add_trace(
+            go.Scatter(
+                name=name,
+                x=periods,
+                y=[_float(row.thresholds.get(key)) for row in page.history],
+                mode="lines+markers",  # a marker too, so that a single period shows its target
+                line={"color": TARGET_COLOUR, "dash": "dash", "width": 2, "shape": "hvh"},
+                marker={
+                    "symbol": "line-ew-open",
+                    "size": 18,
+                    "color": TARGET_COLOUR,
+                    "line": {"width": 3},
+                },
+                hovertemplate="%{y:" + value_format + "<extra>" + name + "</extra>",
+            )
+        )
+    return figure
+
+
+def comparison_chart(page: IndicatorPage) -> go.Figure:
+    """The units under the org unit for the period, sorted, coloured by their status."""
+    rows = [row for row in page.comparison if row.value is not None][::-1]  # highest on top
+    unit = page.indicator.unit
+    value_format = _value_format(unit)
+    figure = go.Figure(
+        layout=_layout(
+            height=110 + 30 * max(len(rows), 1),
+            showlegend=True,
+            bargap=0.25,
+            xaxis=_axis(
+                title={"text": _unit_title(unit)},
+                ticksuffix=" %" if unit == Unit.PERCENT else "",
+                rangemode="tozero",
+            ),
+            yaxis=_axis(showgrid=False, type="category"),
+        )
+    )
+    # One trace per status so that the legend explains colour and pattern.
+    for status in (*STATUS_ORDER, ""):
+        members = [
+            r
+            for r in rows
+            if (r.status or "") == status or (status == "no_data" and r.status == "not_assessed")
+        ]
+        if not members:
+            continue
+        label = status_label(status)
+        marker = _status_marker(status)
+        marker["line"] = {"color": OUTLINE, "width": [3 if r.current else 1 for r in members]}
+        figure.add_trace(
+            go.Bar(
+                name=label,
+                orientation="h",
+                y=[_short(r.org_unit.name) for r in members],
+                x=[_float(r.value) for r in members],
+                customdata=[r.org_unit.name for r in members],
+                marker=marker,
+                hovertemplate="%{customdata}: %{x:" + value_format + f" – {label}<extra></extra>",
+            )
+        )
+    # Keep the sorted order whatever trace a bar is in.
+    figure.update_yaxes(
+        categoryorder="array", categoryarray=[_short(r.org_unit.name) for r in rows]
+    )
+    thresholds = [r.threshold for r in rows if r.threshold is not None]
+    if thresholds:
+        figure.add_trace(
+            go.Scatter(
+                name=_("Mål"),
+                mode="markers",
+                y=[_short(r.org_unit.name) for r in rows if r.threshold is not None],
+                x=[_float(r.threshold) for r in rows if r.threshold is not None],
+                marker={
+                    "symbol": "line-ns-open",
+                    "size": 22,
+                    "color": TARGET_COLOUR,
+                    "line": {"width": 3},
+                },
+                hovertemplate="%{x:" + value_format + "<extra>" + _("Mål") + "</extra>",
+            )
+        )
+    return figure

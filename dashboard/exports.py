@@ -1,0 +1,311 @@
+"""The division report as a file: PDF (ReportLab) and the scorecard table as XLSX (openpyxl).
+
+Both render the selector output of the division page (dashboard.selectors.division_page),
+so the files say exactly what the page says, in the active language.
+"""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from dashboard.charts import breakdown_label, status_label
+from dashboard.selectors import DivisionPage
+from dashboard.templatetags.styrkort import follow_up, number
+from indicators.models import TrendChoices
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Light tints behind the status word (the word carries the meaning; the tint only helps).
+PDF_TINTS = {
+    "fulfilled": colors.HexColor("#d4efe5"),
+    "partly": colors.HexColor("#fbf6c8"),
+    "not_fulfilled": colors.HexColor("#f7dccb"),
+    "no_data": colors.HexColor("#ececec"),
+}
+HEADER_FILL = "F0F4F7"
+
+
+def filename(page: DivisionPage, extension: str) -> str:
+    return f"styrkort_{page.org_unit.code}_{page.period}.{extension}"
+
+
+def _trend_label(trend: str) -> str:
+    return str(TrendChoices(trend).label) if trend else ""
+
+
+def _value(line) -> str:
+    if line.value is None:
+        return "–"
+    suffix = (
+        " %"
+        if line.indicator.unit == "percent" and line.breakdown in ("total", "women", "men")
+        else ""
+    )
+    prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
+    return f"{prefix}{number(line.value)}{suffix}"
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def report_pdf(page: DivisionPage) -> bytes:
+    """The "Måluppfyllelse i perspektiv" appendix: one table per perspective, A4 landscape."""
+    buffer = io.BytesIO()
+    title = f"{_('Måluppfyllelse i perspektiv')} – {page.org_unit.name}, {page.period}"
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=title,
+        author="Styrkort",
+        subject=page.org_unit.name,
+        lang=get_language() or "sv",
+    )
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=8.5, leading=10.5)
+    head = ParagraphStyle("head", parent=body, fontName="Helvetica-Bold")
+    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
+    story = [
+        Paragraph(escape(title), styles["Title"]),
+        Paragraph(
+            escape(
+                _("Utskrivet %(when)s. Utveckling jämförs med samma period året innan.")
+                % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
+            ),
+            body,
+        ),
+    ]
+    columns = [
+        _("Framgångsfaktor"),
+        _("Styrmått"),
+        _("Mål"),
+        _("Uppföljningsperiod"),
+        _("Periodens utfall"),
+        _("Måluppfyllelse"),
+        _("Utveckling"),
+    ]
+    widths = [40 * mm, 68 * mm, 30 * mm, 31 * mm, 30 * mm, 34 * mm, 33 * mm]
+    for section in page.sections:
+        story.append(Spacer(1, 5 * mm))
+        heading = Paragraph(
+            escape(_("Perspektiv %(name)s") % {"name": section.perspective.name}),
+            styles["Heading2"],
+        )
+        basis = "" if section.cell.from_assessment else f" ({_('sammanvägning av styrmåtten')})"
+        summary = [
+            Paragraph(
+                f"<b>{escape(_('Samlad bedömning'))}:</b> "
+                f"{escape(status_label(section.cell.status))}{escape(basis)}",
+                body,
+            )
+        ]
+        if section.cell.assessment and section.cell.assessment.text:
+            summary.append(Paragraph(escape(section.cell.assessment.text), body))
+        story.append(KeepTogether([heading, *summary]))
+        if section.report is None:
+            continue
+        rows = [[Paragraph(escape(c), head) for c in columns]]
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9a9a9a")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#" + HEADER_FILL)),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]
+        for goal in section.report.goals:
+            for factor in goal.factors:
+                for group in factor.indicators:
+                    first = len(rows)
+                    for line in group.lines:
+                        rows.append(
+                            [
+                                Paragraph(escape(factor.name), body)
+                                if line.first_of_indicator
+                                else "",
+                                Paragraph(escape(group.indicator.name), body)
+                                if line.first_of_indicator
+                                else "",
+                                Paragraph(escape(line.target), body),
+                                Paragraph(escape(follow_up(group.indicator.follow_up)), body)
+                                if line.first_of_indicator
+                                else "",
+                                Paragraph(escape(_value(line)), right),
+                                Paragraph(escape(status_label(line.status)), body)
+                                if line.status
+                                else "",
+                                Paragraph(escape(_trend_label(line.trend)), body),
+                            ]
+                        )
+                        if line.status in PDF_TINTS:
+                            row = len(rows) - 1
+                            style.append(("BACKGROUND", (5, row), (5, row), PDF_TINTS[line.status]))
+                    last = len(rows) - 1
+                    for col in (0, 1, 3):
+                        style.append(("SPAN", (col, first), (col, last)))
+                    analysis = (
+                        group.lines[0].assessment.analysis if group.lines[0].assessment else ""
+                    )
+                    if analysis:
+                        rows.append(
+                            [Paragraph(f"<b>{escape(_('Analys'))}:</b> {escape(analysis)}", body)]
+                            + [""] * 6
+                        )
+                        row = len(rows) - 1
+                        style.append(("SPAN", (0, row), (-1, row)))
+                        style.append(
+                            ("BACKGROUND", (0, row), (-1, row), colors.HexColor("#fafafa"))
+                        )
+        table = Table(rows, colWidths=widths, repeatRows=1)
+        table.setStyle(TableStyle(style))
+        story.append(table)
+        if section.actions:
+            story.append(Spacer(1, 3 * mm))
+            story.append(
+                Paragraph(escape(_("Uppföljning av strategiska åtgärder")), styles["Heading3"])
+            )
+            action_rows = [
+                [
+                    Paragraph(escape(c), head)
+                    for c in (_("Mål"), _("Åtgärd"), _("Status"), _("Kommentar"))
+                ]
+            ]
+            for action in section.actions:
+                goal = f"{action.number}. {action.goal}" if action.number else action.goal
+                action_rows.append(
+                    [
+                        Paragraph(escape(goal), body),
+                        Paragraph(escape(action.description), body),
+                        Paragraph(escape(str(action.get_status_display())), body),
+                        Paragraph(escape(action.comment), body),
+                    ]
+                )
+            actions = Table(
+                action_rows, colWidths=[70 * mm, 92 * mm, 25 * mm, 80 * mm], repeatRows=1
+            )
+            actions.setStyle(TableStyle(style[:5]))
+            story.append(actions)
+    doc.build(story)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def scorecard_xlsx(page: DivisionPage) -> bytes:
+    """The scorecard table, one row per indicator and breakdown, plus perspectives and actions."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Styrkort")[:31]
+    header = [
+        _("Perspektiv"),
+        _("Strategiskt mål"),
+        _("Framgångsfaktor"),
+        _("Kod"),
+        _("Styrmått"),
+        _("Uppdelning"),
+        _("Mål"),
+        _("Uppföljningsperiod"),
+        _("Periodens utfall"),
+        _("Enhet"),
+        _("Måluppfyllelse"),
+        _("Utveckling"),
+        _("Analys"),
+    ]
+    sheet.append(header)
+    for line in page.lines:
+        sheet.append(
+            [
+                line.perspective,
+                line.strategic_goal,
+                line.success_factor,
+                line.indicator.code,
+                line.indicator.name,
+                breakdown_label(line.breakdown),
+                line.target,
+                follow_up(line.indicator.follow_up),
+                float(line.value) if line.value is not None else None,
+                str(line.indicator.get_unit_display()),
+                status_label(line.status) if line.status else "",
+                _trend_label(line.trend),
+                line.assessment.analysis if line.assessment and line.first_of_indicator else "",
+            ]
+        )
+    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 18, 18, 60])
+
+    summary = book.create_sheet(_("Perspektiv")[:31])
+    summary.append(
+        [
+            _("Perspektiv"),
+            _("Måluppfyllelse"),
+            _("Grund"),
+            _("Uppfyllt"),
+            _("Delvis uppfyllt"),
+            _("Ej uppfyllt"),
+            _("Uppgift saknas"),
+            _("Samlad bedömning"),
+        ]
+    )
+    for section in page.sections:
+        cell = section.cell
+        summary.append(
+            [
+                section.perspective.name,
+                status_label(cell.status),
+                _("samlad bedömning") if cell.from_assessment else _("sammanvägning"),
+                cell.counts.fulfilled,
+                cell.counts.partly,
+                cell.counts.not_fulfilled,
+                cell.counts.no_data,
+                cell.assessment.text if cell.assessment else "",
+            ]
+        )
+    _finish_sheet(summary, widths=[16, 18, 20, 10, 14, 12, 14, 80])
+
+    actions = book.create_sheet(_("Åtgärder")[:31])
+    actions.append([_("Perspektiv"), _("Nr"), _("Mål"), _("Åtgärd"), _("Status"), _("Kommentar")])
+    for section in page.sections:
+        for action in section.actions:
+            actions.append(
+                [
+                    section.perspective.name,
+                    action.number,
+                    action.goal,
+                    action.description,
+                    str(action.get_status_display()),
+                    action.comment,
+                ]
+            )
+    _finish_sheet(actions, widths=[14, 6, 50, 70, 14, 70])
+
+    book.properties.title = f"{page.org_unit.name} {page.period}"
+    book.properties.creator = "Styrkort"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _finish_sheet(sheet, *, widths: list[int]) -> None:
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions

@@ -1,0 +1,243 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from dashboard import charts, exports
+from dashboard.selectors import (
+    division_page,
+    fulfilment_over_time,
+    indicator_for,
+    indicator_page,
+    landing_org_unit,
+    overview_periods,
+    region_overview,
+)
+from dashboard.templatetags.styrkort import PERIOD_KIND_SLUGS
+from divisions.access import can_write
+from divisions.models import OrgUnit
+from divisions.selectors import get_org_unit
+from domain.periods import InvalidPeriod, Period, PeriodKind
+from indicators.models import Indicator
+from indicators.selectors import periods_with_data
+from scorecard.closing import closure_for
+
+KINDS_BY_SLUG = {slug: kind for kind, slug in PERIOD_KIND_SLUGS.items()}
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+# --------------------------------------------------------------------------- fetch or refuse
+
+
+def _org_unit(code: str) -> OrgUnit:
+    """The org unit for an address, or 404. Every signed-in user may read every unit
+    (divisions.access); writing is checked where writing happens."""
+    unit = get_org_unit(code)
+    if unit is None:
+        raise Http404("no such org unit")
+    return unit
+
+
+def _period(text: str) -> str:
+    try:
+        return Period.parse(text).code
+    except InvalidPeriod as exc:
+        raise Http404(str(exc)) from None
+
+
+def _indicator(code: str, unit: OrgUnit) -> Indicator:
+    indicator = indicator_for(code, unit)
+    if indicator is None:
+        raise Http404("no such indicator on this org unit's scorecard")
+    return indicator
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Division managers and reporters land on their unit; everyone else on the overview."""
+    unit = landing_org_unit(request.user)
+    if unit is None:
+        periods = overview_periods()
+        if not periods:
+            return render(request, "dashboard/empty.html")
+        return redirect("dashboard:overview", period=periods[0])
+    periods = periods_with_data(unit)
+    if not periods:
+        return render(request, "dashboard/empty.html", {"org_unit": unit})
+    return redirect("dashboard:division", org_unit=unit.code, period=periods[0])
+
+
+@require_GET
+def overview_latest(request: HttpRequest) -> HttpResponse:
+    periods = overview_periods()
+    if not periods:
+        return render(request, "dashboard/empty.html")
+    return redirect("dashboard:overview", period=periods[0])
+
+
+@require_GET
+def overview(request: HttpRequest, period: str) -> HttpResponse:
+    period_code = _period(period)
+    if period_code != period:
+        return redirect("dashboard:overview", period=period_code)
+    data = region_overview(period_code)
+    totals = [(p.name, counts) for p, counts in data.grid.totals]
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "overview": data,
+            "period": period_code,
+            "nav": "overview",
+            "totals": totals,
+            "totals_chart": charts.perspective_counts_chart(totals),
+        },
+    )
+
+
+@require_GET
+def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    period_code = _period(period)
+    if period_code != period:
+        return redirect("dashboard:division", org_unit=unit.code, period=period_code)
+    page = division_page(unit, period_code)
+    counts = [(s.perspective.name, s.cell.counts) for s in page.sections]
+    return render(
+        request,
+        "dashboard/division.html",
+        {
+            "page": page,
+            "org_unit": unit,
+            "period": period_code,
+            "counts": counts,
+            "can_report": can_write(request.user, unit),
+            "closure": closure_for(unit, period_code),
+            "counts_chart": charts.perspective_counts_chart(counts),
+        },
+    )
+
+
+@require_GET
+def division_print(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    period_code = _period(period)
+    if period_code != period:
+        return redirect("dashboard:print", org_unit=unit.code, period=period_code)
+    return render(
+        request,
+        "dashboard/print.html",
+        {"page": division_page(unit, period_code), "org_unit": unit, "period": period_code},
+    )
+
+
+@require_GET
+def division_pdf(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    page = division_page(unit, _period(period))
+    response = HttpResponse(exports.report_pdf(page), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(page, "pdf")}"'
+    return response
+
+
+@require_GET
+def division_xlsx(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    page = division_page(unit, _period(period))
+    response = HttpResponse(exports.scorecard_xlsx(page), content_type=exports.XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(page, "xlsx")}"'
+    return response
+
+
+@require_GET
+def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    period_code = _period(period)
+    indicator = _indicator(code, unit)
+    if period_code != period:
+        return redirect(
+            "dashboard:indicator", code=indicator.code, org_unit=unit.code, period=period_code
+        )
+    page = indicator_page(indicator, unit, period_code)
+    return render(
+        request,
+        "dashboard/indicator.html",
+        {
+            "page": page,
+            "org_unit": unit,
+            "period": period_code,
+            "series_chart": charts.indicator_series_chart(page) if page.history else None,
+            "comparison_chart": charts.comparison_chart(page)
+            if any(row.value is not None for row in page.comparison)
+            else None,
+        },
+    )
+
+
+@require_GET
+def over_time_region(request: HttpRequest) -> HttpResponse:
+    region = OrgUnit.objects.filter(kind="region").order_by("path").first()
+    if region is None:
+        return render(request, "dashboard/empty.html")
+    return redirect("dashboard:over_time", org_unit=region.code, kind="tertial")
+
+
+@require_GET
+def over_time(request: HttpRequest, org_unit: str, kind: str) -> HttpResponse:
+    unit = _org_unit(org_unit)
+    if kind not in KINDS_BY_SLUG:
+        raise Http404("no such follow-up kind")
+    data = fulfilment_over_time(unit, KINDS_BY_SLUG[kind])
+    return render(
+        request,
+        "dashboard/over_time.html",
+        {
+            "data": data,
+            "org_unit": unit,
+            "kind": kind,
+            "figures": [(s, charts.over_time_chart(s)) for s in data.series],
+            "kind_choices": [(PERIOD_KIND_SLUGS[k], k) for k in PeriodKind],
+        },
+    )
+
+
+@require_GET
+def choose(request: HttpRequest) -> HttpResponse:
+    """The selector forms post here by GET; turn their fields into the canonical URL."""
+    unit = _org_unit(request.GET.get("org_unit", ""))
+    period = request.GET.get("period", "")
+    try:
+        period = Period.parse(period).code
+    except InvalidPeriod:
+        periods = periods_with_data(unit)
+        if not periods:
+            return render(request, "dashboard/empty.html", {"org_unit": unit})
+        period = periods[0]
+    indicator = request.GET.get("indicator", "")
+    if indicator:
+        return redirect(
+            "dashboard:indicator",
+            code=_indicator(indicator, unit).code,
+            org_unit=unit.code,
+            period=period,
+        )
+    return redirect("dashboard:division", org_unit=unit.code, period=period)
+
+
+@require_GET
+def choose_overview(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard:overview", period=_period(request.GET.get("period", "")))

@@ -1,0 +1,709 @@
+"""The measurement exchange format: CSV or XLSX in, validated rows out, and CSV back out.
+
+Pure on purpose: no ORM and no settings, so it imports without Django configured. The import
+service resolves codes against the database, checks duplicates and declared breakdowns; this
+module only turns bytes into validated rows (or exact row/column errors) and rows into CSV.
+
+Files come out of Swedish Excel (`;` delimiter, decimal comma, `%`, space as thousands
+separator, Windows-1252) and can be 50+ MB, so everything streams: memory stays flat.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from itertools import chain
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from domain.periods import InvalidPeriod, Period
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+HEADER = (
+    "indicator",
+    "org_unit",
+    "period",
+    "breakdown",
+    "value",
+    "numerator",
+    "denominator",
+    "comment",
+)
+REQUIRED = ("indicator", "org_unit", "period", "value")
+
+# Enough to tell UTF-8 from Windows-1252 on real files without reading the whole file.
+_PREFIX_SIZE = 1 << 20
+_CHUNK_SIZE = 1 << 16
+_ZIP_MAGIC = b"PK\x03\x04"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Old binary .xls, and also password-protected .xlsx (an encrypted OLE container).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_NOT_TEXT = "the file is not a text file; upload CSV (UTF-8 or Windows-1252) or XLSX"
+_BAD_UTF8 = "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 throughout"
+# Undecodable bytes become lone surrogates (surrogateescape), which valid text never contains.
+_SUSPECT = re.compile("[\x00\udc80-\udcff]")
+
+_BREAKDOWN_ALIASES = {
+    "": "total",
+    "total": "total",
+    "totalt": "total",
+    "k": "women",
+    "kvinnor": "women",
+    "kvinna": "women",
+    "women": "women",
+    "m": "men",
+    "män": "men",
+    "man": "men",
+    "men": "men",
+}
+
+# Spaces Excel and Swedish locales use as thousands separators.
+_GROUP_SPACES = re.compile("[ \u00a0\u202f\u2009]")
+_NUMBER_RE = re.compile(
+    r"(?P<sign>[+-]?)"
+    r"(?P<int>\d{1,3}(?: \d{3})+|\d+)?"
+    r"(?:[.,](?P<frac>\d*))?"
+    r"(?:[eE](?P<exp>[+-]?\d{1,3}))?"
+)
+# A subset of _NUMBER_RE that needs no rewriting but the decimal separator.
+_PLAIN_NUMBER_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+_EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based row as a spreadsheet user sees it (header = row 1)
+    column: str  # column name, or "" for whole-row/file problems
+    message: str
+
+    def __str__(self) -> str:
+        if self.column:
+            return f"row {self.row}, column {self.column}: {self.message}"
+        return f"row {self.row}: {self.message}"
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    row: int
+    indicator: str
+    org_unit: str
+    period: str  # canonical Period code
+    breakdown: str  # normalised: "total", "women", "men" or a lower-cased key
+    value: Decimal
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read (empty, wrong header, not CSV/XLSX, binary).
+
+    Raised by read_measurements() itself for problems found at the start, and while
+    iterating for problems found later (a NUL byte or an unclosed quote at row 40 000):
+    callers must treat the rows they already got as void.
+    """
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
+class _CellError(Exception):
+    pass
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_measurements(fileobj: BinaryIO, filename: str) -> Iterator[MeasurementRow | RowError]:
+    """Validated rows, and one RowError per bad cell, in file order; blank rows are skipped.
+
+    The header, and whether any data row follows it, are checked before this returns, so most
+    FileRejected come from the call itself; see FileRejected for the rest. CSV or XLSX is
+    decided by content, not by extension: `filename` is only used in messages.
+    """
+    prefix = _read_up_to(fileobj, _PREFIX_SIZE)
+    if prefix.startswith(_ZIP_MAGIC):
+        records = _open_xlsx(fileobj, prefix, filename)
+    elif prefix.startswith(_OLE_MAGIC):
+        message = (
+            f"{filename!r} is an old .xls file or a password-protected workbook; "
+            "save it as .xlsx without a password, or as CSV"
+        )
+        raise FileRejected([RowError(1, "", message)])
+    elif prefix.startswith(_UTF16_BOMS):
+        # Excel's "Unicode text" export; telling the user beats calling it binary.
+        message = "the file is UTF-16 (Excel's Unicode text); save it as CSV UTF-8 or as XLSX"
+        raise FileRejected([RowError(1, "", message)])
+    elif b"\x00" in prefix:
+        raise FileRejected([RowError(1, "", _NOT_TEXT)])
+    else:
+        records = _open_csv(fileobj, prefix)
+
+    header_row, columns = _read_header(records)
+    first = _next_data_record(records)
+    if first is None:
+        raise FileRejected([RowError(header_row, "", "the file has a header but no rows")])
+    return _rows(chain([first], records), records, columns)
+
+
+def _read_up_to(fileobj: BinaryIO, size: int) -> bytes:
+    # read() on sockets and uploads may return less than asked for before the end.
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = fileobj.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+class _Records:
+    """(row number, cells) pairs of a CSV or XLSX file, with what is needed to judge cells."""
+
+    def __init__(
+        self,
+        pairs: Iterator[tuple[int, list[object]]],
+        decoder: _Decoder | None = None,
+        delimiter: str = "",
+    ) -> None:
+        self._pairs = pairs
+        self.decoder = decoder  # None for XLSX: cells there are never undecodable bytes
+        self.delimiter = delimiter
+
+    def __iter__(self) -> Iterator[tuple[int, list[object]]]:
+        return self._pairs
+
+    def __next__(self) -> tuple[int, list[object]]:
+        return next(self._pairs)
+
+    def undecodable(self, row: int, cell: object) -> bool:
+        """Whether a cell holds a byte that did not decode; raises if it is a binary file."""
+        if type(cell) is str and cell.isascii() and "\x00" not in cell:
+            return False  # the common case, checked first: this runs for every cell
+        if self.decoder is None or not isinstance(cell, str) or not _SUSPECT.search(cell):
+            return False
+        # Text never holds NUL, and Windows-1252 leaves only 5 bytes undefined: binary data.
+        if "\x00" in cell or not self.decoder.is_utf8:
+            raise FileRejected([RowError(row, "", _NOT_TEXT)])
+        return True
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+class _Decoder:
+    """UTF-8 if the first chunk holding non-ASCII bytes is valid UTF-8, else Windows-1252.
+
+    Deciding on the first non-ASCII chunk, rather than on the first bytes, keeps a big
+    Windows-1252 export whose first megabyte is plain ASCII from being read as UTF-8: both
+    agree on ASCII, so nothing decoded before the decision changes meaning. Bytes that do
+    not decode become lone surrogates (surrogateescape) so the row holding them can be named.
+    """
+
+    def __init__(self) -> None:
+        self.encoding: str | None = None  # None while everything so far was ASCII
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._at_start = True
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.encoding != "cp1252"
+
+    def decode(self, data: bytes, final: bool) -> str:
+        if self._decoder is None:
+            at_start, self._at_start = self._at_start, False
+            if data.isascii():
+                return data.decode("ascii")
+            try:
+                codecs.getincrementaldecoder("utf-8")("strict").decode(data, final)
+                # A BOM means something only at the very start of the file.
+                self.encoding = "utf-8-sig" if at_start else "utf-8"
+            except UnicodeDecodeError:
+                self.encoding = "cp1252"
+            self._decoder = codecs.getincrementaldecoder(self.encoding)("surrogateescape")
+        return self._decoder.decode(data, final)
+
+
+def _open_csv(fileobj: BinaryIO, prefix: bytes) -> _Records:
+    decoder = _Decoder()
+
+    def texts() -> Iterator[str]:
+        data = prefix
+        while data:
+            following = _read_up_to(fileobj, _CHUNK_SIZE)
+            yield decoder.decode(data, final=not following)
+            data = following
+
+    lines = _split_lines(texts())
+    delimiter, lines = _sniff_delimiter(lines)
+    return _Records(_csv_pairs(lines, delimiter), decoder, delimiter)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _split_lines(texts: Iterable[str]) -> Iterator[str]:
+    """Lines with their endings, cut at \\r\\n, \\n or a lone \\r (old Mac Excel).
+
+    csv.reader takes the end of each string it is given as a line end, so decoded chunks must
+    be cut into lines; str.splitlines would also cut at \\x0c, \\u2028 and such inside cells.
+    """
+    pending: list[str] = []  # joined once per line, so a very long line stays linear
+    for text in texts:
+        if pending and pending[-1].endswith("\r") and not text.startswith("\n"):
+            yield "".join(pending)
+            pending.clear()
+        start = 0
+        for match in _LINE_END.finditer(text):
+            if match.end() == len(text) and match.group() == "\r":
+                break  # the \n of this \r\n may begin the next chunk
+            pending.append(text[start : match.end()])
+            yield "".join(pending)
+            pending.clear()
+            start = match.end()
+        if start < len(text):
+            pending.append(text[start:])
+    if pending:
+        yield "".join(pending)
+
+
+def _sniff_delimiter(lines: Iterator[str]) -> tuple[str, Iterator[str]]:
+    """Pick `;`, `,` or tab, whichever the header line has most of (Swedish Excel: `;`).
+
+    Only the header is looked at: data cells such as comments may hold any of them.
+    """
+    skipped: list[str] = []
+    for line in lines:
+        if line.strip(" \t;,\r\n\ufeff"):
+            counts = {delimiter: line.count(delimiter) for delimiter in (";", ",", "\t")}
+            best = max(counts, key=counts.__getitem__)
+            return (best if counts[best] else ","), chain(skipped, [line], lines)
+        skipped.append(line)  # blank lines above the header still count as rows
+    return ",", iter(skipped)
+
+
+def _csv_pairs(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, list[object]]]:
+    # strict: an unclosed quote must fail loudly, not swallow the rest of the file into a cell.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    row = 0  # records, not lines: a quoted cell with line breaks is still one Excel row
+    while True:
+        try:
+            cells: list[object] = list(next(reader))
+        except StopIteration:
+            return
+        except csv.Error as error:
+            text = str(error)
+            if "field larger than field limit" in text or "unexpected end of data" in text:
+                message = "a quoted cell is never closed (a '\"' is missing)"
+            elif "expected after" in text:
+                message = "a quoted cell goes on after its closing quote (double a '\"' inside)"
+            else:
+                message = f"cannot be read as CSV: {text}"
+            raise FileRejected([RowError(row + 1, "", message)]) from None
+        row += 1
+        yield row, cells
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _open_xlsx(fileobj: BinaryIO, prefix: bytes, filename: str) -> _Records:
+    # Imported here: CSV-only callers and importing this module stay light.
+    from openpyxl import load_workbook
+
+    source: BinaryIO
+    if _seekable(fileobj):
+        fileobj.seek(fileobj.tell() - len(prefix))
+        source = fileobj
+    else:
+        # zipfile has to seek; spool to disk rather than hold a 50 MB upload in memory.
+        source = tempfile.SpooledTemporaryFile(max_size=_PREFIX_SIZE)  # noqa: SIM115
+        source.write(prefix)
+        shutil.copyfileobj(fileobj, source)
+        source.seek(0)
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises a zoo of types for archives that are not workbooks
+        message = f"{filename!r} is a ZIP archive but not a readable XLSX workbook"
+        raise FileRejected([RowError(1, "", message)]) from None
+    return _Records(_xlsx_pairs(workbook))
+
+
+def _seekable(fileobj: BinaryIO) -> bool:
+    try:
+        return fileobj.seekable()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _xlsx_pairs(workbook: Workbook) -> Iterator[tuple[int, list[object]]]:
+    try:
+        if not workbook.worksheets:
+            return
+        sheet = workbook.worksheets[0]  # the first sheet, not whichever was active on save
+        # The stored dimension is sometimes wrong, and would silently cut rows off.
+        sheet.reset_dimensions()
+        # openpyxl fills in rows missing from the XML, so counting gives Excel's row number.
+        for row, cells in enumerate(sheet.iter_rows(), start=1):
+            yield row, [_xlsx_value(cell) for cell in cells]
+    finally:
+        workbook.close()
+
+
+def _xlsx_value(cell: object) -> object:
+    value = getattr(cell, "value", None)
+    # A cell showing "92,5 %" holds 0.925: take what the user sees, as a CSV export would.
+    if (
+        isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+        and "%" in (getattr(cell, "number_format", None) or "")
+        and math.isfinite(value)
+    ):
+        return Decimal(str(value)).scaleb(2)
+    return value
+
+
+# --- rows --------------------------------------------------------------------------------
+
+
+def _read_header(records: _Records) -> tuple[int, dict[str, int]]:
+    for row, cells in records:
+        if _is_blank(cells):
+            continue
+        for cell in cells:
+            records.undecodable(row, cell)  # a binary file fails here, not as odd columns
+        return row, _parse_header(row, cells)
+    raise FileRejected([RowError(1, "", "the file is empty")])
+
+
+def _parse_header(row: int, cells: list[object]) -> dict[str, int]:
+    written = [_clean_text(cell).replace("\ufeff", "").strip() for cell in cells]
+    while written and not written[-1]:
+        written.pop()  # Excel keeps empty columns that were once formatted
+    errors: list[RowError] = []
+    columns: dict[str, int] = {}
+    for index, text in enumerate(written):
+        name = text.lower()
+        if not name:
+            errors.append(RowError(row, "", f"column {index + 1} has no name"))
+        elif name not in HEADER:
+            shown = _SUSPECT.sub("\ufffd", text)  # lone surrogates cannot be encoded for output
+            errors.append(RowError(row, shown, f"unknown column; allowed: {', '.join(HEADER)}"))
+        elif name in columns:
+            errors.append(RowError(row, name, "duplicate column"))
+        else:
+            columns[name] = index
+    for name in REQUIRED:
+        if name not in columns:
+            message = f"missing column; the header must contain {', '.join(REQUIRED)}"
+            errors.append(RowError(row, name, message))
+    if errors:
+        raise FileRejected(errors)
+    return columns
+
+
+def _next_data_record(records: _Records) -> tuple[int, list[object]] | None:
+    for row, cells in records:
+        if not _is_blank(cells):
+            return row, cells
+    return None
+
+
+def _is_blank(cells: list[object]) -> bool:
+    return all(_clean_text(cell) == "" for cell in cells)
+
+
+def _rows(
+    pairs: Iterator[tuple[int, list[object]]], records: _Records, columns: dict[str, int]
+) -> Iterator[MeasurementRow | RowError]:
+    width = max(columns.values()) + 1
+    # Worked out once per file, not per row: imports of a million rows live in this loop.
+    plan = [(name, columns.get(name), _CONVERTERS[name]) for name in HEADER]
+    indexes = tuple(columns.get(name) for name in HEADER)
+    for row, cells in pairs:
+        if _is_blank(cells):
+            continue
+        used = len(cells)
+        while used > width and _clean_text(cells[used - 1]) == "":
+            used -= 1  # trailing empty cells are an Excel artefact, not data
+        if used > width:
+            # Checking the cells of a shifted row would only give confusing errors.
+            hint = f"; quote cells that contain {records.delimiter!r}" if records.delimiter else ""
+            yield RowError(row, "", f"has {used} cells, header has {width}{hint}")
+            continue
+        result = _plain_row(row, cells, indexes) or _validate_row(row, cells, plan, records)
+        if type(result) is list:
+            yield from result
+        else:
+            yield result  # type: ignore[misc]
+
+
+def _plain_row(
+    row: int, cells: list[object], indexes: tuple[int | None, ...]
+) -> MeasurementRow | None:
+    """The common row, read at a third of the cost, or None to take the general way.
+
+    Only ASCII text cells whose numbers are plain (`92.5`, `92,5`, `-3`) and whose period
+    has been seen before: for those, exactly what _validate_row gives. Anything else (an
+    empty required cell, `29 191`, `%`, a new period, a bad denominator, XLSX values)
+    returns None, and _validate_row decides with its full messages.
+    """
+    texts = []
+    for index in indexes:
+        cell = cells[index] if index is not None and index < len(cells) else ""
+        if type(cell) is not str or not cell.isascii() or "\x00" in cell:
+            return None
+        texts.append(cell.strip())
+    indicator, org_unit, period, breakdown, value, numerator, denominator, comment = texts
+    code = _PERIOD_CODES.get(period)
+    if not indicator or not org_unit or code is None or not _PLAIN_NUMBER_RE.fullmatch(value):
+        return None
+    breakdown = breakdown.lower()
+    numbers: list[Decimal | None] = []
+    for text in (numerator, denominator):
+        if not text:
+            numbers.append(None)
+        elif _PLAIN_NUMBER_RE.fullmatch(text):
+            numbers.append(Decimal(text.replace(",", ".")))
+        else:
+            return None
+    if numbers[1] is not None and numbers[1] <= 0:
+        return None
+    return MeasurementRow(
+        row,
+        indicator,
+        org_unit,
+        code,
+        _BREAKDOWN_ALIASES.get(breakdown, breakdown),
+        Decimal(value.replace(",", ".")),
+        numbers[0],
+        numbers[1],
+        comment,
+    )
+
+
+def _validate_row(
+    row: int,
+    cells: list[object],
+    plan: list[tuple[str, int | None, Callable[[object], object]]],
+    records: _Records,
+) -> MeasurementRow | list[RowError]:
+    errors: list[RowError] = []
+    values: list[object] = []
+    count = len(cells)
+    for name, index, convert in plan:
+        cell = cells[index] if index is not None and index < count else None
+        if records.undecodable(row, cell):
+            errors.append(RowError(row, name, _BAD_UTF8))
+            values.append(None)
+            continue
+        try:
+            values.append(convert(cell))
+        except _CellError as error:
+            errors.append(RowError(row, name, str(error)))
+            values.append(None)
+    denominator = values[_DENOMINATOR]
+    if denominator is not None:
+        if denominator == 0:
+            errors.append(RowError(row, "denominator", "denominator is 0"))
+        elif denominator < 0:  # type: ignore[operator]
+            errors.append(RowError(row, "denominator", f"denominator {denominator} is negative"))
+    if errors:
+        return errors
+    return MeasurementRow(row, *values)  # type: ignore[arg-type]
+
+
+_DENOMINATOR = HEADER.index("denominator")
+
+
+# --- cells -------------------------------------------------------------------------------
+
+
+def _clean_text(cell: object) -> str:
+    """A cell as the text the user sees, stripped and NFC (macOS may send decomposed ä)."""
+    if cell is None:
+        return ""
+    if type(cell) is str and cell.isascii():
+        return cell.strip()  # ASCII is already NFC; this runs for every cell of every row
+    if isinstance(cell, str):
+        return unicodedata.normalize("NFC", cell).strip()
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))  # a code such as 1234 typed into a number cell
+    if isinstance(cell, Decimal):
+        return _format_decimal(cell) if cell.is_finite() else str(cell)
+    if isinstance(cell, datetime) and cell.time() == time():
+        return cell.date().isoformat()
+    if isinstance(cell, date | time):
+        return cell.isoformat()
+    return str(cell)
+
+
+def _required_text(cell: object) -> str:
+    text = _clean_text(cell)
+    if not text:
+        raise _CellError("is empty")
+    return text
+
+
+def _period(cell: object) -> str:
+    if isinstance(cell, date):
+        return _period_code(f"{cell.year:04d}-{cell.month:02d}")  # Excel made "2022-08" a date
+    return _period_code(_required_text(cell))
+
+
+def _period_code(text: str) -> str:
+    code = _PERIOD_CODES.get(text)
+    if code is not None:
+        return code
+    try:
+        code = Period.parse(text).code
+    except InvalidPeriod as error:
+        raise _CellError(str(error)) from None
+    if len(_PERIOD_CODES) >= 10_000:  # a file holds few distinct periods; bound it anyway
+        _PERIOD_CODES.clear()
+    _PERIOD_CODES[text] = code
+    return code
+
+
+# Period text as written -> canonical code. Parsing is pure, so the cache never goes stale.
+_PERIOD_CODES: dict[str, str] = {}
+
+
+def _breakdown(cell: object) -> str:
+    key = _clean_text(cell).lower()
+    return _BREAKDOWN_ALIASES.get(key, key)
+
+
+def _value(cell: object) -> Decimal:
+    return _number(cell, _required_text(cell))
+
+
+def _optional_number(cell: object) -> Decimal | None:
+    text = _clean_text(cell)
+    return _number(cell, text) if text else None
+
+
+def _number(cell: object, text: str) -> Decimal:
+    if isinstance(cell, bool):
+        raise _CellError(f"'{text}' is not a number")
+    if isinstance(cell, int):
+        return Decimal(cell)
+    if isinstance(cell, float | Decimal):
+        if not math.isfinite(cell):
+            raise _CellError(f"'{text}' is not a number")
+        return Decimal(str(cell)) if isinstance(cell, float) else cell  # str(): 92.5 stays 92.5
+    if isinstance(cell, date | time | timedelta):
+        raise _CellError(f"'{text}' is a date or time, not a number")
+    return _parse_number(text)
+
+
+def _parse_number(text: str) -> Decimal:
+    """Numbers as Swedish Excel writes them: `92,5`, `92,5 %`, `29 191`, `\u22123`, `+4`."""
+    if _PLAIN_NUMBER_RE.fullmatch(text):
+        # Most cells are plain (`92.5`, `92,5`, `-3`): the same Decimal as the general path.
+        return Decimal(text.replace(",", "."))
+    if text.upper() in _EXCEL_ERRORS:
+        raise _CellError(f"'{text}' is an Excel error, not a number")
+    plain = _GROUP_SPACES.sub(" ", text.replace("\u2212", "-"))
+    if plain.endswith("%"):
+        plain = plain[:-1].rstrip()
+    if "," in plain and "." in plain:
+        raise _CellError(
+            f"'{text}' mixes ',' and '.'; use one decimal separator, and a space for thousands"
+        )
+    if plain.count(",") > 1 or plain.count(".") > 1:
+        raise _CellError(f"'{text}' has more than one decimal separator; use a space for thousands")
+    match = _NUMBER_RE.fullmatch(plain)
+    if not match or not (match["int"] or match["frac"]):
+        hint = " (a space may only separate groups of three digits)" if " " in plain else ""
+        raise _CellError(f"'{text}' is not a number{hint}")
+    number = match["sign"] + (match["int"] or "0").replace(" ", "")
+    if match["frac"]:
+        number += "." + match["frac"]
+    if match["exp"]:
+        number += "E" + match["exp"]
+    try:
+        return Decimal(number)
+    except InvalidOperation:  # the pattern should make this impossible
+        raise _CellError(f"'{text}' is not a number") from None
+
+
+_CONVERTERS = {
+    "indicator": _required_text,
+    "org_unit": _required_text,
+    "period": _period,
+    "breakdown": _breakdown,
+    "value": _value,
+    "numerator": _optional_number,
+    "denominator": _optional_number,
+    "comment": _clean_text,
+}
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def write_measurements_csv(
+    rows: Iterable[MeasurementRow | Mapping[str, object]], out: TextIO
+) -> None:
+    """Write rows in the exchange format, so that reading the file back gives equal rows.
+
+    Comma delimiter, "." decimals. `out` decides the encoding: open it with
+    encoding="utf-8" (or "utf-8-sig" for Excel) and newline="". Mappings are keyed by
+    HEADER names; missing optional keys give empty cells and other keys are ignored.
+    """
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for item in rows:
+        if isinstance(item, MeasurementRow):
+            values = [getattr(item, name) for name in HEADER]
+        elif isinstance(item, Mapping):
+            missing = [name for name in REQUIRED if name not in item]
+            if missing:
+                # An empty required cell would only surface at the next import.
+                raise ValueError(f"{item!r} has no {', '.join(missing)}")
+            values = [item.get(name) for name in HEADER]
+        else:
+            raise TypeError(f"cannot write {type(item).__name__} as a measurement row")
+        writer.writerow([_export_cell(value) for value in values])
+
+
+def _export_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a measurement cell")
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    if isinstance(value, Decimal):
+        return _format_decimal(value)
+    return str(value)
+
+
+def _format_decimal(number: Decimal) -> str:
+    """`92.5`, `100`, `0.001`: fixed point without exponent or trailing zeros.
+
+    Formatted digit by digit rather than with normalize(), which rounds to 28 digits.
+    """
+    if not number.is_finite():
+        raise ValueError(f"{number} cannot be written as a measurement")
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
