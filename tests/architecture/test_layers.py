@@ -145,5 +145,6 @@ def test_domain_is_pure() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level:
                 names = [node.module or ""]
-            impure += [f"{name}: {n}" for n in names if n.split(".")[0] in {"django", "rest_framework"}]
+            frameworks = {"django", "rest_framework"}
+            impure += [f"{name}: {n}" for n in names if n.split(".")[0] in frameworks]
     assert impure == []
