@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from divisions.models import OrgUnit
 
-from .models import Assessment, Import, Indicator, Measurement, Target
+from .models import Assessment, Indicator, Measurement, Target
 
 
 def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
@@ -109,29 +109,3 @@ def measurement_history(measurement: Measurement) -> list[MeasurementVersion]:
         for r in revisions
     )
     return versions
-
-
-@dataclass(frozen=True)
-class ValueHistoryEntry:
-    """One value of a measurement for the page: the version and the import it came from."""
-
-    version: MeasurementVersion
-    source_import: Import | None  # with its user; None: typed in by `version.entered_by`
-
-    @property
-    def is_current(self) -> bool:
-        return self.version.valid_to is None
-
-
-def value_history(measurement: Measurement) -> list[ValueHistoryEntry]:
-    """Every value a measurement has had, current first, each with where it came from.
-
-    Two queries whatever the length of the history (the versions, then their imports).
-    """
-    versions = measurement_history(measurement)
-    import_ids = {v.source_import_id for v in versions if v.source_import_id is not None}
-    imports = Import.objects.select_related("user").in_bulk(import_ids) if import_ids else {}
-    return [
-        ValueHistoryEntry(version=v, source_import=imports.get(v.source_import_id))
-        for v in versions
-    ]
