@@ -43,7 +43,7 @@ def writable_paths(user) -> list[str]:
 
 
 def can_write(user, org_unit: OrgUnit) -> bool:
-    return any(org_unit.path.startswith(prefix) for prefix in writable_paths(user))
+    return any(org_unit.is_within(prefix) for prefix in writable_paths(user))
 
 
 def can_write_anywhere(user) -> bool:

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin
 from divisions.admin import audited_save_formset
+from scorecard.admin import PeriodAwareAdmin
 
 from .models import (
     Assessment,
@@ -134,7 +134,7 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(AuditedAdmin):
+class IndicatorAdmin(PeriodAwareAdmin):
     list_display = ["code", "short_name", "success_factor", "unit", "direction"]
     list_filter = [
         "unit",
@@ -161,7 +161,7 @@ class IndicatorAdmin(AuditedAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(AuditedAdmin):
+class TargetAdmin(PeriodAwareAdmin):
     list_display = ["indicator", "year", "org_unit", "breakdown", "kind", "value", "band"]
     list_filter = ["kind", "year"]
     search_fields = ["indicator__code", "indicator__name", "text"]
@@ -248,7 +248,7 @@ class MeasurementForm(forms.ModelForm):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(AuditedAdmin):
+class MeasurementAdmin(PeriodAwareAdmin):
     """Millions of rows: no full count, no filter listing every indicator or unit."""
 
     form = MeasurementForm
@@ -322,7 +322,7 @@ class MeasurementRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(AuditedAdmin):
+class AssessmentAdmin(PeriodAwareAdmin):
     """Computed by the services; here only the manual override and the analysis are edited."""
 
     list_display = [

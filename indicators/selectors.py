@@ -16,9 +16,8 @@ from .models import Assessment, Indicator, Measurement, Target
 
 def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
     """The indicators on an org unit's scorecard: region-wide ones and those owned above it."""
-    ancestors = org_unit.path.strip("/").split("/")
     return (
-        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=ancestors))
+        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=org_unit.lineage_codes))
         .select_related("success_factor__strategic_goal__perspective")
         .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("pk")))
     )

@@ -51,17 +51,11 @@ class NotClosed(Exception):
     pass
 
 
-def _ancestor_paths(unit: OrgUnit) -> list[str]:
-    """'/r/d/a/' -> ['/r/', '/r/d/', '/r/d/a/']."""
-    parts = unit.path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def closure_for(org_unit: OrgUnit, period: str) -> PeriodClose | None:
     """The close in force that covers this unit and period (its own or an ancestor's)."""
     return (
         PeriodClose.objects.filter(
-            period=period, reopened_at__isnull=True, org_unit__path__in=_ancestor_paths(org_unit)
+            period=period, reopened_at__isnull=True, org_unit__path__in=org_unit.lineage_paths
         )
         .select_related("org_unit", "closed_by")
         .order_by("org_unit__path")

@@ -174,7 +174,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
     def filter_scorecard_of(self, qs: QuerySet, name: str, value: list[OrgUnit]) -> QuerySet:
         owners: set[str] = set()
         for unit in value:
-            owners.update(unit.path.strip("/").split("/"))
+            owners.update(unit.lineage_codes)
         return qs.filter(Q(owner__isnull=True) | Q(owner__code__in=owners))
 
 
