@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from divisions.models import OrgUnit
+from domain.numbers import plain_decimal
+from domain.periods import Period
 
 from .models import Assessment, Indicator, Measurement, Target
 
@@ -42,24 +44,13 @@ def periods_with_data(org_unit: OrgUnit) -> list[str]:
     periods = (
         Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True).distinct()
     )
-    return sorted(periods, key=_period_sort_key, reverse=True)
-
-
-def _period_sort_key(code: str) -> tuple[int, int]:
-    # Within a year: months, then tertials (year-to-date), then the year itself.
-    year = int(code[:4])
-    rest = code[5:]
-    if not rest:
-        return (year, 99)
-    if rest.startswith("T"):
-        return (year, 4 * int(rest[1:]) + 50)
-    return (year, int(rest))
+    return sorted(periods, key=Period.sort_key, reverse=True)
 
 
 def plain_number(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return format(value.normalize(), "f")
+    return plain_decimal(value)
 
 
 @dataclass(frozen=True)
