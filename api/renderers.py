@@ -19,6 +19,8 @@ from typing import TextIO
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from domain.numbers import plain_decimal
+
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -57,8 +59,7 @@ def _csv_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        return plain_decimal(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -1,34 +1,35 @@
 from django.contrib import admin
 
-from divisions.access import is_administrator
-from scorecard.closing import ensure_open, is_closed
-
-from .models import AuditEntry, LoginLock, Source
+from .models import AuditEntry, Source
 from .services import Actor, record_change, record_deletion, snapshot
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose saves and deletes are recorded, and that respects closed periods.
+    """A ModelAdmin whose saves and deletes are recorded.
 
     Recording hooks into the admin's own log_* calls, so it works whatever save_model a
-    subclass has. Objects with an org unit and a period are read-only while their period is
-    closed: the change page shows them, a POST gets 403 (Django's refusal when the change
-    permission is missing), and a save that would move an object into a closed period is
-    refused by ensure_open (403; the admin's transaction rolls back, nothing is written).
+    subclass has. A layer above freezes objects through two hooks: `is_frozen` makes an
+    object read-only (the change page shows it, a POST gets 403, Django's refusal when the
+    change permission is missing), and `ensure_changeable` refuses a save or delete by
+    raising (403; the admin's transaction rolls back, nothing is written).
     """
 
-    def _closed(self, obj) -> bool:
-        unit = getattr(obj, "org_unit", None)
-        period = getattr(obj, "period", None)
-        return bool(unit is not None and period and is_closed(unit, period))
+    # False when save_model calls a service that records the change itself.
+    records_saves = True
+
+    def is_frozen(self, obj) -> bool:
+        return False
+
+    def ensure_changeable(self, obj) -> None:
+        pass
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and self._closed(obj):
+        if obj is not None and self.is_frozen(obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and self._closed(obj):
+        if obj is not None and self.is_frozen(obj):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -40,32 +41,42 @@ class AuditedAdmin(admin.ModelAdmin):
         return obj
 
     def save_model(self, request, obj, form, change) -> None:
-        if getattr(obj, "org_unit_id", None) and getattr(obj, "period", None):
-            ensure_open(obj.org_unit, obj.period)
+        self.ensure_changeable(obj)
         super().save_model(request, obj, form, change)
 
     def log_addition(self, request, obj, message):
-        record_change(actor=Actor.from_request(request, Source.ADMIN), obj=obj, before=None)
+        if self.records_saves:
+            actor = Actor.from_request(request, Source.ADMIN)
+            record_change(actor=actor, obj=obj, before=None)
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        before = getattr(obj, "_audit_before", {})
-        record_change(actor=Actor.from_request(request, Source.ADMIN), obj=obj, before=before)
+        if self.records_saves:
+            before = getattr(obj, "_audit_before", {})
+            actor = Actor.from_request(request, Source.ADMIN)
+            record_change(actor=actor, obj=obj, before=before)
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request, queryset):
         actor = Actor.from_request(request, Source.ADMIN)
         objects = list(queryset)
         for obj in objects:  # refuse all before recording any
-            if self._closed(obj):
-                ensure_open(obj.org_unit, obj.period)
+            self.ensure_changeable(obj)
         for obj in objects:
             record_deletion(actor=actor, obj=obj)
         return super().log_deletions(request, queryset)
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AdministratorsOnlyAdmin(admin.ModelAdmin):
+    """An admin for administrators only. Who is one is the organisation layer's rule
+    (roles live there), so divisions.admin registers these with its `is_administrator`;
+    on its own this admits superusers only."""
+
+    def is_administrator(self, user) -> bool:
+        return bool(getattr(user, "is_superuser", False))
+
+
+class AuditEntryAdmin(AdministratorsOnlyAdmin):
     """Read and filter the trail; nobody adds, changes or deletes it here."""
 
     list_display = [
@@ -92,7 +103,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return is_administrator(request.user)
+        return self.is_administrator(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -104,8 +115,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(LoginLock)
-class LoginLockAdmin(admin.ModelAdmin):
+class LoginLockAdmin(AdministratorsOnlyAdmin):
     """Who is locked out; deleting a row lets that user try again at once."""
 
     list_display = ["username", "failures", "first_failure_at", "locked_until"]
@@ -120,4 +130,4 @@ class LoginLockAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return is_administrator(request.user)
+        return self.is_administrator(request.user)

@@ -3,8 +3,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from divisions.models import OrgUnit
-
 
 class Source(models.TextChoices):
     """Where a change came from."""
@@ -52,7 +50,7 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("objekt-id"), max_length=64)
     object_repr = models.CharField(_("objekt"), max_length=300)
     org_unit = models.ForeignKey(
-        OrgUnit,
+        "divisions.OrgUnit",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

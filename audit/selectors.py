@@ -10,8 +10,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from divisions.models import OrgUnit
-
 from .models import AuditEntry
 
 
@@ -84,8 +82,8 @@ def history_of(obj: models.Model) -> list[HistoryItem]:
     return _items(AuditEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)))
 
 
-def history_of_report(org_unit: OrgUnit, period: str) -> list[HistoryItem]:
-    """What changed in one unit's report for a period; actions (not per period) included."""
+def history_of_report(org_unit: models.Model, period: str) -> list[HistoryItem]:
+    """What changed in one org unit's report for a period; actions (not per period) included."""
     action_type = ContentType.objects.get_by_natural_key("scorecard", "action")
     return _items(
         AuditEntry.objects.filter(org_unit=org_unit).filter(

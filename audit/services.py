@@ -18,6 +18,8 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from domain.numbers import plain_decimal
+
 from .models import AuditEntry, Operation, Source
 
 # Bookkeeping fields that change on every save and say nothing of their own.
@@ -56,8 +58,7 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
+        return plain_decimal(value)
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, models.Model):

@@ -35,14 +35,15 @@ def writable_paths(user) -> list[str]:
         return ["/"]
     if not hasattr(user, "_styrkort_writable"):
         user._styrkort_writable = list(
-            user.role_assignments.filter(role__in=WRITER_ROLES, org_unit__isnull=False)
-            .values_list("org_unit__path", flat=True)
+            user.role_assignments.filter(role__in=WRITER_ROLES, org_unit__isnull=False).values_list(
+                "org_unit__path", flat=True
+            )
         )
     return user._styrkort_writable
 
 
 def can_write(user, org_unit: OrgUnit) -> bool:
-    return any(org_unit.path.startswith(prefix) for prefix in writable_paths(user))
+    return any(org_unit.is_within(prefix) for prefix in writable_paths(user))
 
 
 def can_write_anywhere(user) -> bool:
@@ -81,12 +82,3 @@ def org_unit_for_reading(user, code: str) -> OrgUnit:
     if not can_read(user):
         raise PermissionDenied(f"{user} may not read {code}")
     return unit
-
-
-def writable_unit_ids(user, unit_ids) -> set[int]:
-    """Of the org unit ids given, those the user may change (one query; for bulk paths)."""
-    prefixes = writable_paths(user)
-    if not prefixes:
-        return set()
-    paths = OrgUnit.objects.filter(pk__in=set(unit_ids)).values_list("pk", "path")
-    return {pk for pk, path in paths if any(path.startswith(p) for p in prefixes)}

@@ -1,46 +1,19 @@
-from collections.abc import Callable
-from functools import partial
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin
-from audit.models import Source
+from audit.admin import AuditedAdmin, AuditEntryAdmin, LoginLockAdmin
+from audit.models import AuditEntry, LoginLock, Source
 from audit.services import Actor, record_change, record_deletion, snapshot
 
+from .access import is_administrator
 from .models import OrgUnit, RoleAssignment
-
-
-def _path_for(unit: OrgUnit) -> str:
-    return f"{unit.parent.path if unit.parent_id else '/'}{unit.code}/"
-
-
-@transaction.atomic
-def _save_with_path(unit: OrgUnit, save: Callable[[], None] | None = None) -> None:
-    """Save `unit` with its materialised path, and move its descendants' paths along.
-
-    `save` does the write itself (the admin passes its audited save); default unit.save.
-    TODO(lead): belongs in divisions.services next to upsert_org_units.
-    """
-    old_path = (
-        OrgUnit.objects.filter(pk=unit.pk).values_list("path", flat=True).first()
-        if unit.pk
-        else None
-    )
-    unit.path = _path_for(unit)
-    (save or unit.save)()
-    if old_path and old_path != unit.path:
-        # Prefix replace in one UPDATE: "/reg/old/x/" -> "/reg/new/x/".
-        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
-            path=Concat(Value(unit.path), Substr("path", len(old_path) + 1))
-        )
+from .services import save_org_unit
 
 
 @transaction.atomic
@@ -89,7 +62,7 @@ class OrgUnitForm(forms.ModelForm):
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
         unit = self.instance
-        if parent is not None and unit.pk and parent.path.startswith(unit.path):
+        if parent is not None and unit.pk and parent.is_within(unit.path):
             # The unit itself or one of its descendants: the tree would become a cycle.
             raise forms.ValidationError(_("En enhet kan inte ligga under sig själv."))
         return parent
@@ -105,9 +78,10 @@ class OrgUnitAdmin(AuditedAdmin):
     readonly_fields = ["path"]
     list_select_related = ["parent"]
     ordering = ["path"]
+    records_saves = False  # save_org_unit records the change
 
     def save_model(self, request, obj, form, change):
-        _save_with_path(obj, save=partial(super().save_model, request, obj, form, change))
+        save_org_unit(unit=obj, actor=Actor.from_request(request, Source.ADMIN))
 
 
 @admin.register(RoleAssignment)
@@ -147,3 +121,16 @@ class StyrkortUserAdmin(_UserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, StyrkortUserAdmin)
+
+
+# The audit trail's pages, for administrators as the roles define them.
+@admin.register(AuditEntry)
+class AdministratorsAuditEntryAdmin(AuditEntryAdmin):
+    def is_administrator(self, user) -> bool:
+        return is_administrator(user)
+
+
+@admin.register(LoginLock)
+class AdministratorsLoginLockAdmin(LoginLockAdmin):
+    def is_administrator(self, user) -> bool:
+        return is_administrator(user)

@@ -59,6 +59,36 @@ class OrgUnit(models.Model):
     def depth(self) -> int:
         return self.path.count("/") - 2
 
+    @property
+    def lineage_codes(self) -> list[str]:
+        """Codes from the region down to this unit itself: '/r/d/a/' -> ['r', 'd', 'a']."""
+        return self.path.strip("/").split("/")
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        """Codes of the units above this one, region first (the unit itself excluded)."""
+        return self.lineage_codes[:-1]
+
+    @property
+    def lineage_paths(self) -> list[str]:
+        """Paths from the region down to this unit: '/r/d/' -> ['/r/', '/r/d/']."""
+        codes = self.lineage_codes
+        return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+    def is_within(self, path: str) -> bool:
+        """Whether this unit is the unit at `path` or under it ('/' is the whole tree)."""
+        return self.path.startswith(path)
+
+    def subtree_q(self, through: str = "") -> Q:
+        """Matches this unit and everything under it; `through` leads to the unit from
+        the model filtered ("org_unit__")."""
+        return Q(**{f"{through}path__startswith": self.path})
+
+    @staticmethod
+    def path_under(parent_path: str | None, code: str) -> str:
+        """The materialised path of a unit with `code` below the unit at `parent_path`."""
+        return f"{parent_path or '/'}{code}/"
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administratör")

@@ -1,18 +1,6 @@
 """Reads of the organisation tree."""
 
-from django.db.models import QuerySet
-
 from .models import OrgUnit
-
-
-def subtree(unit: OrgUnit) -> QuerySet[OrgUnit]:
-    """The unit and everything under it, in tree order."""
-    return OrgUnit.objects.filter(path__startswith=unit.path)
-
-
-def ancestor_codes(unit: OrgUnit) -> list[str]:
-    """Codes from the unit itself up to the region, nearest first."""
-    return [code for code in unit.path.strip("/").split("/")][::-1]
 
 
 def get_org_unit(code: str) -> OrgUnit | None:

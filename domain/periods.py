@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Canonical codes, as the database stores them (its check constraints use this).
 PERIOD_REGEX = r"^[0-9]{4}(-T[1-3]|-(0[1-9]|1[0-2]))?$"
 _PERIOD_RE = re.compile(r"^\s*(\d{4})(?:\s*-\s*(?:([Tt])([1-3])|(\d{1,2})))?\s*$")
 
@@ -18,6 +19,16 @@ class PeriodKind(StrEnum):
     YEAR = "year"
     TERTIAL = "tertial"
     MONTH = "month"
+
+
+# Canonical codes of one kind, for database filters (period__regex).
+PERIOD_KIND_REGEX = {
+    PeriodKind.YEAR: r"^[0-9]{4}$",
+    PeriodKind.TERTIAL: r"^[0-9]{4}-T[1-3]$",
+    PeriodKind.MONTH: r"^[0-9]{4}-[0-9]{2}$",
+}
+# Where each kind sorts within its year: months, then tertials (year-to-date), then the year.
+_KIND_OFFSET = {PeriodKind.MONTH: 0, PeriodKind.TERTIAL: 50, PeriodKind.YEAR: 99}
 
 
 class InvalidPeriod(ValueError):
@@ -58,6 +69,14 @@ class Period:
 
     def __str__(self) -> str:
         return self.code
+
+    @staticmethod
+    def sort_key(code: str) -> tuple[int, int]:
+        """A key that sorts codes of all kinds chronologically, newest last: within a year
+        months, then tertials (year-to-date), then the year itself."""
+        period = Period.parse(code)
+        number = 4 * period.number if period.kind is PeriodKind.TERTIAL else period.number
+        return (period.year, _KIND_OFFSET[period.kind] + number)
 
     def same_period_in(self, year: int) -> Period:
         return Period(year, self.kind, self.number)

@@ -1,5 +1,4 @@
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin
@@ -8,9 +7,12 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin
+from audit.models import Source
 from divisions.admin import audited_save_formset
+from domain.measurements import number_problems
+from scorecard.admin import PeriodAwareAdmin
 
+from .editing import VALUE_FIELDS, set_measurement, update_measurement
 from .models import (
     Assessment,
     Import,
@@ -22,7 +24,7 @@ from .models import (
 from .services import recompute_assessments
 
 # --------------------------------------------------------------------------- write helpers
-# TODO(lead): these two belong in indicators.services, next to _apply / recompute_assessments.
+# TODO(lead): belongs in indicators.services, next to recompute_assessments.
 
 
 def _recompute_indicators(indicator_ids: Iterable[int]) -> None:
@@ -30,39 +32,6 @@ def _recompute_indicators(indicator_ids: Iterable[int]) -> None:
     ids = {pk for pk in indicator_ids if pk is not None}
     if ids:
         recompute_assessments(indicator_ids=ids)
-
-
-@transaction.atomic
-def _save_measurement_by_hand(
-    measurement: Measurement, user, save: Callable[[], None] | None = None
-) -> None:
-    """Save a measurement entered or corrected by hand, as an import would.
-
-    The value it replaces is kept as a revision, the source is now the user (no import
-    row), and the assessments of the indicator and org unit are recomputed. `save` does the
-    write itself (the admin passes its audited save); default measurement.save.
-    """
-    now = timezone.now()
-    if measurement.pk:
-        old = Measurement.objects.select_for_update().get(pk=measurement.pk)
-        MeasurementRevision.objects.create(
-            measurement=old,
-            value=old.value,
-            numerator=old.numerator,
-            denominator=old.denominator,
-            comment=old.comment,
-            source_import_id=old.source_import_id,
-            source_row=old.source_row,
-            entered_by_id=old.entered_by_id,
-            valid_from=old.updated_at,
-            replaced_at=now,
-        )
-    measurement.source_import = None
-    measurement.source_row = None
-    measurement.entered_by = user
-    measurement.updated_at = now
-    (save or measurement.save)()
-    recompute_assessments(pairs=[(measurement.indicator_id, measurement.org_unit_id)])
 
 
 # --------------------------------------------------------------------------- filters
@@ -134,7 +103,7 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(AuditedAdmin):
+class IndicatorAdmin(PeriodAwareAdmin):
     list_display = ["code", "short_name", "success_factor", "unit", "direction"]
     list_filter = [
         "unit",
@@ -161,7 +130,7 @@ class IndicatorAdmin(AuditedAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(AuditedAdmin):
+class TargetAdmin(PeriodAwareAdmin):
     list_display = ["indicator", "year", "org_unit", "breakdown", "kind", "value", "band"]
     list_filter = ["kind", "year"]
     search_fields = ["indicator__code", "indicator__name", "text"]
@@ -244,11 +213,13 @@ class MeasurementForm(forms.ModelForm):
                 _("Styrmåttet har inte den uppdelningen (%(names)s).")
                 % {"names": ", ".join(indicator.breakdowns or [])},
             )
+        if "denominator" in number_problems(denominator=cleaned.get("denominator")):
+            self.add_error("denominator", _("Nämnaren måste vara större än noll."))
         return cleaned
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(AuditedAdmin):
+class MeasurementAdmin(PeriodAwareAdmin):
     """Millions of rows: no full count, no filter listing every indicator or unit."""
 
     form = MeasurementForm
@@ -292,11 +263,27 @@ class MeasurementAdmin(AuditedAdmin):
         # Deleting would drop its revisions and leave its assessment behind.
         return False
 
+    records_saves = False  # the editing services record the change
+
     def save_model(self, request, obj, form, change):
         if change and not form.has_changed():
             return  # no new value, so no revision either
-        save = partial(super().save_model, request, obj, form, change)
-        _save_measurement_by_hand(obj, request.user, save=save)
+        # The same write as the forms and the API: a revision, the audit entry, a recompute.
+        values = {name: getattr(obj, name) for name in VALUE_FIELDS}
+        where = {"source": Source.ADMIN, "remote_addr": request.META.get("REMOTE_ADDR")}
+        if change:
+            update_measurement(user=request.user, measurement=obj, **values, **where)
+        else:
+            saved, _created = set_measurement(
+                user=request.user,
+                indicator=obj.indicator,
+                org_unit=obj.org_unit,
+                period=obj.period,
+                breakdown=obj.breakdown,
+                **values,
+                **where,
+            )
+            obj.pk = saved.pk
 
 
 @admin.register(MeasurementRevision)
@@ -322,7 +309,7 @@ class MeasurementRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(AuditedAdmin):
+class AssessmentAdmin(PeriodAwareAdmin):
     """Computed by the services; here only the manual override and the analysis are edited."""
 
     list_display = [

@@ -17,20 +17,25 @@ from audit.models import Source
 from audit.services import Actor, measurement_values, record_change
 from divisions.access import ensure_can_write
 from divisions.models import OrgUnit
+from domain.measurements import number_problems
 from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
 from .services import recompute_assessments
 
-_VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
+VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
 # What the audit trail records of an assessment change (the computed status is the
 # recompute's, not a person's).
 _ASSESSMENT_FIELDS = ("override_status", "override_comment", "analysis")
 
 
 def _check_values(
-    indicator: Indicator, breakdown: str, numerator: Decimal | None, denominator: Decimal | None
+    indicator: Indicator,
+    breakdown: str,
+    value: Decimal | None,
+    numerator: Decimal | None,
+    denominator: Decimal | None,
 ) -> None:
     errors = {}
     if breakdown not in indicator.breakdowns:
@@ -38,8 +43,7 @@ def _check_values(
         errors["breakdown"] = (
             f"'{breakdown}' is not a breakdown of {indicator.code} (declared: {declared})"
         )
-    if denominator is not None and denominator <= 0:
-        errors["denominator"] = "the denominator must be greater than 0"
+    errors.update(number_problems(value=value, numerator=numerator, denominator=denominator))
     if errors:
         raise ValidationError(errors)
 
@@ -57,6 +61,7 @@ def set_measurement(
     denominator: Decimal | None = None,
     comment: str = "",
     source: str = Source.API,
+    remote_addr: str | None = None,
 ) -> tuple[Measurement, bool]:
     """Create or replace one value; returns (measurement, created).
 
@@ -68,7 +73,7 @@ def set_measurement(
     except InvalidPeriod as exc:
         raise ValidationError({"period": str(exc)}) from None
     ensure_open(org_unit, period)
-    _check_values(indicator, breakdown, numerator, denominator)
+    _check_values(indicator, breakdown, value, numerator, denominator)
     key = {"indicator": indicator, "org_unit": org_unit, "period": period, "breakdown": breakdown}
     values = {
         "value": value,
@@ -88,33 +93,45 @@ def set_measurement(
             current = Measurement.objects.select_for_update().get(**key)
         else:
             record_change(
-                actor=Actor(user, source),
+                actor=Actor(user, source, remote_addr),
                 obj=measurement,
                 before=None,
                 after=measurement_values(measurement),
             )
             recompute_assessments(pairs=[(indicator.pk, org_unit.pk)])
             return measurement, True
-    return _replace(current, values, user=user, source=source), False
+    actor = Actor(user, source, remote_addr)
+    return _replace(current, values, user=user, actor=actor), False
 
 
 @transaction.atomic
 def update_measurement(
-    *, user, measurement: Measurement, source: str = Source.API, **changes
+    *,
+    user,
+    measurement: Measurement,
+    source: str = Source.API,
+    remote_addr: str | None = None,
+    **changes,
 ) -> Measurement:
     """Change value, numerator, denominator or comment of an existing measurement."""
-    unknown = set(changes) - set(_VALUE_FIELDS)
+    unknown = set(changes) - set(VALUE_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
     ensure_can_write(user, measurement.org_unit)
     current = Measurement.objects.select_for_update().get(pk=measurement.pk)
     ensure_open(current.org_unit, current.period)
-    values = {name: changes.get(name, getattr(current, name)) for name in _VALUE_FIELDS}
-    _check_values(current.indicator, current.breakdown, values["numerator"], values["denominator"])
-    return _replace(current, values, user=user, source=source)
+    values = {name: changes.get(name, getattr(current, name)) for name in VALUE_FIELDS}
+    _check_values(
+        current.indicator,
+        current.breakdown,
+        values["value"],
+        values["numerator"],
+        values["denominator"],
+    )
+    return _replace(current, values, user=user, actor=Actor(user, source, remote_addr))
 
 
-def _replace(current: Measurement, values: dict, *, user, source: str) -> Measurement:
+def _replace(current: Measurement, values: dict, *, user, actor: Actor) -> Measurement:
     if all(_same(getattr(current, name), new) for name, new in values.items()):
         return current
     before = measurement_values(current)
@@ -137,9 +154,7 @@ def _replace(current: Measurement, values: dict, *, user, source: str) -> Measur
     current.source_import, current.source_row = None, None
     current.entered_by, current.updated_at = user, now
     current.save()
-    record_change(
-        actor=Actor(user, source), obj=current, before=before, after=measurement_values(current)
-    )
+    record_change(actor=actor, obj=current, before=before, after=measurement_values(current))
     recompute_assessments(pairs=[(current.indicator_id, current.org_unit_id)])
     return current
 
@@ -165,7 +180,7 @@ def update_assessment(
     """Set or clear the manual status (with its reason), or the analysis text.
 
     None leaves a field as it is; override_status "" clears the override and its comment.
-    The computed status stays beside an override (DOMAIN.md).
+    The computed status stays beside an override.
     """
     ensure_can_write(user, assessment.org_unit)
     current = Assessment.objects.select_for_update().get(pk=assessment.pk)

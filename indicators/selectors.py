@@ -10,15 +10,16 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from divisions.models import OrgUnit
+from domain.numbers import plain_decimal
+from domain.periods import Period
 
-from .models import Assessment, Import, Indicator, Measurement, Target
+from .models import Assessment, Indicator, Measurement, Target
 
 
 def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
     """The indicators on an org unit's scorecard: region-wide ones and those owned above it."""
-    ancestors = org_unit.path.strip("/").split("/")
     return (
-        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=ancestors))
+        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=org_unit.lineage_codes))
         .select_related("success_factor__strategic_goal__perspective")
         .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("pk")))
     )
@@ -43,24 +44,13 @@ def periods_with_data(org_unit: OrgUnit) -> list[str]:
     periods = (
         Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True).distinct()
     )
-    return sorted(periods, key=_period_sort_key, reverse=True)
-
-
-def _period_sort_key(code: str) -> tuple[int, int]:
-    # Within a year: months, then tertials (year-to-date), then the year itself.
-    year = int(code[:4])
-    rest = code[5:]
-    if not rest:
-        return (year, 99)
-    if rest.startswith("T"):
-        return (year, 4 * int(rest[1:]) + 50)
-    return (year, int(rest))
+    return sorted(periods, key=Period.sort_key, reverse=True)
 
 
 def plain_number(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return format(value.normalize(), "f")
+    return plain_decimal(value)
 
 
 @dataclass(frozen=True)
@@ -109,29 +99,3 @@ def measurement_history(measurement: Measurement) -> list[MeasurementVersion]:
         for r in revisions
     )
     return versions
-
-
-@dataclass(frozen=True)
-class ValueHistoryEntry:
-    """One value of a measurement for the page: the version and the import it came from."""
-
-    version: MeasurementVersion
-    source_import: Import | None  # with its user; None: typed in by `version.entered_by`
-
-    @property
-    def is_current(self) -> bool:
-        return self.version.valid_to is None
-
-
-def value_history(measurement: Measurement) -> list[ValueHistoryEntry]:
-    """Every value a measurement has had, current first, each with where it came from.
-
-    Two queries whatever the length of the history (the versions, then their imports).
-    """
-    versions = measurement_history(measurement)
-    import_ids = {v.source_import_id for v in versions if v.source_import_id is not None}
-    imports = Import.objects.select_related("user").in_bulk(import_ids) if import_ids else {}
-    return [
-        ValueHistoryEntry(version=v, source_import=imports.get(v.source_import_id))
-        for v in versions
-    ]

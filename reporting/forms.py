@@ -3,16 +3,13 @@ the writes themselves are the editing services' (indicators.editing, scorecard.e
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from domain.measurements import matches_share, number_problems, share_of
 from indicators.models import Indicator, Unit
 from scorecard.models import Action, ActionStatus, Perspective, StatusChoices, SuccessFactor
 
-# A share given as numerator/denominator may differ from the stated value by rounding.
-SHARE_TOLERANCE = Decimal("0.05")
 TEXT_MAX = 5000
 
 
@@ -50,7 +47,7 @@ class MeasurementForm(forms.Form):
 
     def clean_denominator(self):
         denominator = self.cleaned_data.get("denominator")
-        if denominator is not None and denominator <= 0:
+        if "denominator" in number_problems(denominator=denominator):
             raise forms.ValidationError(_("Nämnaren måste vara större än noll."))
         return denominator
 
@@ -64,9 +61,9 @@ class MeasurementForm(forms.Form):
             field = "denominator" if denominator is None else "numerator"
             self.add_error(field, _("Ange både täljare och nämnare, eller ingen av dem."))
         elif numerator is not None and denominator and value is not None:
-            share = numerator / denominator
-            expected = share * 100 if self.indicator.unit == Unit.PERCENT else share
-            if abs(expected - value) > SHARE_TOLERANCE:
+            percent = self.indicator.unit == Unit.PERCENT
+            if not matches_share(value, numerator, denominator, percent=percent):
+                expected = share_of(numerator, denominator, percent=percent)
                 self.add_error(
                     "value",
                     _("Utfallet stämmer inte med täljare och nämnare (som ger %(expected)s).")

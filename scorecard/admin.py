@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditedAdmin
 
+from .closing import ensure_open, is_closed
 from .models import (
     Action,
     PeriodClose,
@@ -13,8 +14,25 @@ from .models import (
 )
 
 
+class PeriodAwareAdmin(AuditedAdmin):
+    """An audited admin that respects closed periods.
+
+    Objects with an org unit and a period are read-only while their period is closed, and
+    a save or delete that would touch a closed period is refused by ensure_open.
+    """
+
+    def is_frozen(self, obj) -> bool:
+        unit = getattr(obj, "org_unit", None)
+        period = getattr(obj, "period", None)
+        return bool(unit is not None and period and is_closed(unit, period))
+
+    def ensure_changeable(self, obj) -> None:
+        if getattr(obj, "org_unit_id", None) and getattr(obj, "period", None):
+            ensure_open(obj.org_unit, obj.period)
+
+
 @admin.register(Perspective)
-class PerspectiveAdmin(AuditedAdmin):
+class PerspectiveAdmin(PeriodAwareAdmin):
     list_display = ["order", "code", "name"]
     list_display_links = ["code", "name"]
     search_fields = ["code", "name"]
@@ -22,7 +40,7 @@ class PerspectiveAdmin(AuditedAdmin):
 
 
 @admin.register(StrategicGoal)
-class StrategicGoalAdmin(AuditedAdmin):
+class StrategicGoalAdmin(PeriodAwareAdmin):
     list_display = ["code", "name", "perspective", "order"]
     list_filter = ["perspective"]
     search_fields = ["code", "name"]
@@ -30,7 +48,7 @@ class StrategicGoalAdmin(AuditedAdmin):
 
 
 @admin.register(SuccessFactor)
-class SuccessFactorAdmin(AuditedAdmin):
+class SuccessFactorAdmin(PeriodAwareAdmin):
     list_display = ["code", "name", "strategic_goal", "order"]
     list_filter = ["strategic_goal__perspective"]
     search_fields = ["code", "name", "strategic_goal__code", "strategic_goal__name"]
@@ -39,7 +57,7 @@ class SuccessFactorAdmin(AuditedAdmin):
 
 
 @admin.register(PerspectiveAssessment)
-class PerspectiveAssessmentAdmin(AuditedAdmin):
+class PerspectiveAssessmentAdmin(PeriodAwareAdmin):
     list_display = ["org_unit", "perspective", "period", "status", "updated_by", "updated_at"]
     list_filter = ["perspective", "status", "period"]
     search_fields = ["org_unit__name", "org_unit__code", "period"]
@@ -53,7 +71,7 @@ class PerspectiveAssessmentAdmin(AuditedAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(AuditedAdmin):
+class ActionAdmin(PeriodAwareAdmin):
     list_display = [
         "short_goal",
         "org_unit",

@@ -9,7 +9,7 @@ audit trail.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -51,17 +51,11 @@ class NotClosed(Exception):
     pass
 
 
-def _ancestor_paths(unit: OrgUnit) -> list[str]:
-    """'/r/d/a/' -> ['/r/', '/r/d/', '/r/d/a/']."""
-    parts = unit.path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def closure_for(org_unit: OrgUnit, period: str) -> PeriodClose | None:
     """The close in force that covers this unit and period (its own or an ancestor's)."""
     return (
         PeriodClose.objects.filter(
-            period=period, reopened_at__isnull=True, org_unit__path__in=_ancestor_paths(org_unit)
+            period=period, reopened_at__isnull=True, org_unit__path__in=org_unit.lineage_paths
         )
         .select_related("org_unit", "closed_by")
         .order_by("org_unit__path")
@@ -78,35 +72,6 @@ def ensure_open(org_unit: OrgUnit, period: str) -> None:
     close = closure_for(org_unit, period)
     if close is not None:
         raise PeriodClosed(org_unit, period, close)
-
-
-def closed_keys(*, keys: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Of the (org unit id, period) pairs given, those that are closed. Two queries.
-
-    For bulk paths (imports): check all rows at once instead of one query per row.
-    """
-    keys = set(keys)
-    if not keys:
-        return set()
-    periods = {period for _, period in keys}
-    closes = list(
-        PeriodClose.objects.filter(period__in=periods, reopened_at__isnull=True).values_list(
-            "org_unit__path", "period"
-        )
-    )
-    if not closes:
-        return set()
-    closed_paths: dict[str, list[str]] = defaultdict(list)
-    for path, period in closes:
-        closed_paths[period].append(path)
-    paths = dict(
-        OrgUnit.objects.filter(pk__in={unit_id for unit_id, _ in keys}).values_list("pk", "path")
-    )
-    return {
-        (unit_id, period)
-        for unit_id, period in keys
-        if any(paths.get(unit_id, "").startswith(p) for p in closed_paths.get(period, ()))
-    }
 
 
 def closed_lookup() -> Callable[[str, str], bool]:

@@ -198,6 +198,31 @@ def test_moving_an_org_unit_moves_its_subtree(admin_client, graph):
 
 
 @pytest.mark.django_db
+def test_saving_an_org_unit_through_the_service_moves_its_subtree(graph):
+    """The one write path (admin and definitions loader alike) keeps the paths in step."""
+    from audit.services import SYSTEM
+    from divisions.services import OrgUnitSpec, save_org_unit, upsert_org_units
+
+    division = graph[OrgUnit]
+    other = OrgUnit.objects.create(
+        code="div2", name="Division två", kind="division", parent=division.parent, path="/reg/div2/"
+    )
+    OrgUnit.objects.create(
+        code="vo1", name="Område", kind="area", parent=division, path="/reg/div/vo1/"
+    )
+    division.parent = other
+    save_org_unit(unit=division, actor=SYSTEM)
+    assert OrgUnit.objects.get(code="div").path == "/reg/div2/div/"
+    assert OrgUnit.objects.get(code="vo1").path == "/reg/div2/div/vo1/"
+    entry = AuditEntry.objects.get(object_id=str(division.pk), content_type__model="orgunit")
+    assert (entry.source, entry.changes["parent"]) == ("system", [other.parent_id, other.pk])
+    # And back through the loader, which records nothing.
+    upsert_org_units(specs=[OrgUnitSpec("div", division.name, "division", "reg")])
+    assert OrgUnit.objects.get(code="vo1").path == "/reg/div/vo1/"
+    assert AuditEntry.objects.filter(content_type__model="orgunit").count() == 1
+
+
+@pytest.mark.django_db
 def test_correcting_a_measurement_keeps_the_old_value(admin_client, admin_user, graph):
     measurement = graph[Measurement]
     response = admin_client.post(

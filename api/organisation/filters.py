@@ -71,7 +71,7 @@ class OrgUnitFilter(CodeListFilter):
         if self.parent.form.cleaned_data.get("subtree"):
             within = Q()
             for unit in value:
-                within |= Q(**{f"{self.field_name}__path__startswith": unit.path})
+                within |= unit.subtree_q(f"{self.field_name}__")
             return qs.filter(within)
         return qs.filter(**{f"{self.field_name}__in": value})
 
@@ -104,7 +104,7 @@ class OrgUnitFilterSet(django_filters.FilterSet):
     def filter_within(self, qs: QuerySet, name: str, value: list[OrgUnit]) -> QuerySet:
         within = Q()
         for unit in value or ():
-            within |= Q(path__startswith=unit.path)
+            within |= unit.subtree_q()
         return qs.filter(within)
 
     def filter_valid_on(self, qs: QuerySet, name: str, value: date) -> QuerySet:

@@ -38,4 +38,4 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         ]
 
     def get_ancestors(self, unit: OrgUnit) -> list[str]:
-        return unit.path.strip("/").split("/")[:-1]
+        return unit.ancestor_codes

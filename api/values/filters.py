@@ -13,15 +13,9 @@ from drf_spectacular.utils import extend_schema_field
 
 from api.organisation.filters import CodeListFilter, OrgUnitFilter, subtree_filter
 from divisions.models import OrgUnit
-from domain.periods import InvalidPeriod, Period, PeriodKind
+from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
 from indicators.models import Assessment, Indicator, Measurement
 from scorecard.models import Perspective, StatusChoices, StrategicGoal, SuccessFactor
-
-PERIOD_KIND_REGEX = {
-    PeriodKind.YEAR: r"^[0-9]{4}$",
-    PeriodKind.TERTIAL: r"^[0-9]{4}-T[1-3]$",
-    PeriodKind.MONTH: r"^[0-9]{4}-[0-9]{2}$",
-}
 
 
 def _first_month(period: Period) -> int:
@@ -174,7 +168,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
     def filter_scorecard_of(self, qs: QuerySet, name: str, value: list[OrgUnit]) -> QuerySet:
         owners: set[str] = set()
         for unit in value:
-            owners.update(unit.path.strip("/").split("/"))
+            owners.update(unit.lineage_codes)
         return qs.filter(Q(owner__isnull=True) | Q(owner__code__in=owners))
 
 

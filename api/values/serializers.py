@@ -7,6 +7,7 @@ from rest_framework import serializers
 from api.organisation.serializers import CodeField
 from api.structure.serializers import KEY_HELP, KeyFieldsOnCreateMixin
 from divisions.models import OrgUnit
+from domain.measurements import number_problems
 from domain.periods import InvalidPeriod, Period
 from indicators.models import Assessment, Indicator, Measurement, Target
 from scorecard.models import StatusChoices
@@ -136,6 +137,17 @@ class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer)
         ]
         read_only_fields = ["source_import", "source_row", "updated_at"]
         validators = []  # the key is an upsert key, not a conflict
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        problems = number_problems(
+            value=attrs.get("value"),
+            numerator=attrs.get("numerator"),
+            denominator=attrs.get("denominator"),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
     def to_representation(self, instance):
         if not isinstance(instance, Mapping):

@@ -87,19 +87,6 @@ def test_services_refuse_non_administrators(cast):
         closing.close_period(actor=Actor(cast["manager"]), org_unit=unit("div_nara"), period=PERIOD)
 
 
-def test_closed_keys_checks_many_rows_in_two_queries(cast, django_assert_num_queries):
-    closing.close_period(actor=Actor(cast["admin"]), org_unit=unit("primarvarden"), period=PERIOD)
-    keys = {
-        (unit("avp_pajala").pk, PERIOD),
-        (unit("avp_pajala").pk, "2022-T1"),
-        (unit("div_nara").pk, PERIOD),
-        (unit("primarvarden").pk, PERIOD),
-    }
-    with django_assert_num_queries(2):
-        closed = closing.closed_keys(keys=keys)
-    assert closed == {(unit("avp_pajala").pk, PERIOD), (unit("primarvarden").pk, PERIOD)}
-
-
 def test_closed_lookup_for_row_by_row_paths(cast, django_assert_num_queries):
     closing.close_period(actor=Actor(cast["admin"]), org_unit=unit("primarvarden"), period=PERIOD)
     paths = {code: unit(code).path for code in ("avp_pajala", "div_nara", "folktandvarden")}

@@ -429,15 +429,3 @@ def test_writer_roles_must_name_their_scope(db):
     user = get_user_model().objects.create_user(username="utan_enhet")
     with pytest.raises(IntegrityError):
         RoleAssignment.objects.create(user=user, role=Role.REPORTER, org_unit=None)
-
-
-def test_writable_unit_ids_for_bulk_paths(cast, world, django_assert_num_queries):
-    from divisions.access import writable_unit_ids
-
-    ids = {unit.pk for unit in world.units.values()}
-    for role, expected in WRITES.items():
-        user = cast[role]
-        writable_unit_ids(user, ids)  # the user's scopes are cached after the first call
-        with django_assert_num_queries(1 if expected else 0):
-            got = writable_unit_ids(user, ids)
-        assert got == {world.units[code].pk for code in expected}, role
