@@ -1,7 +1,31 @@
 from django.contrib import admin
+from django.db import transaction
 
 from .models import AuditEntry, Source
 from .services import Actor, record_change, record_deletion, snapshot
+
+
+@transaction.atomic
+def save_formset_audited(request, formset) -> None:
+    """Save an admin inline formset, recording each created, changed and deleted row.
+
+    For admins that audit an inline of another model (roles on the user page); an
+    AuditedAdmin uses it for its own inlines.
+    """
+    actor = Actor.from_request(request, Source.ADMIN)
+    model = formset.model
+    pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+    # The forms' instances already hold the new values: the old ones come from the database.
+    before = {obj.pk: snapshot(obj) for obj in model._default_manager.filter(pk__in=pks)}
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        record_deletion(actor=actor, obj=obj)
+        obj.delete()
+    for obj in instances:
+        old = before.get(obj.pk)
+        obj.save()
+        record_change(actor=actor, obj=obj, before=old)
+    formset.save_m2m()
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -56,6 +80,9 @@ class AuditedAdmin(admin.ModelAdmin):
             actor = Actor.from_request(request, Source.ADMIN)
             record_change(actor=actor, obj=obj, before=before)
         return super().log_change(request, obj, message)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        save_formset_audited(request, formset)
 
     def log_deletions(self, request, queryset):
         actor = Actor.from_request(request, Source.ADMIN)

@@ -2,40 +2,17 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin, AuditEntryAdmin, LoginLockAdmin
+from audit.admin import AuditedAdmin, AuditEntryAdmin, LoginLockAdmin, save_formset_audited
 from audit.models import AuditEntry, LoginLock, Source
-from audit.services import Actor, record_change, record_deletion, snapshot
+from audit.services import Actor
 
 from .access import is_administrator
 from .models import OrgUnit, RoleAssignment
 from .services import save_org_unit
-
-
-@transaction.atomic
-def audited_save_formset(request, formset) -> None:
-    """Save an inline formset, recording each created, changed and deleted row.
-
-    TODO(lead): belongs in audit.admin as AuditedAdmin.save_formset.
-    """
-    actor = Actor.from_request(request, Source.ADMIN)
-    model = formset.model
-    pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
-    # The forms' instances already hold the new values: the old ones come from the database.
-    before = {obj.pk: snapshot(obj) for obj in model._default_manager.filter(pk__in=pks)}
-    instances = formset.save(commit=False)
-    for obj in formset.deleted_objects:
-        record_deletion(actor=actor, obj=obj)
-        obj.delete()
-    for obj in instances:
-        old = before.get(obj.pk)
-        obj.save()
-        record_change(actor=actor, obj=obj, before=old)
-    formset.save_m2m()
 
 
 class ValidityFilter(admin.SimpleListFilter):
@@ -113,7 +90,7 @@ class StyrkortUserAdmin(_UserAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is RoleAssignment:
-            audited_save_formset(request, formset)
+            save_formset_audited(request, formset)
         else:
             super().save_formset(request, form, formset, change)
 

@@ -8,7 +8,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Source
-from divisions.admin import audited_save_formset
 from domain.measurements import number_problems
 from scorecard.admin import PeriodAwareAdmin
 
@@ -119,9 +118,6 @@ class IndicatorAdmin(PeriodAwareAdmin):
     @admin.display(description=_("namn"), ordering="name")
     def short_name(self, obj: Indicator) -> str:
         return Truncator(obj.name).chars(70)
-
-    def save_formset(self, request, form, formset, change):
-        audited_save_formset(request, formset)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
