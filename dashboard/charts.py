@@ -18,7 +18,9 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from dashboard.selectors import IndicatorPage, PerspectiveSeries, StatusCounts
+from dashboard.selectors.indicator import IndicatorPage
+from dashboard.selectors.over_time import PerspectiveSeries
+from dashboard.selectors.overview import StatusCounts
 from indicators.models import Unit
 from scorecard.models import StatusChoices
 

@@ -1,6 +1,6 @@
 """The division report as a file: PDF (ReportLab) and the scorecard table as XLSX (openpyxl).
 
-Both render the selector output of the division page (dashboard.selectors.division_page),
+Both render the selector output of the division page (dashboard.selectors.division.division_page),
 so the files say exactly what the page says, in the active language.
 """
 
@@ -23,7 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dashboard.charts import breakdown_label, status_label
-from dashboard.selectors import DivisionPage
+from dashboard.selectors.division import DivisionPage
 from dashboard.templatetags.styrkort import follow_up, number
 from indicators.models import TrendChoices
 
