@@ -60,9 +60,7 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                 )
                 trend = Trend.NO_DATA.value if first else ""
             else:
-                status = detail.get("status") or ""
-                if status and assessment.override_status:
-                    status = assessment.override_status
+                status = assessment.breakdown_status(breakdown)
                 trend = detail.get("trend") or ""
             target = (
                 detail.get("target_value")
