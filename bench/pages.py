@@ -41,7 +41,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from dashboard.selectors import overview_periods  # noqa: E402
+from dashboard.selectors.overview import overview_periods  # noqa: E402
 from divisions.models import OrgUnit  # noqa: E402
 from indicators.models import Assessment, Measurement  # noqa: E402
 

@@ -1,11 +1,9 @@
 """Plotly figures for the dashboard: pure functions from selector output to figures.
 
 No queries and no rules here: every status and number comes from the selectors, which
-read the stored Assessments. What lives here is the charts' shared visual language:
-status colours from the Okabe-Ito palette (told apart with the common forms of colour
-blindness) with a fill pattern and a dark outline each, so that a status never rests on
-colour alone; line styles for the breakdowns; and the locale's number format (decimal
-comma and a space between thousands in Swedish, as on the rest of the page).
+read the stored Assessments. Status colours, fill patterns, breakdown line styles, labels
+and the locale's number format come from dashboard.presentation, as on the rest of the page;
+what lives here is the layout of the figures.
 """
 
 from __future__ import annotations
@@ -14,63 +12,34 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import plotly.graph_objects as go
-from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from dashboard.selectors import IndicatorPage, PerspectiveSeries, StatusCounts
-from indicators.models import Unit
-from scorecard.models import StatusChoices
+from dashboard.presentation import (
+    BREAKDOWN_STYLES,
+    OTHER_STYLES,
+    STATUS_COLOURS,
+    STATUS_ORDER,
+    STATUS_PATTERNS,
+    breakdown_label,
+    number_separators,
+    status_label,
+    unit_suffix,
+    unit_title,
+)
+from dashboard.selectors.indicator import IndicatorPage
+from dashboard.selectors.over_time import PerspectiveSeries
+from dashboard.selectors.overview import StatusCounts
 
-STATUS_ORDER = ("fulfilled", "partly", "not_fulfilled", "no_data")
-STATUS_COLOURS = {
-    "fulfilled": "#009E73",  # bluish green
-    "partly": "#F0E442",  # yellow
-    "not_fulfilled": "#D55E00",  # vermillion
-    "no_data": "#BBBBBB",
-    "not_assessed": "#BBBBBB",
-    "": "#BBBBBB",
-}
-STATUS_PATTERNS = {"fulfilled": "", "partly": "/", "not_fulfilled": "x", "no_data": "."}
-STATUS_SYMBOLS = {
-    "fulfilled": "●",
-    "partly": "◐",
-    "not_fulfilled": "○",
-    "no_data": "–",
-    "not_assessed": "·",
-}
 OUTLINE = "#1b1b1b"
 INK = "#1b1b1b"
 GRID = "#d9d9d9"
 TARGET_COLOUR = "#1b1b1b"
-BREAKDOWN_LABELS = {
-    "total": gettext_lazy("Totalt"),
-    "women": gettext_lazy("Kvinnor"),
-    "men": gettext_lazy("Män"),
-}
-# Line colour and dash per breakdown: told apart by dash too, not by colour alone.
-BREAKDOWN_STYLES = {
-    "total": ("#00304d", "solid", "circle"),
-    "women": ("#CC79A7", "dash", "diamond"),
-    "men": ("#0072B2", "dot", "square"),
-}
-OTHER_STYLES = [("#E69F00", "dashdot", "triangle-up"), ("#56B4E9", "longdash", "x")]
 NAME_LENGTH = 30  # tick labels longer than this are shortened; the hover shows the full name
 
 
-def status_label(status: str) -> str:
-    if not status:
-        return _("Ingen bedömning")
-    return str(StatusChoices(status).label)
-
-
-def breakdown_label(key: str) -> str:
-    return str(BREAKDOWN_LABELS.get(key, key))
-
-
-def number_separators() -> str:
-    """Plotly's `separators`: decimal mark, then thousands separator."""
-    return ".," if (get_language() or "sv").startswith("en") else ",\u00a0"
+def _status_name(status: str) -> str:
+    # A chart's legend names the bars of units without an assessment too.
+    return status_label(status) or _("Ingen bedömning")
 
 
 def _layout(**extra) -> dict:
@@ -122,8 +91,7 @@ def _status_marker(status: str, *, highlight: bool = False) -> dict:
 
 def _value_format(unit: str) -> str:
     """A d3 format for hover labels: up to two decimals, the locale's separators."""
-    suffix = " %" if unit == Unit.PERCENT else ""
-    return ",.2~f" + "}" + suffix
+    return ",.2~f" + "}" + unit_suffix(unit)
 
 
 def _short(name: str) -> str:
@@ -132,10 +100,6 @@ def _short(name: str) -> str:
         return name
     head = NAME_LENGTH // 3
     return name[:head].rstrip() + "…" + name[-(NAME_LENGTH - head - 1) :].lstrip()
-
-
-def _unit_title(unit: str) -> str:
-    return capfirst(str(Unit(unit).label)) if unit in Unit.values else ""
 
 
 def _float(value: Decimal | None) -> float | None:
@@ -158,7 +122,7 @@ def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Fig
         )
     )
     for status in STATUS_ORDER:
-        label = status_label(status)
+        label = _status_name(status)
         figure.add_trace(
             go.Bar(
                 name=label,
@@ -184,7 +148,7 @@ def over_time_chart(series: PerspectiveSeries) -> go.Figure:
         )
     )
     for status in STATUS_ORDER:
-        label = status_label(status)
+        label = _status_name(status)
         figure.add_trace(
             go.Bar(
                 name=label,
@@ -210,8 +174,8 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
             height=360,
             xaxis=_axis(type="category", title={"text": _("Period")}),
             yaxis=_axis(
-                title={"text": _unit_title(unit)},
-                ticksuffix=" %" if unit == Unit.PERCENT else "",
+                title={"text": unit_title(unit)},
+                ticksuffix=unit_suffix(unit),
             ),
             hovermode="x unified",
         )
@@ -277,8 +241,8 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
             showlegend=True,
             bargap=0.25,
             xaxis=_axis(
-                title={"text": _unit_title(unit)},
-                ticksuffix=" %" if unit == Unit.PERCENT else "",
+                title={"text": unit_title(unit)},
+                ticksuffix=unit_suffix(unit),
                 rangemode="tozero",
             ),
             yaxis=_axis(showgrid=False, type="category"),
@@ -293,7 +257,7 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
         ]
         if not members:
             continue
-        label = status_label(status)
+        label = _status_name(status)
         marker = _status_marker(status)
         marker["line"] = {"color": OUTLINE, "width": [3 if r.current else 1 for r in members]}
         figure.add_trace(

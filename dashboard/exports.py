@@ -1,6 +1,6 @@
 """The division report as a file: PDF (ReportLab) and the scorecard table as XLSX (openpyxl).
 
-Both render the selector output of the division page (dashboard.selectors.division_page),
+Both render the selector output of the division page (dashboard.selectors.division.division_page),
 so the files say exactly what the page says, in the active language.
 """
 
@@ -22,19 +22,19 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dashboard.charts import breakdown_label, status_label
-from dashboard.selectors import DivisionPage
-from dashboard.templatetags.styrkort import follow_up, number
-from indicators.models import TrendChoices
+from dashboard.presentation import (
+    STATUS_TINTS,
+    breakdown_label,
+    follow_up,
+    number,
+    status_label,
+    trend_label,
+    unit_suffix,
+)
+from dashboard.selectors.division import DivisionPage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Light tints behind the status word (the word carries the meaning; the tint only helps).
-PDF_TINTS = {
-    "fulfilled": colors.HexColor("#d4efe5"),
-    "partly": colors.HexColor("#fbf6c8"),
-    "not_fulfilled": colors.HexColor("#f7dccb"),
-    "no_data": colors.HexColor("#ececec"),
-}
+PDF_TINTS = {status: colors.HexColor(tint) for status, tint in STATUS_TINTS.items()}
 HEADER_FILL = "F0F4F7"
 
 
@@ -42,18 +42,11 @@ def filename(page: DivisionPage, extension: str) -> str:
     return f"styrkort_{page.org_unit.code}_{page.period}.{extension}"
 
 
-def _trend_label(trend: str) -> str:
-    return str(TrendChoices(trend).label) if trend else ""
-
-
 def _value(line) -> str:
     if line.value is None:
         return "–"
-    suffix = (
-        " %"
-        if line.indicator.unit == "percent" and line.breakdown in ("total", "women", "men")
-        else ""
-    )
+    shown = line.breakdown in ("total", "women", "men")
+    suffix = unit_suffix(line.indicator.unit) if shown else ""
     prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
     return f"{prefix}{number(line.value)}{suffix}"
 
@@ -149,7 +142,7 @@ def report_pdf(page: DivisionPage) -> bytes:
                                 Paragraph(escape(status_label(line.status)), body)
                                 if line.status
                                 else "",
-                                Paragraph(escape(_trend_label(line.trend)), body),
+                                Paragraph(escape(trend_label(line.trend)), body),
                             ]
                         )
                         if line.status in PDF_TINTS:
@@ -241,8 +234,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 follow_up(line.indicator.follow_up),
                 float(line.value) if line.value is not None else None,
                 str(line.indicator.get_unit_display()),
-                status_label(line.status) if line.status else "",
-                _trend_label(line.trend),
+                status_label(line.status),
+                trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
             ]
         )

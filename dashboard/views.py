@@ -5,16 +5,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports
-from dashboard.selectors import (
-    division_page,
-    fulfilment_over_time,
-    indicator_for,
-    indicator_page,
-    landing_org_unit,
-    overview_periods,
-    region_overview,
-)
-from dashboard.templatetags.styrkort import PERIOD_KIND_SLUGS
+from dashboard.presentation import PERIOD_KIND_SLUGS
+from dashboard.selectors.division import division_page
+from dashboard.selectors.indicator import indicator_for, indicator_page
+from dashboard.selectors.over_time import fulfilment_over_time
+from dashboard.selectors.overview import landing_org_unit, overview_periods, region_overview
 from divisions.access import can_write
 from divisions.models import OrgUnit
 from divisions.selectors import get_org_unit

@@ -8,7 +8,8 @@ Values are built bottom-up: each leaf org unit gets monthly figures per sex (num
 denominator for shares, counts otherwise) from a per-unit level and yearly trend; areas and
 the division are the sums of their units, tertials are year-to-date sums and totals are
 women + men. So every figure aggregates consistently up the organisation and over time, as
-real imports should.
+real imports should. The leaves' figures come from demo.synthetic_values; this module sums
+and writes them.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
-from domain.rules import Direction, TargetKind
 from indicators.models import (
     Assessment,
     Import,
@@ -38,9 +39,8 @@ from indicators.models import (
     Measurement,
     MeasurementRevision,
     Target,
-    Unit,
 )
-from indicators.services import IndicatorSpec, TargetRow, recompute_assessments, upsert_indicators
+from indicators.services import IndicatorSpec, recompute_assessments, upsert_indicators
 from scorecard.models import Action, PerspectiveAssessment, SuccessFactor
 
 REGION_CODE = "region_norrbotten"
@@ -55,9 +55,6 @@ BATCH_SIZE = 5000
 BREAKDOWNS = ["total", "women", "men"]
 FOLLOW_UP = ["T1", "T2", "T3", "YEAR", "MONTH"]
 PERIODS_PER_YEAR = 16  # the year, T1..T3 and 12 months
-# Relative monthly volume (summer holidays, Christmas) so that month series look real.
-SEASON = (1.05, 1.05, 1.0, 1.0, 0.95, 0.85, 0.65, 0.8, 1.0, 1.05, 1.05, 0.9)
-SUMMER_DIP = (0, 0, 0, 0, 0, 1, 2, 1, 0, 0, 0, 0)  # shares get worse when staff are on leave
 
 ProgressCallback = Callable[[str, int, float], None]  # (phase, rows so far, seconds elapsed)
 
@@ -117,124 +114,6 @@ class SyntheticResult:
     insert_seconds: float = 0.0
     assess_seconds: float = 0.0
     division_codes: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- indicator kinds
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """One kind of synthetic indicator: its definition, targets and value model."""
-
-    key: str
-    unit: str
-    direction: str
-    share: bool
-    target_kind: str
-    per_breakdown: bool = False
-    # Value model: share levels in percent (women, men); counts per month and sex.
-    level: tuple[float, float] = (0.0, 0.0)
-    spread: float = 0.0  # between units
-    drift: tuple[float, float] = (0.0, 0.0)  # yearly trend: mean, spread between units
-    noise: float = 0.0  # month to month
-    volume: tuple[int, int] = (0, 0)  # denominator (shares) or count (counts) per month
-
-    def targets(self, year_index: int) -> list[TargetRow]:
-        if self.target_kind == TargetKind.AT_LEAST:
-            value = Decimal(85 + min(year_index, 5))  # a target that tightens year by year
-            return [TargetRow("", TargetKind.AT_LEAST, value, text=f"Minst {value} %")]
-        if self.target_kind == TargetKind.AT_MOST and self.per_breakdown:
-            women = Decimal("7.5") - Decimal("0.2") * min(year_index, 5)
-            men = Decimal("5.0") - Decimal("0.1") * min(year_index, 5)
-            text = f"K: {_sv(women)} % M: {_sv(men)} %"
-            return [
-                TargetRow("women", TargetKind.AT_MOST, women, text=text),
-                TargetRow("men", TargetKind.AT_MOST, men, text=text),
-            ]
-        if self.target_kind == TargetKind.AT_MOST:
-            return [TargetRow("", TargetKind.AT_MOST, Decimal(12), text="Högst 12 %")]
-        if self.target_kind == TargetKind.INCREASE:
-            return [TargetRow("", TargetKind.INCREASE, None, text="Öka")]
-        if self.target_kind == TargetKind.DECREASE:
-            return [TargetRow("", TargetKind.DECREASE, None, text="Minska")]
-        return [TargetRow("", TargetKind.NONE, None, text="Följs upp")]
-
-
-# Cycled through per division, so any 6 consecutive indicators cover every target kind;
-# levels sit around the targets so that some units fulfil them, some partly, some not.
-KINDS: tuple[_Kind, ...] = (
-    _Kind(
-        "share_at_least",
-        Unit.PERCENT,
-        Direction.HIGHER_IS_BETTER,
-        True,
-        TargetKind.AT_LEAST,
-        level=(86.0, 84.0),
-        spread=6.0,
-        drift=(0.4, 1.2),
-        noise=2.5,
-        volume=(30, 300),
-    ),
-    _Kind(
-        "count_increase",
-        Unit.COUNT,
-        Direction.HIGHER_IS_BETTER,
-        False,
-        TargetKind.INCREASE,
-        drift=(0.015, 0.05),
-        noise=0.12,
-        volume=(40, 800),
-    ),
-    _Kind(
-        "share_km_at_most",
-        Unit.PERCENT,
-        Direction.LOWER_IS_BETTER,
-        True,
-        TargetKind.AT_MOST,
-        per_breakdown=True,
-        level=(7.8, 5.2),
-        spread=1.2,
-        drift=(-0.1, 0.4),
-        noise=0.8,
-        volume=(2000, 20000),
-    ),
-    _Kind(
-        "count_decrease",
-        Unit.COUNT,
-        Direction.LOWER_IS_BETTER,
-        False,
-        TargetKind.DECREASE,
-        drift=(-0.03, 0.08),
-        noise=0.25,
-        volume=(3, 40),
-    ),
-    _Kind(
-        "count_none",
-        Unit.COUNT,
-        Direction.HIGHER_IS_BETTER,
-        False,
-        TargetKind.NONE,
-        drift=(0.03, 0.05),
-        noise=0.1,
-        volume=(100, 2000),
-    ),
-    _Kind(
-        "share_at_most",
-        Unit.PERCENT,
-        Direction.LOWER_IS_BETTER,
-        True,
-        TargetKind.AT_MOST,
-        level=(11.5, 12.5),
-        spread=3.0,
-        drift=(-0.2, 0.8),
-        noise=1.5,
-        volume=(20, 200),
-    ),
-)
-
-
-def _sv(number: Decimal) -> str:
-    return f"{number:.1f}".replace(".", ",")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -436,7 +315,7 @@ def _create_org_units(sizes: SyntheticSizes) -> dict[str, _DivisionTree]:
 
 def _create_indicators(
     sizes: SyntheticSizes, trees: dict[str, _DivisionTree]
-) -> dict[str, list[tuple[Indicator, _Kind]]]:
+) -> dict[str, list[tuple[Indicator, Kind]]]:
     # Round-robin over perspectives first, then over each perspective's success factors:
     # plain round-robin over the factors would leave Ekonomi (the last two) empty for
     # fewer than 14 indicators.
@@ -449,7 +328,7 @@ def _create_indicators(
         raise ValueError("no success factors: load the demo scorecard first")
     groups = list(by_perspective.values())
 
-    result: dict[str, list[tuple[Indicator, _Kind]]] = {}
+    result: dict[str, list[tuple[Indicator, Kind]]] = {}
     for division_code, tree in trees.items():
         owner = OrgUnit.objects.get(pk=tree.division_pk)
         kinds = {}
@@ -480,60 +359,6 @@ def _create_indicators(
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _leaf_series(kind: _Kind, rng: random.Random, years: int) -> list[list[list[int]]]:
-    """[year][channel][month] integers for one leaf unit.
-
-    Channels: shares (women num, women den, men num, men den); counts (women, men).
-    """
-    params = []
-    for sex in range(2):
-        params.append(
-            (
-                kind.level[sex] + rng.gauss(0, kind.spread),  # share level, percent
-                rng.gauss(*kind.drift),  # pp per year (shares) or growth rate (counts)
-                rng.randint(*kind.volume),
-            )
-        )
-    series = []
-    for y in range(years):
-        channels: list[list[int]] = []
-        for level, drift, volume in params:
-            if kind.share:
-                nums, dens = [], []
-                # Summer staffing makes every share worse: lower if higher is better.
-                worse = -1.0 if kind.direction == Direction.LOWER_IS_BETTER else 1.0
-                for m in range(12):
-                    den = max(1, int(volume * SEASON[m] * rng.uniform(0.85, 1.15)))
-                    pct = level + drift * y - worse * SUMMER_DIP[m] + rng.gauss(0, kind.noise)
-                    pct = min(max(pct, 0.0), 100.0)
-                    nums.append(min(den, int(den * pct / 100 + 0.5)))
-                    dens.append(den)
-                channels += [nums, dens]
-            else:
-                base = volume * (1 + drift) ** y
-                channels.append(
-                    [
-                        max(0, int(base * SEASON[m] * (1 + rng.gauss(0, kind.noise)) + 0.5))
-                        for m in range(12)
-                    ]
-                )
-        series.append(channels)
-    return series
-
-
-def _periods(year: int) -> list[tuple[str, int, int]]:
-    """(code, first month index, end month index) of each period; tertials are year-to-date."""
-    periods = [(str(year), 0, 12)]
-    periods += [(f"{year}-T{t}", 0, 4 * t) for t in (1, 2, 3)]
-    periods += [(f"{year}-{m:02d}", m - 1, m) for m in range(1, 13)]
-    return periods
-
-
-def _share(num: int, den: int) -> Decimal:
-    # 100 * num / den rounded half up to one decimal, in integers so it is exact.
-    return Decimal((2000 * num + den) // (2 * den)).scaleb(-1)
 
 
 class _MeasurementFactory:
@@ -580,7 +405,7 @@ class _MeasurementFactory:
 
 def _measurements(
     indicator: Indicator,
-    kind: _Kind,
+    kind: Kind,
     tree: _DivisionTree,
     sizes: SyntheticSizes,
     import_pk: int,
@@ -590,7 +415,7 @@ def _measurements(
     # A string seed is hashed with SHA-512, so it is stable across runs and processes, and
     # each indicator's values do not depend on how many came before it.
     rng = random.Random(f"{sizes.seed}:{indicator.code}")
-    leaves = [_leaf_series(kind, rng, sizes.years) for _ in tree.leaves]
+    leaves = [leaf_series(kind, rng, sizes.years) for _ in tree.leaves]
     channel_count = 4 if kind.share else 2
     new = _MeasurementFactory(indicator.pk, import_pk, now)
     for unit_pk, leaf_indices in tree.nodes:
@@ -603,14 +428,19 @@ def _measurements(
                     running += sum(leaves[i][y][c][m] for i in leaf_indices)
                     total.append(running)
                 cumulative.append(total)
-            for period, lo, hi in _periods(year):
+            for period, lo, hi in periods_of(year):
                 sums = [cum[hi] - cum[lo] for cum in cumulative]
                 if kind.share:
                     wn, wd, mn, md = sums
                     figures = (("total", wn + mn, wd + md), ("women", wn, wd), ("men", mn, md))
                     for breakdown, num, den in figures:
                         yield new(
-                            unit_pk, period, breakdown, _share(num, den), Decimal(num), Decimal(den)
+                            unit_pk,
+                            period,
+                            breakdown,
+                            share_percent(num, den),
+                            Decimal(num),
+                            Decimal(den),
                         )
                 else:
                     women, men = sums

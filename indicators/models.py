@@ -466,13 +466,20 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.indicator_id}/{self.org_unit_id}/{self.period}: {self.status}"
 
+    # The status a reader sees: the override where set, else the computed one. This, its
+    # per-breakdown form and effective_status() in SQL below are the only places saying so.
     @property
     def status(self) -> str:
         return self.override_status or self.computed_status
 
+    def breakdown_status(self, breakdown: str) -> str:
+        """The status shown on a breakdown's line; "" when that breakdown was not assessed."""
+        computed = (self.details.get(breakdown) or {}).get("status") or ""
+        return (self.override_status or computed) if computed else ""
+
 
 def effective_status():
-    """The status a reader sees: the override where set, else the computed one."""
+    """Assessment.status in SQL, to filter, count and group by what readers see."""
     from django.db.models import Value
     from django.db.models.functions import NullIf
 

@@ -38,7 +38,8 @@ from audit.services import (
 from divisions.access import is_administrator, writable_paths
 from divisions.models import OrgUnit
 from domain import rules
-from domain.exchange import FileRejected, MeasurementRow, RowError, read_measurements
+from domain.exchange.format import FileRejected, MeasurementRow, RowError
+from domain.exchange.reading import read_measurements
 from domain.periods import Period, PeriodKind
 from scorecard.closing import closed_lookup
 from scorecard.models import SuccessFactor

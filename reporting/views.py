@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.models import Source
 from audit.services import Actor
-from dashboard.selectors import division_report, group_report
+from dashboard.selectors.report import division_report, group_report
 from divisions.access import (
     can_write,
     ensure_administrator,

@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from api.organisation.filters import CodeListFilter, OrgUnitFilter, subtree_filter
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
-from indicators.models import Assessment, Indicator, Measurement
+from indicators.models import Assessment, Indicator, Measurement, effective_status
 from scorecard.models import Perspective, StatusChoices, StrategicGoal, SuccessFactor
 
 
@@ -213,10 +213,7 @@ class AssessmentFilterSet(PeriodFilterSet):
         fields = ["indicator", "org_unit", "subtree", "perspective", "status", "overridden"]
 
     def filter_status(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
-        # The status a reader sees: the override where there is one, else the computed one.
-        return qs.filter(
-            Q(override_status__in=value) | Q(override_status="", computed_status__in=value)
-        )
+        return qs.alias(shown=effective_status()).filter(shown__in=value)
 
     def filter_overridden(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         return qs.exclude(override_status="") if value else qs.filter(override_status="")

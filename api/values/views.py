@@ -14,7 +14,8 @@ from api.values.serializers import (
     MeasurementVersionSerializer,
     measurement_rows,
 )
-from domain.exchange import HEADER, write_measurements_csv
+from domain.exchange.format import HEADER
+from domain.exchange.writing import write_measurements_csv
 from indicators import editing
 from indicators.models import Assessment, Indicator, Measurement, Target
 from indicators.selectors import measurement_history

@@ -1,46 +1,34 @@
-"""Presentation of statuses, trends and numbers: symbol and text, never colour alone."""
+"""Template tags: the pages' way to dashboard.presentation, and the markup of badges.
 
-from decimal import Decimal
-from functools import lru_cache
+Statuses and trends show as symbol and text, never colour alone.
+"""
 
 from django import template
-from django.conf import settings
-from django.utils import translation
 from django.utils.dateformat import format as date_format
-from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.charts import BREAKDOWN_LABELS, STATUS_SYMBOLS
-from domain.periods import PeriodKind
-from indicators.models import TrendChoices
-from scorecard.models import StatusChoices
+from dashboard import presentation
+from dashboard.presentation import (
+    STATUS_SYMBOLS,
+    TREND_SYMBOLS,
+    breakdown_label,
+    number,
+    status_label,
+    trend_label,
+)
 
 register = template.Library()
 
-TREND_SYMBOLS = {"improved": "↑", "unchanged": "→", "worsened": "↓", "no_data": ""}
-# The follow-up codes of the region's reports: DÅ04/DÅ08 = interim reports April/August.
-FOLLOW_UP_LABELS = {
-    "T1": _("DÅ04"),
-    "T2": _("DÅ08"),
-    "T3": _("T3"),
-    "YEAR": _("ÅR"),
-    "MONTH": _("månad"),
-}
-PERIOD_KIND_LABELS = {
-    PeriodKind.TERTIAL: _("Tertial"),
-    PeriodKind.YEAR: _("År"),
-    PeriodKind.MONTH: _("Månad"),
-}
-# Period kinds as they appear in addresses (/over-tid/<org>/tertial/).
-PERIOD_KIND_SLUGS = {
-    PeriodKind.TERTIAL: "tertial",
-    PeriodKind.YEAR: "ar",
-    PeriodKind.MONTH: "manad",
-}
+register.filter("number", number)
+register.filter("breakdown_label", breakdown_label)
+register.filter("status_label", status_label)
+register.filter("status_symbol", presentation.status_symbol)
+register.filter("follow_up", presentation.follow_up)
+register.filter("kind_label", presentation.kind_label)
+register.filter("kind_slug", presentation.kind_slug)
 
 
 # Badges are simple tags, not inclusion tags: a scorecard shows hundreds of them and an
@@ -54,7 +42,7 @@ def status_badge(status: str) -> str:
         "</span> {}</span>",
         status,
         STATUS_SYMBOLS.get(status, "?"),
-        StatusChoices(status).label,
+        status_label(status),
     )
 
 
@@ -69,68 +57,15 @@ def trend_badge(trend: str) -> str:
             "</span> {}</span>",
             trend,
             symbol,
-            TrendChoices(trend).label,
+            trend_label(trend),
         )
-    return format_html('<span class="trend trend--{}">{}</span>', trend, TrendChoices(trend).label)
-
-
-@register.filter
-def number(value) -> str:
-    """Locale number format: '29 191' and '92,5' in Swedish, '29,191' and '92.5' in English."""
-    if value is None or value == "":
-        return ""
-    try:
-        value = Decimal(str(value)).normalize()
-    except ArithmeticError:
-        return str(value)
-    places = max(0, -value.as_tuple().exponent)
-    decimal_mark, thousands = _separators(get_language() or settings.LANGUAGE_CODE)
-    # Python's own grouping, then the locale's marks: the same result as Django's
-    # number_format(force_grouping=True) at a tenth of its cost (pages format thousands).
-    text = f"{value:,.{places}f}"
-    return text.replace(",", "\0").replace(".", decimal_mark).replace("\0", thousands)
-
-
-@lru_cache(maxsize=8)
-def _separators(language: str) -> tuple[str, str]:
-    with translation.override(language):
-        return get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
-
-
-@register.filter
-def breakdown_label(key: str) -> str:
-    return BREAKDOWN_LABELS.get(key, key)
-
-
-@register.filter
-def status_label(status: str) -> str:
-    return str(StatusChoices(status).label) if status else ""
-
-
-@register.filter
-def status_symbol(status: str) -> str:
-    return STATUS_SYMBOLS.get(status, "")
-
-
-@register.filter
-def follow_up(codes) -> str:
-    return ", ".join(str(FOLLOW_UP_LABELS.get(code, code)) for code in codes or [])
-
-
-@register.filter
-def kind_label(kind) -> str:
-    return str(PERIOD_KIND_LABELS.get(PeriodKind(kind), kind))
-
-
-@register.filter
-def kind_slug(kind) -> str:
-    return PERIOD_KIND_SLUGS[PeriodKind(kind)]
+    return format_html('<span class="trend trend--{}">{}</span>', trend, trend_label(trend))
 
 
 @register.filter
 def unit_suffix(indicator) -> str:
     """' %' after a share's value (the counts written beside a share have no suffix)."""
-    return " %" if indicator.unit == "percent" else ""
+    return presentation.unit_suffix(indicator.unit)
 
 
 @register.filter

@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from divisions.models import OrgUnit
-from domain.exchange import HEADER, MeasurementRow, read_measurements
+from domain.exchange.format import HEADER, MeasurementRow
+from domain.exchange.reading import read_measurements
 from indicators.editing import set_measurement
 from indicators.models import Assessment, Import, Indicator, Measurement, MeasurementRevision
 from indicators.services import import_measurements

@@ -17,15 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from domain.exchange import (
-    HEADER,
-    REQUIRED,
-    FileRejected,
-    MeasurementRow,
-    RowError,
-    read_measurements,
-    write_measurements_csv,
-)
+from domain.exchange.format import HEADER, REQUIRED, FileRejected, MeasurementRow, RowError
+from domain.exchange.reading import read_measurements
+from domain.exchange.writing import write_measurements_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FILE = ROOT / "demo" / "fixtures" / "nara_2022_t2" / "measurements.csv"
@@ -646,7 +640,10 @@ def test_demo_file_reads_without_errors() -> None:
 
 def test_imports_without_django() -> None:
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    code = "import sys, domain.exchange; assert 'django' not in sys.modules, 'django loaded'"
+    code = (
+        "import sys, domain.exchange.reading, domain.exchange.writing;"
+        " assert 'django' not in sys.modules, 'django loaded'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
 
 

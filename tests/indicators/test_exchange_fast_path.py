@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.exchange import HEADER, _plain_row, _Records, _validate_row, read_measurements
+from domain.exchange.format import HEADER
+from domain.exchange.reading import _plain_row, _Records, _validate_row, read_measurements
 
 PLAN_INDEXES = tuple(range(len(HEADER)))
 
@@ -27,7 +28,7 @@ ROWS = [
 
 @pytest.mark.parametrize(("number", "cells"), list(enumerate(ROWS)))
 def test_the_fast_path_agrees_with_the_general_path(number, cells):
-    from domain.exchange import _CONVERTERS
+    from domain.exchange.cells import CONVERTERS as _CONVERTERS
 
     plan = [(name, index, _CONVERTERS[name]) for index, name in enumerate(HEADER)]
     records = _Records(iter(()))

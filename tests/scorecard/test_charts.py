@@ -3,7 +3,8 @@
 from django.utils import translation
 
 from dashboard import charts
-from dashboard.selectors import PerspectiveSeries, StatusCounts
+from dashboard.selectors.over_time import PerspectiveSeries
+from dashboard.selectors.overview import StatusCounts
 
 
 class _Perspective:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from dashboard.selectors import perspective_grid
+from dashboard.selectors.overview import perspective_grid
 from demo.nara import DEMO_PASSWORD
 from divisions.models import OrgUnit
 from indicators.models import Assessment

@@ -2,7 +2,7 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.selectors import division_report
+from dashboard.selectors.report import division_report
 from divisions.selectors import get_org_unit
 from domain.periods import InvalidPeriod, Period
 from indicators.selectors import plain_number

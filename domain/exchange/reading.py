@@ -1,8 +1,4 @@
-"""The measurement exchange format: CSV or XLSX in, validated rows out, and CSV back out.
-
-Pure on purpose: no ORM and no settings, so it imports without Django configured. The import
-service resolves codes against the database, checks duplicates and declared breakdowns; this
-module only turns bytes into validated rows (or exact row/column errors) and rows into CSV.
+"""Bytes of an exchange file to validated rows, or exact row/column errors.
 
 Files come out of Swedish Excel (`;` delimiter, decimal comma, `%`, space as thousands
 separator, Windows-1252) and can be 50+ MB, so everything streams: memory stays flat.
@@ -16,30 +12,23 @@ import math
 import re
 import shutil
 import tempfile
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from itertools import chain
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from domain.periods import InvalidPeriod, Period
+from domain.exchange.cells import (
+    BREAKDOWN_ALIASES,
+    CONVERTERS,
+    PERIOD_CODES,
+    PLAIN_NUMBER_RE,
+    CellError,
+    clean_text,
+)
+from domain.exchange.format import HEADER, REQUIRED, FileRejected, MeasurementRow, RowError
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
-
-HEADER = (
-    "indicator",
-    "org_unit",
-    "period",
-    "breakdown",
-    "value",
-    "numerator",
-    "denominator",
-    "comment",
-)
-REQUIRED = ("indicator", "org_unit", "period", "value")
 
 # Enough to tell UTF-8 from Windows-1252 on real files without reading the whole file.
 _PREFIX_SIZE = 1 << 20
@@ -53,77 +42,6 @@ _NOT_TEXT = "the file is not a text file; upload CSV (UTF-8 or Windows-1252) or 
 _BAD_UTF8 = "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 throughout"
 # Undecodable bytes become lone surrogates (surrogateescape), which valid text never contains.
 _SUSPECT = re.compile("[\x00\udc80-\udcff]")
-
-_BREAKDOWN_ALIASES = {
-    "": "total",
-    "total": "total",
-    "totalt": "total",
-    "k": "women",
-    "kvinnor": "women",
-    "kvinna": "women",
-    "women": "women",
-    "m": "men",
-    "män": "men",
-    "man": "men",
-    "men": "men",
-}
-
-# Spaces Excel and Swedish locales use as thousands separators.
-_GROUP_SPACES = re.compile("[ \u00a0\u202f\u2009]")
-_NUMBER_RE = re.compile(
-    r"(?P<sign>[+-]?)"
-    r"(?P<int>\d{1,3}(?: \d{3})+|\d+)?"
-    r"(?:[.,](?P<frac>\d*))?"
-    r"(?:[eE](?P<exp>[+-]?\d{1,3}))?"
-)
-# A subset of _NUMBER_RE that needs no rewriting but the decimal separator.
-_PLAIN_NUMBER_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-_EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # 1-based row as a spreadsheet user sees it (header = row 1)
-    column: str  # column name, or "" for whole-row/file problems
-    message: str
-
-    def __str__(self) -> str:
-        if self.column:
-            return f"row {self.row}, column {self.column}: {self.message}"
-        return f"row {self.row}: {self.message}"
-
-
-@dataclass(frozen=True)
-class MeasurementRow:
-    row: int
-    indicator: str
-    org_unit: str
-    period: str  # canonical Period code
-    breakdown: str  # normalised: "total", "women", "men" or a lower-cased key
-    value: Decimal
-    numerator: Decimal | None
-    denominator: Decimal | None
-    comment: str
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be read (empty, wrong header, not CSV/XLSX, binary).
-
-    Raised by read_measurements() itself for problems found at the start, and while
-    iterating for problems found later (a NUL byte or an unclosed quote at row 40 000):
-    callers must treat the rows they already got as void.
-    """
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__("; ".join(str(error) for error in errors))
-        self.errors = errors
-
-
-class _CellError(Exception):
-    pass
-
-
-# --- reading -------------------------------------------------------------------------------
 
 
 def read_measurements(fileobj: BinaryIO, filename: str) -> Iterator[MeasurementRow | RowError]:
@@ -391,7 +309,7 @@ def _read_header(records: _Records) -> tuple[int, dict[str, int]]:
 
 
 def _parse_header(row: int, cells: list[object]) -> dict[str, int]:
-    written = [_clean_text(cell).replace("\ufeff", "").strip() for cell in cells]
+    written = [clean_text(cell).replace("\ufeff", "").strip() for cell in cells]
     while written and not written[-1]:
         written.pop()  # Excel keeps empty columns that were once formatted
     errors: list[RowError] = []
@@ -424,7 +342,7 @@ def _next_data_record(records: _Records) -> tuple[int, list[object]] | None:
 
 
 def _is_blank(cells: list[object]) -> bool:
-    return all(_clean_text(cell) == "" for cell in cells)
+    return all(clean_text(cell) == "" for cell in cells)
 
 
 def _rows(
@@ -432,13 +350,13 @@ def _rows(
 ) -> Iterator[MeasurementRow | RowError]:
     width = max(columns.values()) + 1
     # Worked out once per file, not per row: imports of a million rows live in this loop.
-    plan = [(name, columns.get(name), _CONVERTERS[name]) for name in HEADER]
+    plan = [(name, columns.get(name), CONVERTERS[name]) for name in HEADER]
     indexes = tuple(columns.get(name) for name in HEADER)
     for row, cells in pairs:
         if _is_blank(cells):
             continue
         used = len(cells)
-        while used > width and _clean_text(cells[used - 1]) == "":
+        while used > width and clean_text(cells[used - 1]) == "":
             used -= 1  # trailing empty cells are an Excel artefact, not data
         if used > width:
             # Checking the cells of a shifted row would only give confusing errors.
@@ -469,15 +387,15 @@ def _plain_row(
             return None
         texts.append(cell.strip())
     indicator, org_unit, period, breakdown, value, numerator, denominator, comment = texts
-    code = _PERIOD_CODES.get(period)
-    if not indicator or not org_unit or code is None or not _PLAIN_NUMBER_RE.fullmatch(value):
+    code = PERIOD_CODES.get(period)
+    if not indicator or not org_unit or code is None or not PLAIN_NUMBER_RE.fullmatch(value):
         return None
     breakdown = breakdown.lower()
     numbers: list[Decimal | None] = []
     for text in (numerator, denominator):
         if not text:
             numbers.append(None)
-        elif _PLAIN_NUMBER_RE.fullmatch(text):
+        elif PLAIN_NUMBER_RE.fullmatch(text):
             numbers.append(Decimal(text.replace(",", ".")))
         else:
             return None
@@ -488,7 +406,7 @@ def _plain_row(
         indicator,
         org_unit,
         code,
-        _BREAKDOWN_ALIASES.get(breakdown, breakdown),
+        BREAKDOWN_ALIASES.get(breakdown, breakdown),
         Decimal(value.replace(",", ".")),
         numbers[0],
         numbers[1],
@@ -513,7 +431,7 @@ def _validate_row(
             continue
         try:
             values.append(convert(cell))
-        except _CellError as error:
+        except CellError as error:
             errors.append(RowError(row, name, str(error)))
             values.append(None)
     denominator = values[_DENOMINATOR]
@@ -528,182 +446,3 @@ def _validate_row(
 
 
 _DENOMINATOR = HEADER.index("denominator")
-
-
-# --- cells -------------------------------------------------------------------------------
-
-
-def _clean_text(cell: object) -> str:
-    """A cell as the text the user sees, stripped and NFC (macOS may send decomposed ä)."""
-    if cell is None:
-        return ""
-    if type(cell) is str and cell.isascii():
-        return cell.strip()  # ASCII is already NFC; this runs for every cell of every row
-    if isinstance(cell, str):
-        return unicodedata.normalize("NFC", cell).strip()
-    if isinstance(cell, bool):
-        return "TRUE" if cell else "FALSE"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))  # a code such as 1234 typed into a number cell
-    if isinstance(cell, Decimal):
-        return _format_decimal(cell) if cell.is_finite() else str(cell)
-    if isinstance(cell, datetime) and cell.time() == time():
-        return cell.date().isoformat()
-    if isinstance(cell, date | time):
-        return cell.isoformat()
-    return str(cell)
-
-
-def _required_text(cell: object) -> str:
-    text = _clean_text(cell)
-    if not text:
-        raise _CellError("is empty")
-    return text
-
-
-def _period(cell: object) -> str:
-    if isinstance(cell, date):
-        return _period_code(f"{cell.year:04d}-{cell.month:02d}")  # Excel made "2022-08" a date
-    return _period_code(_required_text(cell))
-
-
-def _period_code(text: str) -> str:
-    code = _PERIOD_CODES.get(text)
-    if code is not None:
-        return code
-    try:
-        code = Period.parse(text).code
-    except InvalidPeriod as error:
-        raise _CellError(str(error)) from None
-    if len(_PERIOD_CODES) >= 10_000:  # a file holds few distinct periods; bound it anyway
-        _PERIOD_CODES.clear()
-    _PERIOD_CODES[text] = code
-    return code
-
-
-# Period text as written -> canonical code. Parsing is pure, so the cache never goes stale.
-_PERIOD_CODES: dict[str, str] = {}
-
-
-def _breakdown(cell: object) -> str:
-    key = _clean_text(cell).lower()
-    return _BREAKDOWN_ALIASES.get(key, key)
-
-
-def _value(cell: object) -> Decimal:
-    return _number(cell, _required_text(cell))
-
-
-def _optional_number(cell: object) -> Decimal | None:
-    text = _clean_text(cell)
-    return _number(cell, text) if text else None
-
-
-def _number(cell: object, text: str) -> Decimal:
-    if isinstance(cell, bool):
-        raise _CellError(f"'{text}' is not a number")
-    if isinstance(cell, int):
-        return Decimal(cell)
-    if isinstance(cell, float | Decimal):
-        if not math.isfinite(cell):
-            raise _CellError(f"'{text}' is not a number")
-        return Decimal(str(cell)) if isinstance(cell, float) else cell  # str(): 92.5 stays 92.5
-    if isinstance(cell, date | time | timedelta):
-        raise _CellError(f"'{text}' is a date or time, not a number")
-    return _parse_number(text)
-
-
-def _parse_number(text: str) -> Decimal:
-    """Numbers as Swedish Excel writes them: `92,5`, `92,5 %`, `29 191`, `\u22123`, `+4`."""
-    if _PLAIN_NUMBER_RE.fullmatch(text):
-        # Most cells are plain (`92.5`, `92,5`, `-3`): the same Decimal as the general path.
-        return Decimal(text.replace(",", "."))
-    if text.upper() in _EXCEL_ERRORS:
-        raise _CellError(f"'{text}' is an Excel error, not a number")
-    plain = _GROUP_SPACES.sub(" ", text.replace("\u2212", "-"))
-    if plain.endswith("%"):
-        plain = plain[:-1].rstrip()
-    if "," in plain and "." in plain:
-        raise _CellError(
-            f"'{text}' mixes ',' and '.'; use one decimal separator, and a space for thousands"
-        )
-    if plain.count(",") > 1 or plain.count(".") > 1:
-        raise _CellError(f"'{text}' has more than one decimal separator; use a space for thousands")
-    match = _NUMBER_RE.fullmatch(plain)
-    if not match or not (match["int"] or match["frac"]):
-        hint = " (a space may only separate groups of three digits)" if " " in plain else ""
-        raise _CellError(f"'{text}' is not a number{hint}")
-    number = match["sign"] + (match["int"] or "0").replace(" ", "")
-    if match["frac"]:
-        number += "." + match["frac"]
-    if match["exp"]:
-        number += "E" + match["exp"]
-    try:
-        return Decimal(number)
-    except InvalidOperation:  # the pattern should make this impossible
-        raise _CellError(f"'{text}' is not a number") from None
-
-
-_CONVERTERS = {
-    "indicator": _required_text,
-    "org_unit": _required_text,
-    "period": _period,
-    "breakdown": _breakdown,
-    "value": _value,
-    "numerator": _optional_number,
-    "denominator": _optional_number,
-    "comment": _clean_text,
-}
-
-
-# --- writing -----------------------------------------------------------------------------
-
-
-def write_measurements_csv(
-    rows: Iterable[MeasurementRow | Mapping[str, object]], out: TextIO
-) -> None:
-    """Write rows in the exchange format, so that reading the file back gives equal rows.
-
-    Comma delimiter, "." decimals. `out` decides the encoding: open it with
-    encoding="utf-8" (or "utf-8-sig" for Excel) and newline="". Mappings are keyed by
-    HEADER names; missing optional keys give empty cells and other keys are ignored.
-    """
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for item in rows:
-        if isinstance(item, MeasurementRow):
-            values = [getattr(item, name) for name in HEADER]
-        elif isinstance(item, Mapping):
-            missing = [name for name in REQUIRED if name not in item]
-            if missing:
-                # An empty required cell would only surface at the next import.
-                raise ValueError(f"{item!r} has no {', '.join(missing)}")
-            values = [item.get(name) for name in HEADER]
-        else:
-            raise TypeError(f"cannot write {type(item).__name__} as a measurement row")
-        writer.writerow([_export_cell(value) for value in values])
-
-
-def _export_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        raise TypeError(f"{value!r} is not a measurement cell")
-    if isinstance(value, float):
-        value = Decimal(str(value))
-    if isinstance(value, Decimal):
-        return _format_decimal(value)
-    return str(value)
-
-
-def _format_decimal(number: Decimal) -> str:
-    """`92.5`, `100`, `0.001`: fixed point without exponent or trailing zeros.
-
-    Formatted digit by digit rather than with normalize(), which rounds to 28 digits.
-    """
-    if not number.is_finite():
-        raise ValueError(f"{number} cannot be written as a measurement")
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

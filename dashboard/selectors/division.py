@@ -1,0 +1,76 @@
+"""The division page: its perspectives, indicator tables, action plan and drill-down."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from dashboard.selectors.overview import (
+    PerspectiveCell,
+    PerspectiveGrid,
+    perspective_grid,
+    valid_during,
+)
+from dashboard.selectors.report import PerspectiveGroup, ReportLine, division_report, group_report
+from divisions.models import OrgUnit
+from indicators.selectors import periods_with_data
+from scorecard.models import Action, Perspective
+
+
+@dataclass(frozen=True)
+class PerspectiveSection:
+    perspective: Perspective
+    cell: PerspectiveCell
+    report: PerspectiveGroup | None  # the indicator table; None without indicators
+    actions: list[Action]
+
+
+@dataclass(frozen=True)
+class DivisionPage:
+    org_unit: OrgUnit
+    period: str
+    periods: list[str]
+    ancestors: list[OrgUnit]  # region first, the unit itself excluded
+    sections: list[PerspectiveSection]
+    children: PerspectiveGrid  # the areas or units one level down
+    lines: list[ReportLine]
+
+    @property
+    def cells(self) -> list[PerspectiveCell]:
+        return [section.cell for section in self.sections]
+
+
+def division_page(org_unit: OrgUnit, period: str) -> DivisionPage:
+    """The division scorecard with its summary, action plan and drill-down."""
+    perspectives = list(Perspective.objects.all())
+    lines = division_report(org_unit, period)
+    groups = {_perspective_id(group): group for group in group_report(lines)}
+    children = list(OrgUnit.objects.filter(valid_during(period), parent=org_unit).order_by("name"))
+    grid = perspective_grid([org_unit, *children], period, perspectives)
+    actions: dict[int, list[Action]] = defaultdict(list)
+    for action in Action.objects.filter(org_unit=org_unit).select_related("success_factor"):
+        actions[action.perspective_id].append(action)
+    own = grid.rows[0].cells
+    sections = [
+        PerspectiveSection(p, own[i], groups.get(p.pk), actions.get(p.pk, []))
+        for i, p in enumerate(perspectives)
+    ]
+    return DivisionPage(
+        org_unit=org_unit,
+        period=period,
+        periods=periods_with_data(org_unit),
+        ancestors=ancestors_of(org_unit),
+        sections=sections,
+        children=PerspectiveGrid(period, perspectives, grid.rows[1:]),
+        lines=lines,
+    )
+
+
+def _perspective_id(group: PerspectiveGroup) -> int:
+    indicator = group.goals[0].factors[0].indicators[0].indicator
+    return indicator.success_factor.strategic_goal.perspective_id
+
+
+def ancestors_of(org_unit: OrgUnit) -> list[OrgUnit]:
+    codes = org_unit.path.strip("/").split("/")[:-1]
+    return list(OrgUnit.objects.filter(code__in=codes).order_by("path")) if codes else []

@@ -1,0 +1,197 @@
+"""One indicator at one org unit: its series over a follow-up kind and its units compared."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dashboard.selectors.division import ancestors_of
+from dashboard.selectors.overview import period_sort_key, valid_during
+from divisions.models import OrgUnit
+from domain.periods import Period, PeriodKind
+from indicators.models import Assessment, Indicator, Measurement
+from indicators.selectors import indicators_for
+
+KIND_REGEX = {
+    PeriodKind.YEAR: r"^[0-9]{4}$",
+    PeriodKind.TERTIAL: r"^[0-9]{4}-T[1-3]$",
+    PeriodKind.MONTH: r"^[0-9]{4}-[0-9]{2}$",
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    period: str
+    values: dict[str, Measurement]  # breakdown -> measurement
+    thresholds: dict[str, Decimal]  # breakdown -> the effective target it was judged against
+    status: str  # "" when the period has no assessment
+    trend: str
+    assessment: Assessment | None
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    org_unit: OrgUnit
+    measurement: Measurement | None
+    status: str
+    threshold: Decimal | None
+    current: bool  # the org unit the page is about
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.measurement.value if self.measurement else None
+
+
+@dataclass(frozen=True)
+class IndicatorPage:
+    indicator: Indicator
+    org_unit: OrgUnit
+    period: str
+    kind: PeriodKind
+    kinds: list[PeriodKind]  # follow-up kinds with values at this org unit
+    periods: list[str]  # periods of this kind with values, newest first
+    ancestors: list[OrgUnit]
+    breakdowns: list[str]  # those with a value in the series, in the indicator's order
+    history: list[HistoryRow]  # chronological
+    current: HistoryRow | None
+    comparison_parent: OrgUnit  # whose units are compared
+    comparison_breakdown: str
+    comparison: list[ComparisonRow]  # sorted by value, highest first; units without value last
+    latest_by_kind: dict[PeriodKind, str]  # the newest period of each kind, for the kind links
+    sources: list[Measurement]  # every value of the series, newest first, with its source
+
+    @property
+    def earlier_analyses(self) -> list[HistoryRow]:
+        rows = [r for r in self.history if r.period != self.period and r.assessment]
+        return [r for r in reversed(rows) if r.assessment.analysis]
+
+    @property
+    def has_comments(self) -> bool:
+        return bool(self.current) and any(m.comment for m in self.current.values.values())
+
+    @property
+    def split(self) -> bool:
+        return "women" in self.breakdowns and "men" in self.breakdowns
+
+
+def indicator_for(code: str, org_unit: OrgUnit) -> Indicator | None:
+    """The indicator if it is on the org unit's scorecard."""
+    return indicators_for(org_unit).filter(code=code).first()
+
+
+def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> IndicatorPage:
+    """One indicator at one org unit: its series over one follow-up kind and its units."""
+    kind = Period.parse(period).kind
+    series: dict[str, dict[str, Measurement]] = defaultdict(dict)
+    latest: dict[PeriodKind, str] = {}
+    for code in (
+        Measurement.objects.filter(indicator=indicator, org_unit=org_unit)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by()
+    ):
+        period_kind = Period.parse(code).kind
+        if period_kind not in latest or period_sort_key(code) > period_sort_key(
+            latest[period_kind]
+        ):
+            latest[period_kind] = code
+    sources: list[Measurement] = list(
+        Measurement.objects.filter(
+            indicator=indicator, org_unit=org_unit, period__regex=KIND_REGEX[kind]
+        ).select_related("source_import__user", "entered_by")
+    )
+    for m in sources:
+        series[m.period][m.breakdown] = m
+    order = {b: i for i, b in enumerate(indicator.breakdowns)}
+    sources.sort(key=lambda m: (m.period, -order.get(m.breakdown, 99)), reverse=True)
+    assessments = {
+        a.period: a
+        for a in Assessment.objects.filter(
+            indicator=indicator, org_unit=org_unit, period__regex=KIND_REGEX[kind]
+        ).select_related("override_by")
+    }
+    history = [
+        _history_row(p, series.get(p, {}), assessments.get(p))
+        for p in sorted(set(series) | set(assessments))
+    ]
+    present = {b for row in history for b in row.values}
+    parent, units = _comparison_units(org_unit, period)
+    breakdown = "total" if "total" in indicator.breakdowns else indicator.breakdowns[0]
+    return IndicatorPage(
+        indicator=indicator,
+        org_unit=org_unit,
+        period=period,
+        kind=kind,
+        kinds=[k for k in PeriodKind if k in latest],
+        periods=sorted(series, reverse=True),
+        ancestors=ancestors_of(org_unit),
+        breakdowns=[b for b in indicator.breakdowns if b in present],
+        history=history,
+        current=next((row for row in history if row.period == period), None),
+        comparison_parent=parent,
+        comparison_breakdown=breakdown,
+        comparison=_comparison(indicator, units, period, breakdown, org_unit),
+        latest_by_kind=latest,
+        sources=sources,
+    )
+
+
+def _history_row(period: str, values: dict[str, Measurement], a: Assessment | None) -> HistoryRow:
+    thresholds = {}
+    if a is not None:
+        for breakdown, detail in a.details.items():
+            if (detail or {}).get("threshold") is not None:
+                thresholds[breakdown] = Decimal(detail["threshold"])
+    return HistoryRow(
+        period=period,
+        values=values,
+        thresholds=thresholds,
+        status=a.status if a else "",
+        trend=a.trend if a else "",
+        assessment=a,
+    )
+
+
+def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The leaf units under the org unit; for a leaf, its siblings under the parent."""
+    units = list(OrgUnit.objects.filter(valid_during(period), path__startswith=org_unit.path))
+    parent = org_unit
+    if len(units) == 1 and org_unit.parent_id is not None:
+        parent = OrgUnit.objects.get(pk=org_unit.parent_id)
+        units = list(OrgUnit.objects.filter(valid_during(period), path__startswith=parent.path))
+    parents = {u.parent_id for u in units}
+    leaves = [u for u in units if u.pk not in parents and u.pk != parent.pk]
+    return parent, leaves
+
+
+def _comparison(
+    indicator: Indicator, units: list[OrgUnit], period: str, breakdown: str, current: OrgUnit
+) -> list[ComparisonRow]:
+    ids = [u.pk for u in units]
+    values = {
+        m.org_unit_id: m
+        for m in Measurement.objects.filter(
+            indicator=indicator, period=period, breakdown=breakdown, org_unit__in=ids
+        )
+    }
+    assessed = {
+        a.org_unit_id: a
+        for a in Assessment.objects.filter(indicator=indicator, period=period, org_unit__in=ids)
+    }
+    rows = []
+    for unit in units:
+        a = assessed.get(unit.pk)
+        threshold = ((a.details.get(breakdown) or {}).get("threshold")) if a else None
+        rows.append(
+            ComparisonRow(
+                org_unit=unit,
+                measurement=values.get(unit.pk),
+                status=a.status if a else "",
+                threshold=Decimal(threshold) if threshold is not None else None,
+                current=unit.pk == current.pk,
+            )
+        )
+    # Highest value first; units that reported nothing go last, by name.
+    rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.org_unit.name))
+    return rows

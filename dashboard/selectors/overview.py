@@ -1,0 +1,213 @@
+"""Goal fulfilment per org unit and perspective, and the board's landing page."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, F, Q
+
+from divisions.models import OrgUnit, OrgUnitKind, RoleAssignment
+from domain.periods import Period, PeriodKind
+from domain.rules import Status, rollup
+from indicators.models import Assessment, effective_status
+from scorecard.models import Perspective, PerspectiveAssessment
+
+COUNTED_STATUSES = (
+    Status.FULFILLED.value,
+    Status.PARTLY.value,
+    Status.NOT_FULFILLED.value,
+    Status.NO_DATA.value,
+)
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many indicators have each status (not_assessed ones are not counted)."""
+
+    fulfilled: int = 0
+    partly: int = 0
+    not_fulfilled: int = 0
+    no_data: int = 0
+
+    @classmethod
+    def of(cls, counts: dict[str, int]) -> StatusCounts:
+        return cls(**{s: counts.get(s, 0) for s in COUNTED_STATUSES})
+
+    def __add__(self, other: StatusCounts) -> StatusCounts:
+        return StatusCounts(*(getattr(self, s) + getattr(other, s) for s in COUNTED_STATUSES))
+
+    @property
+    def assessed(self) -> int:
+        return self.fulfilled + self.partly + self.not_fulfilled
+
+    @property
+    def total(self) -> int:
+        return self.assessed + self.no_data
+
+    def items(self) -> list[tuple[str, int]]:
+        return [(s, getattr(self, s)) for s in COUNTED_STATUSES]
+
+    def rollup(self) -> str:
+        statuses = [Status(s) for s, n in self.items() for _ in range(n)]
+        return rollup(statuses).value
+
+
+@dataclass(frozen=True)
+class PerspectiveCell:
+    """Goal fulfilment of one perspective at one org unit and period."""
+
+    perspective: Perspective
+    status: str
+    counts: StatusCounts
+    assessment: PerspectiveAssessment | None  # the manager's samlad bedömning, if set
+
+    @property
+    def from_assessment(self) -> bool:
+        return self.assessment is not None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    org_unit: OrgUnit
+    cells: list[PerspectiveCell]
+
+
+@dataclass(frozen=True)
+class PerspectiveGrid:
+    period: str
+    perspectives: list[Perspective]
+    rows: list[UnitRow]
+
+    @property
+    def totals(self) -> list[tuple[Perspective, StatusCounts]]:
+        """Indicator counts per perspective, summed over the rows."""
+        return [
+            (perspective, sum((row.cells[i].counts for row in self.rows), StatusCounts()))
+            for i, perspective in enumerate(self.perspectives)
+        ]
+
+
+def _cell(
+    perspective: Perspective, counts: StatusCounts, assessment: PerspectiveAssessment | None
+) -> PerspectiveCell:
+    status = assessment.status if assessment is not None else counts.rollup()
+    return PerspectiveCell(perspective, status, counts, assessment)
+
+
+def perspective_grid(
+    org_units: list[OrgUnit], period: str, perspectives: list[Perspective] | None = None
+) -> PerspectiveGrid:
+    """Org units x the five perspectives for one period (three queries)."""
+    if perspectives is None:
+        perspectives = list(Perspective.objects.all())
+    counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for unit_id, perspective_id, status, n in (
+        Assessment.objects.filter(org_unit__in=[u.pk for u in org_units], period=period)
+        .annotate(
+            shown=effective_status(),
+            perspective_id=F("indicator__success_factor__strategic_goal__perspective_id"),
+        )
+        .values_list("org_unit_id", "perspective_id", "shown")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(unit_id, perspective_id)][status] = n
+    assessments = {
+        (a.org_unit_id, a.perspective_id): a
+        for a in PerspectiveAssessment.objects.filter(
+            org_unit__in=[u.pk for u in org_units], period=period
+        ).select_related("updated_by")
+    }
+    rows = [
+        UnitRow(
+            unit,
+            [
+                _cell(
+                    p,
+                    StatusCounts.of(counts.get((unit.pk, p.pk), {})),
+                    assessments.get((unit.pk, p.pk)),
+                )
+                for p in perspectives
+            ],
+        )
+        for unit in org_units
+    ]
+    return PerspectiveGrid(period, perspectives, rows)
+
+
+def valid_during(period: str) -> Q:
+    """Org units that existed at some point of the period (reorganisations keep history)."""
+    first, last = period_dates(period)
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=last)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first)
+    )
+
+
+def period_dates(period: str) -> tuple[date, date]:
+    parsed = Period.parse(period)
+    if parsed.kind is PeriodKind.MONTH:
+        first = date(parsed.year, parsed.number, 1)
+        last = date(parsed.year, parsed.number, monthrange(parsed.year, parsed.number)[1])
+        return first, last
+    last_month = parsed.months_elapsed
+    # Tertials are year-to-date, so they start in January like the year.
+    return date(parsed.year, 1, 1), date(
+        parsed.year, last_month, monthrange(parsed.year, last_month)[1]
+    )
+
+
+def divisions_during(period: str) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(valid_during(period), kind=OrgUnitKind.DIVISION))
+
+
+def overview_periods() -> list[str]:
+    """Periods with an assessment at any division, newest first (as periods_with_data)."""
+    periods = (
+        Assessment.objects.filter(org_unit__kind=OrgUnitKind.DIVISION)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return sorted(periods, key=period_sort_key, reverse=True)
+
+
+def period_sort_key(code: str) -> tuple[int, int]:
+    """Newest last: within a year months, then tertials (year-to-date), then the year."""
+    parsed = Period.parse(code)
+    offset = {PeriodKind.MONTH: 0, PeriodKind.TERTIAL: 50, PeriodKind.YEAR: 99}[parsed.kind]
+    return (
+        parsed.year,
+        offset + (4 * parsed.number if parsed.kind is PeriodKind.TERTIAL else parsed.number),
+    )
+
+
+@dataclass(frozen=True)
+class RegionOverview:
+    region: OrgUnit | None
+    period: str
+    periods: list[str]
+    grid: PerspectiveGrid
+
+
+def region_overview(period: str) -> RegionOverview:
+    """The board's landing page: every division x the five perspectives."""
+    return RegionOverview(
+        region=OrgUnit.objects.filter(kind=OrgUnitKind.REGION).order_by("path").first(),
+        period=period,
+        periods=overview_periods(),
+        grid=perspective_grid(divisions_during(period), period),
+    )
+
+
+def landing_org_unit(user) -> OrgUnit | None:
+    """The org unit a user with a scoped role (division manager, reporter) lands on."""
+    assignment = (
+        RoleAssignment.objects.filter(user=user, org_unit__isnull=False)
+        .select_related("org_unit")
+        .order_by("org_unit__path")
+        .first()
+    )
+    return assignment.org_unit if assignment else None

@@ -1,0 +1,129 @@
+"""The division report as the region's reports show it: one line per indicator and breakdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q
+
+from divisions.models import OrgUnit
+from domain.periods import Period
+from domain.rules import Status, TargetKind, Trend
+from indicators.models import Assessment, Indicator, Measurement, Target
+from indicators.selectors import assessments_at, indicators_for, measurements_at
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    perspective: str
+    strategic_goal: str
+    success_factor: str
+    indicator: Indicator
+    breakdown: str
+    target: str
+    value: Decimal | None
+    status: str
+    trend: str
+    measurement: Measurement | None
+    assessment: Assessment | None
+    first_of_indicator: bool
+
+
+def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
+    """One line per indicator and breakdown, in scorecard order (a fixed number of queries).
+
+    Each line shows its breakdown's stored status and trend; a manual override of the
+    indicator replaces the status on every line that has one.
+    """
+    values = measurements_at(org_unit, period)
+    assessments = assessments_at(org_unit, period)
+    lines: list[ReportLine] = []
+    # Only the targets that can apply to the period's year (a synthetic or long-lived
+    # indicator has one per year; reading them all cost more than the rest of the page).
+    year = Period.parse(period).year
+    relevant = Target.objects.filter(Q(year=year) | Q(year__isnull=True)).order_by("pk")
+    scorecard = indicators_for(org_unit).prefetch_related(None)
+    for indicator in scorecard.prefetch_related(Prefetch("targets", queryset=relevant)):
+        factor = indicator.success_factor
+        assessment = assessments.get(indicator.pk)
+        targets = list(indicator.targets.all())
+        for index, breakdown in enumerate(indicator.breakdowns):
+            measurement = values.get(indicator.pk, {}).get(breakdown)
+            detail = (assessment.details.get(breakdown) if assessment else None) or {}
+            if assessment is None:
+                # Nothing measured at this unit and period: say so on the indicator's first line.
+                first = index == 0
+                assessable = any(t.kind != TargetKind.NONE for t in targets)
+                status = (
+                    (Status.NO_DATA if assessable else Status.NOT_ASSESSED).value if first else ""
+                )
+                trend = Trend.NO_DATA.value if first else ""
+            else:
+                status = assessment.breakdown_status(breakdown)
+                trend = detail.get("trend") or ""
+            target = (
+                detail.get("target_value")
+                or detail.get("target")
+                or (targets[0].text if targets and index == 0 else "")
+            )
+            lines.append(
+                ReportLine(
+                    perspective=factor.strategic_goal.perspective.name,
+                    strategic_goal=factor.strategic_goal.name,
+                    success_factor=factor.name,
+                    indicator=indicator,
+                    breakdown=breakdown,
+                    target=target or "",
+                    value=measurement.value if measurement else None,
+                    status=status,
+                    trend=trend,
+                    measurement=measurement,
+                    assessment=assessment,
+                    first_of_indicator=index == 0,
+                )
+            )
+    return lines
+
+
+@dataclass
+class IndicatorGroup:
+    indicator: Indicator
+    lines: list[ReportLine]
+
+
+@dataclass
+class FactorGroup:
+    name: str
+    indicators: list[IndicatorGroup]
+
+
+@dataclass
+class GoalGroup:
+    name: str
+    factors: list[FactorGroup]
+
+
+@dataclass
+class PerspectiveGroup:
+    name: str
+    goals: list[GoalGroup]
+
+
+def group_report(lines: list[ReportLine]) -> list[PerspectiveGroup]:
+    """Nest report lines as the page shows them: perspective > goal > factor > indicator."""
+    groups: list[PerspectiveGroup] = []
+    for line in lines:
+        if not groups or groups[-1].name != line.perspective:
+            groups.append(PerspectiveGroup(line.perspective, []))
+        goals = groups[-1].goals
+        if not goals or goals[-1].name != line.strategic_goal:
+            goals.append(GoalGroup(line.strategic_goal, []))
+        factors = goals[-1].factors
+        if not factors or factors[-1].name != line.success_factor:
+            factors.append(FactorGroup(line.success_factor, []))
+        indicators = factors[-1].indicators
+        if not indicators or indicators[-1].indicator.pk != line.indicator.pk:
+            indicators.append(IndicatorGroup(line.indicator, []))
+        indicators[-1].lines.append(line)
+    return groups

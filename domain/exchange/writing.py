@@ -1,0 +1,47 @@
+"""Rows to CSV in the exchange format, so that reading the file back gives equal rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import TextIO
+
+from domain.exchange.format import HEADER, REQUIRED, MeasurementRow, format_decimal
+
+
+def write_measurements_csv(
+    rows: Iterable[MeasurementRow | Mapping[str, object]], out: TextIO
+) -> None:
+    """Write rows in the exchange format, so that reading the file back gives equal rows.
+
+    Comma delimiter, "." decimals. `out` decides the encoding: open it with
+    encoding="utf-8" (or "utf-8-sig" for Excel) and newline="". Mappings are keyed by
+    HEADER names; missing optional keys give empty cells and other keys are ignored.
+    """
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for item in rows:
+        if isinstance(item, MeasurementRow):
+            values = [getattr(item, name) for name in HEADER]
+        elif isinstance(item, Mapping):
+            missing = [name for name in REQUIRED if name not in item]
+            if missing:
+                # An empty required cell would only surface at the next import.
+                raise ValueError(f"{item!r} has no {', '.join(missing)}")
+            values = [item.get(name) for name in HEADER]
+        else:
+            raise TypeError(f"cannot write {type(item).__name__} as a measurement row")
+        writer.writerow([_export_cell(value) for value in values])
+
+
+def _export_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a measurement cell")
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    return str(value)
