@@ -7,7 +7,9 @@ same kind sort chronologically as strings.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 # Canonical codes, as the database stores them (its check constraints use this).
@@ -77,6 +79,15 @@ class Period:
         period = Period.parse(code)
         number = 4 * period.number if period.kind is PeriodKind.TERTIAL else period.number
         return (period.year, _KIND_OFFSET[period.kind] + number)
+
+    def dates(self) -> tuple[date, date]:
+        """The first and last day the period covers (tertials from January: year-to-date)."""
+        if self.kind is PeriodKind.MONTH:
+            return date(self.year, self.number, 1), date(
+                self.year, self.number, monthrange(self.year, self.number)[1]
+            )
+        last = self.months_elapsed
+        return date(self.year, 1, 1), date(self.year, last, monthrange(self.year, last)[1])
 
     def same_period_in(self, year: int) -> Period:
         return Period(year, self.kind, self.number)

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from divisions.models import OrgUnit
-from domain.numbers import plain_decimal
 from domain.periods import Period
 
 from .models import Assessment, Indicator, Measurement, Target
@@ -45,12 +44,6 @@ def periods_with_data(org_unit: OrgUnit) -> list[str]:
         Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True).distinct()
     )
     return sorted(periods, key=Period.sort_key, reverse=True)
-
-
-def plain_number(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return plain_decimal(value)
 
 
 @dataclass(frozen=True)

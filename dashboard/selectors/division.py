@@ -72,5 +72,5 @@ def _perspective_id(group: PerspectiveGroup) -> int:
 
 
 def ancestors_of(org_unit: OrgUnit) -> list[OrgUnit]:
-    codes = org_unit.path.strip("/").split("/")[:-1]
+    codes = org_unit.ancestor_codes
     return list(OrgUnit.objects.filter(code__in=codes).order_by("path")) if codes else []

@@ -7,17 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dashboard.selectors.division import ancestors_of
-from dashboard.selectors.overview import period_sort_key, valid_during
+from dashboard.selectors.overview import valid_during
 from divisions.models import OrgUnit
-from domain.periods import Period, PeriodKind
+from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
 from indicators.models import Assessment, Indicator, Measurement
 from indicators.selectors import indicators_for
-
-KIND_REGEX = {
-    PeriodKind.YEAR: r"^[0-9]{4}$",
-    PeriodKind.TERTIAL: r"^[0-9]{4}-T[1-3]$",
-    PeriodKind.MONTH: r"^[0-9]{4}-[0-9]{2}$",
-}
 
 
 @dataclass(frozen=True)
@@ -92,13 +86,13 @@ def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> Indi
         .order_by()
     ):
         period_kind = Period.parse(code).kind
-        if period_kind not in latest or period_sort_key(code) > period_sort_key(
+        if period_kind not in latest or Period.sort_key(code) > Period.sort_key(
             latest[period_kind]
         ):
             latest[period_kind] = code
     sources: list[Measurement] = list(
         Measurement.objects.filter(
-            indicator=indicator, org_unit=org_unit, period__regex=KIND_REGEX[kind]
+            indicator=indicator, org_unit=org_unit, period__regex=PERIOD_KIND_REGEX[kind]
         ).select_related("source_import__user", "entered_by")
     )
     for m in sources:
@@ -108,7 +102,7 @@ def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> Indi
     assessments = {
         a.period: a
         for a in Assessment.objects.filter(
-            indicator=indicator, org_unit=org_unit, period__regex=KIND_REGEX[kind]
+            indicator=indicator, org_unit=org_unit, period__regex=PERIOD_KIND_REGEX[kind]
         ).select_related("override_by")
     }
     history = [
@@ -155,11 +149,11 @@ def _history_row(period: str, values: dict[str, Measurement], a: Assessment | No
 
 def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[OrgUnit]]:
     """The leaf units under the org unit; for a leaf, its siblings under the parent."""
-    units = list(OrgUnit.objects.filter(valid_during(period), path__startswith=org_unit.path))
+    units = list(OrgUnit.objects.filter(valid_during(period), org_unit.subtree_q()))
     parent = org_unit
     if len(units) == 1 and org_unit.parent_id is not None:
         parent = OrgUnit.objects.get(pk=org_unit.parent_id)
-        units = list(OrgUnit.objects.filter(valid_during(period), path__startswith=parent.path))
+        units = list(OrgUnit.objects.filter(valid_during(period), parent.subtree_q()))
     parents = {u.parent_id for u in units}
     leaves = [u for u in units if u.pk not in parents and u.pk != parent.pk]
     return parent, leaves

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count, F, Q
 
 from divisions.models import OrgUnit, OrgUnitKind, RoleAssignment
-from domain.periods import Period, PeriodKind
+from domain.periods import Period
 from domain.rules import Status, rollup
 from indicators.models import Assessment, effective_status
 from scorecard.models import Perspective, PerspectiveAssessment
@@ -140,22 +138,9 @@ def perspective_grid(
 
 def valid_during(period: str) -> Q:
     """Org units that existed at some point of the period (reorganisations keep history)."""
-    first, last = period_dates(period)
+    first, last = Period.parse(period).dates()
     return (Q(valid_from__isnull=True) | Q(valid_from__lte=last)) & (
         Q(valid_to__isnull=True) | Q(valid_to__gte=first)
-    )
-
-
-def period_dates(period: str) -> tuple[date, date]:
-    parsed = Period.parse(period)
-    if parsed.kind is PeriodKind.MONTH:
-        first = date(parsed.year, parsed.number, 1)
-        last = date(parsed.year, parsed.number, monthrange(parsed.year, parsed.number)[1])
-        return first, last
-    last_month = parsed.months_elapsed
-    # Tertials are year-to-date, so they start in January like the year.
-    return date(parsed.year, 1, 1), date(
-        parsed.year, last_month, monthrange(parsed.year, last_month)[1]
     )
 
 
@@ -171,17 +156,7 @@ def overview_periods() -> list[str]:
         .distinct()
         .order_by()
     )
-    return sorted(periods, key=period_sort_key, reverse=True)
-
-
-def period_sort_key(code: str) -> tuple[int, int]:
-    """Newest last: within a year months, then tertials (year-to-date), then the year."""
-    parsed = Period.parse(code)
-    offset = {PeriodKind.MONTH: 0, PeriodKind.TERTIAL: 50, PeriodKind.YEAR: 99}[parsed.kind]
-    return (
-        parsed.year,
-        offset + (4 * parsed.number if parsed.kind is PeriodKind.TERTIAL else parsed.number),
-    )
+    return sorted(periods, key=Period.sort_key, reverse=True)
 
 
 @dataclass(frozen=True)

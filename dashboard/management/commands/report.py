@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.selectors.report import division_report
 from divisions.selectors import get_org_unit
+from domain.numbers import plain_decimal
 from domain.periods import InvalidPeriod, Period
-from indicators.selectors import plain_number
 
 COLUMNS = [
     "perspective",
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 line.indicator.code,
                 line.breakdown,
                 line.target,
-                plain_number(line.value),
+                plain_decimal(line.value) if line.value is not None else "",
                 line.status,
                 line.trend,
             ]
