@@ -271,6 +271,13 @@ STYRKORT_OIDC_GROUP_MAP = os.environ.get("STYRKORT_OIDC_GROUP_MAP", "")
 # With local passwords off, only these user names may still sign in with a password.
 STYRKORT_LOCAL_PASSWORDS = env_bool("STYRKORT_LOCAL_PASSWORDS", default=True)
 STYRKORT_BREAK_GLASS_USERS = env_list("STYRKORT_BREAK_GLASS_USERS", "admin")
+# API tokens of SSO users who have not signed in for this many days are revoked by a daily
+# check (0 = never: tokens are then revoked only when a sign-in is refused).
+STYRKORT_OIDC_TOKEN_IDLE_DAYS = int(os.environ.get("STYRKORT_OIDC_TOKEN_IDLE_DAYS", "0"))
+CELERY_BEAT_SCHEDULE["revoke-tokens-of-absent-sso-users"] = {
+    "task": "sso.tasks.revoke_tokens_of_absent_users",
+    "schedule": 24 * 60 * 60.0,
+}
 if STYRKORT_OIDC_ISSUER:
     # Logging out posts a form that redirects to the provider's end-session endpoint, and
     # form-action covers where a form's redirects lead too.

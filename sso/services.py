@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -232,3 +233,23 @@ def _accept(
     actor = Actor(user=user, source=Source.SYSTEM, remote_addr=remote_addr)
     apply_roles(user=user, wanted=wanted, actor=actor, reference=reference)
     return user
+
+
+@transaction.atomic
+def revoke_tokens_of_absent_users(*, idle: timedelta, now: datetime | None = None) -> int:
+    """Revoke the API tokens of SSO users who have not signed in through the provider for
+    `idle`: someone removed from the directory never signs in again, so never reaches
+    the refusal above. Returns the number of tokens revoked."""
+    cutoff = (now or timezone.now()) - idle
+    absent = (
+        OidcIdentity.objects.filter(last_sign_in_at__lt=cutoff)
+        .filter(user__api_tokens__revoked_at__isnull=True)
+        .select_related("user")
+        .distinct()
+    )
+    revoked = 0
+    for identity in absent:
+        actor = Actor(user=None, source=Source.SYSTEM)
+        reference = f"Ingen SSO-inloggning sedan {identity.last_sign_in_at:%Y-%m-%d}"
+        revoked += len(revoke_tokens(user=identity.user, actor=actor, reference=reference))
+    return revoked

@@ -165,3 +165,28 @@ def test_sso_is_off_by_default(client, db):
     assert client.get("/sso/login/").status_code == 404
     assert client.get("/sso/callback/", {"code": "x", "state": "y"}).status_code == 404
     assert "Logga in med regionens konto" not in client.get("/login/").text
+
+
+def test_the_daily_check_revokes_tokens_of_users_who_stopped_signing_in(units, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sso.tasks import revoke_tokens_of_absent_users
+
+    gone = sign_in("sub-1", "styrkort-ledamot")
+    here = sign_in("sub-2", "styrkort-ledamot", preferred_username="bo")
+    old_token, _ = create_token(user=gone, name="Excel")
+    new_token, _ = create_token(user=here, name="Excel")
+    OidcIdentity.objects.filter(user=gone).update(
+        last_sign_in_at=timezone.now() - timedelta(days=31)
+    )
+    settings.STYRKORT_OIDC_TOKEN_IDLE_DAYS = 0
+    assert revoke_tokens_of_absent_users() == 0  # off by default
+    settings.STYRKORT_OIDC_TOKEN_IDLE_DAYS = 30
+    assert revoke_tokens_of_absent_users() == 1
+    old_token.refresh_from_db()
+    new_token.refresh_from_db()
+    assert old_token.revoked_at is not None and new_token.revoked_at is None
+    entry = AuditEntry.objects.get(content_type__model="apitoken")
+    assert entry.reference.startswith("Ingen SSO-inloggning sedan")
