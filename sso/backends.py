@@ -52,6 +52,18 @@ class OidcBackend(OIDCAuthenticationBackend):
             return None
         return super().authenticate(request, **kwargs)
 
+    def verify_token(self, token, **kwargs):
+        """The library checks signature and nonce; OpenID Connect Core 3.1.3.7 also wants
+        the ID token's issuer to be ours and its audience to include this client."""
+        payload = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        audience = [audience] if isinstance(audience, str) else audience or []
+        if payload.get("iss", "").rstrip("/") != settings.STYRKORT_OIDC_ISSUER:
+            raise SuspiciousOperation("the ID token is from another issuer")
+        if settings.OIDC_RP_CLIENT_ID not in audience:
+            raise SuspiciousOperation("the ID token is for another client")
+        return payload
+
     def get_or_create_user(self, access_token, id_token, payload):
         claims = dict(payload)
         userinfo = self.get_userinfo(access_token, id_token, payload)

@@ -190,3 +190,29 @@ def test_the_daily_check_revokes_tokens_of_users_who_stopped_signing_in(units, s
     assert old_token.revoked_at is not None and new_token.revoked_at is None
     entry = AuditEntry.objects.get(content_type__model="apitoken")
     assert entry.reference.startswith("Ingen SSO-inloggning sedan")
+
+
+@pytest.mark.parametrize(
+    ("claims", "why"),
+    [
+        ({"iss": "https://evil.example", "aud": "styrkort"}, "another issuer"),
+        ({"iss": ISSUER, "aud": ["other-client"]}, "another client"),
+    ],
+)
+def test_an_id_token_for_another_issuer_or_client_is_refused(settings, monkeypatch, claims, why):
+    from django.core.exceptions import SuspiciousOperation
+    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+    from sso.backends import OidcBackend
+
+    settings.STYRKORT_OIDC_ISSUER = ISSUER
+    settings.OIDC_RP_CLIENT_ID = "styrkort"
+    monkeypatch.setattr(OIDCAuthenticationBackend, "verify_token", lambda self, token, **kw: claims)
+    with pytest.raises(SuspiciousOperation, match=why):
+        OidcBackend().verify_token("token")
+    monkeypatch.setattr(
+        OIDCAuthenticationBackend,
+        "verify_token",
+        lambda self, token, **kw: {"iss": ISSUER + "/", "aud": "styrkort"},
+    )
+    assert OidcBackend().verify_token("token")["aud"] == "styrkort"
