@@ -82,3 +82,19 @@ def test_a_malformed_mapping_stops_the_app_at_startup():
     assert result.returncode != 0
     assert "ImproperlyConfigured: STYRKORT_OIDC_GROUP_MAP, rule 1" in result.stderr
     assert "division_manager needs an org unit" in result.stderr
+
+
+def test_sso_switched_on_without_client_or_mapping_is_refused(settings):
+    from sso.apps import validate_settings
+
+    validate_settings(settings)  # off: nothing needed
+    settings.STYRKORT_OIDC_ISSUER = "https://login.region.example"
+    settings.OIDC_RP_CLIENT_ID = "styrkort"
+    settings.OIDC_RP_CLIENT_SECRET = ""
+    settings.STYRKORT_OIDC_GROUP_MAP = ""
+    with pytest.raises(ImproperlyConfigured) as refused:
+        validate_settings(settings)
+    assert "STYRKORT_OIDC_CLIENT_SECRET, STYRKORT_OIDC_GROUP_MAP are empty" in str(refused.value)
+    settings.OIDC_RP_CLIENT_SECRET = "s"
+    settings.STYRKORT_OIDC_GROUP_MAP = "styrkort-ledamot=board_member"
+    validate_settings(settings)
