@@ -22,6 +22,7 @@ from divisions.models import Role, RoleAssignment
 from tests.sso.provider import running_provider, sso_switched_on
 
 from .conftest import SCREENSHOTS
+from .test_dashboard import axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,3 +123,5 @@ def test_sign_in_through_the_provider_lands_on_the_division_with_the_role(page, 
     assert roles("anna.chef") == set()
     assert page.request.get("/api/v1/org-units/", headers=api).status == 401
     assert [error for error in page.console_errors if "Content Security Policy" in error] == []
+    # The login page with SSO on, and its refusal message, meet WCAG 2.1 AA as the rest do.
+    assert axe_violations(page) == []
