@@ -66,3 +66,40 @@ def test_the_login_page_offers_the_regions_account_and_names_the_emergency_form(
 def test_logout_after_a_password_login_stays_with_us(client, users, oidc):
     log_in(client, "admin")
     assert client.post("/logout/")["Location"] == "/login/"
+
+
+def test_with_the_provider_down_sso_says_so_and_the_break_glass_admin_gets_in(
+    client, users, settings, passwords_off
+):
+    from sso.provider import forget_discovery
+
+    from .provider import free_port
+
+    forget_discovery()
+    settings.STYRKORT_OIDC_ISSUER = f"http://127.0.0.1:{free_port()}"  # nobody listens
+    settings.OIDC_RP_CLIENT_ID = "styrkort"
+    response = client.get("/sso/login/")
+    assert response["Location"] == "/login/?sso=unavailable"
+    assert "svarar inte just nu" in client.get(response["Location"]).text
+    assert log_in(client, "admin").status_code == 302
+
+
+def test_logout_goes_to_the_providers_end_session_with_the_id_token(rf, settings, users):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from sso.views import provider_logout_url
+
+    settings.STYRKORT_OIDC_ISSUER = "https://login.region.example"
+    settings.OIDC_RP_CLIENT_ID = "styrkort"
+    settings.STYRKORT_OIDC_END_SESSION_ENDPOINT = "https://login.region.example/logout"
+    request = rf.post("/logout/")
+    request.session = SessionStore()
+    assert provider_logout_url(request) == "/login/"  # a password login: no id token
+    request.session["oidc_id_token"] = "eyJ.token"
+    assert provider_logout_url(request) == (
+        "https://login.region.example/logout?id_token_hint=eyJ.token&client_id=styrkort"
+        "&post_logout_redirect_uri=http%3A%2F%2Ftestserver%2Flogin%2F"
+    )
+    settings.STYRKORT_OIDC_END_SESSION_ENDPOINT = ""
+    settings.STYRKORT_OIDC_ISSUER = ""
+    assert provider_logout_url(request) == "/login/"
