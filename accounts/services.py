@@ -45,3 +45,14 @@ def record_use(token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+@transaction.atomic
+def revoke_all_tokens(*, user) -> list[ApiToken]:
+    """Revoke every active token of the user (they left, or lost access); returns those."""
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    now = timezone.now()
+    for token in tokens:
+        token.revoked_at = now
+    ApiToken.objects.bulk_update(tokens, ["revoked_at"])
+    return tokens

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from audit import logins
 from divisions.access import is_administrator
+from sso.policy import local_password_allowed
 
 
 def lockout_message(until) -> str:
@@ -46,6 +47,11 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        if username and not local_password_allowed(username):
+            # Said plainly, and before the password is checked: it is not a wrong password,
+            # and a guess should learn nothing from it either way.
+            self.lockout = _("Inloggning med lösenord är avstängd. Logga in med regionens konto.")
+            raise forms.ValidationError(self.lockout, code="local_passwords_off")
         until = logins.locked_until(username)
         if until is not None:
             self.lockout = lockout_message(until)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "divisions",
+    "sso",
     "scorecard",
     "indicators",
     "dashboard",
@@ -114,6 +115,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Local passwords first: they never touch the network, so the break-glass login works
+# while the identity provider is down. The OIDC backend only answers the SSO callback.
+AUTHENTICATION_BACKENDS = ["sso.backends.LocalPasswordBackend", "sso.backends.OidcBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
@@ -239,6 +244,47 @@ SECURE_CSP = {
 # gunicorn worker sees the same count.
 STYRKORT_LOGIN_MAX_FAILURES = int(os.environ.get("STYRKORT_LOGIN_MAX_FAILURES", "5"))
 STYRKORT_LOGIN_LOCK_SECONDS = int(os.environ.get("STYRKORT_LOGIN_LOCK_SECONDS", "900"))
+
+# --- Single sign-on over OpenID Connect (sso/, README "Single sign-on") ----------------
+# Off unless STYRKORT_OIDC_ISSUER is set: `make demo` keeps its local demo users.
+STYRKORT_OIDC_ISSUER = os.environ.get("STYRKORT_OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("STYRKORT_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("STYRKORT_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("STYRKORT_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("STYRKORT_OIDC_SIGN_ALGO", "RS256")
+# Endpoints come from the issuer's discovery document (sso/provider.py); set these only for
+# a provider without one.
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+STYRKORT_OIDC_END_SESSION_ENDPOINT = os.environ.get("OIDC_OP_END_SESSION_ENDPOINT", "")
+OIDC_USE_PKCE = env_bool("STYRKORT_OIDC_USE_PKCE", default=True)
+OIDC_TIMEOUT = int(os.environ.get("STYRKORT_OIDC_TIMEOUT", "10"))
+# Kept in the session for RP-initiated logout (its id_token_hint).
+OIDC_STORE_ID_TOKEN = True
+OIDC_OP_LOGOUT_URL_METHOD = "sso.views.provider_logout_url"
+# Which claims carry the groups and the user name, and what the groups give (sso/mapping.py).
+STYRKORT_OIDC_GROUPS_CLAIM = os.environ.get("STYRKORT_OIDC_GROUPS_CLAIM", "groups")
+STYRKORT_OIDC_USERNAME_CLAIM = os.environ.get("STYRKORT_OIDC_USERNAME_CLAIM", "preferred_username")
+STYRKORT_OIDC_GROUP_MAP = os.environ.get("STYRKORT_OIDC_GROUP_MAP", "")
+# With local passwords off, only these user names may still sign in with a password.
+STYRKORT_LOCAL_PASSWORDS = env_bool("STYRKORT_LOCAL_PASSWORDS", default=True)
+STYRKORT_BREAK_GLASS_USERS = env_list("STYRKORT_BREAK_GLASS_USERS", "admin")
+# API tokens of SSO users who have not signed in for this many days are revoked by a daily
+# check (0 = never: tokens are then revoked only when a sign-in is refused).
+STYRKORT_OIDC_TOKEN_IDLE_DAYS = int(os.environ.get("STYRKORT_OIDC_TOKEN_IDLE_DAYS", "0"))
+CELERY_BEAT_SCHEDULE["revoke-tokens-of-absent-sso-users"] = {
+    "task": "sso.tasks.revoke_tokens_of_absent_users",
+    "schedule": 24 * 60 * 60.0,
+}
+if STYRKORT_OIDC_ISSUER:
+    # Logging out posts a form that redirects to the provider's end-session endpoint, and
+    # form-action covers where a form's redirects lead too.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(STYRKORT_OIDC_ISSUER)
+    SECURE_CSP["form-action"] = [CSP.SELF, f"{_issuer.scheme}://{_issuer.netloc}"]
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from config.security import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from dashboard import views as dashboard_views
+from sso import views as sso_views
 
 # The admin's login is throttled like the site's (config/security.py).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -17,10 +17,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        sso_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's logout, then the identity provider's (RP-initiated logout) after an SSO login.
+    path("logout/", sso_views.LogoutView.as_view(), name="logout"),
+    path("sso/", include("sso.urls")),
     path("", include("reporting.urls")),
     path("", include("dashboard.history_urls")),
     path("api/", include("api.urls")),

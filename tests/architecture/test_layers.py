@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("domain",),  # pure rules: periods, targets, status, trend, exchange format
     ("audit", "accounts"),  # generic: the audit trail, users' API keys
     ("divisions",),  # the organisation tree, roles and access
+    ("sso",),  # single sign-on: the provider, the group mapping, break-glass
     ("scorecard",),  # perspectives, goals, success factors, closes, their writes
     ("indicators",),  # indicators, measurements, imports, recompute
     ("dashboard",),  # the read side: selectors, charts, exports, pages
