@@ -2,7 +2,7 @@
 
 Pure functions over Decimal values: no ORM, no settings, so the rules can be tested
 table-driven and reused by the importer, the API and the reports alike. The rules are
-those of DOMAIN.md "Rules"; the comments say why where a choice was made.
+those of docs/domain.md, "Rules"; the comments say why where a choice was made.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def rollup(statuses: Iterable[Status]) -> Status:
 def status_after_override(computed: Status, override: Status | None, comment: str | None) -> Status:
     """The status to show: the manual override if any, else the computed one.
 
-    An override must say why (DOMAIN.md), so one without a comment is refused.
+    An override must say why, so one without a comment is refused.
     """
     if override is None:
         return computed

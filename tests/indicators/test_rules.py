@@ -1,4 +1,4 @@
-"""Table-driven tests of the pure rules engine (DOMAIN.md "Rules"); no database, no Django."""
+"""Table-driven tests of the pure rules engine (docs/domain.md, "Rules"); no database, no Django."""
 
 from __future__ import annotations
 

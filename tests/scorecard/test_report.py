@@ -9,7 +9,7 @@ from django.core.management import CommandError
 from indicators.models import Assessment
 from tests.conftest import NARA, TEST_DATA, load_definition_file, run
 
-# What DOMAIN.md's rules give for Division Nära at 2022-T2, worked out by hand from
+# What the rules (docs/domain.md) give for Division Nära at 2022-T2, worked out by hand from
 # scorecard.yaml and measurements.csv (indicator -> its assessment's status and trend).
 NARA_T2_2022 = {
     "besok_filialer": ("fulfilled", "improved"),  # Öka: 6171 vs 1778 (2021-T2)
