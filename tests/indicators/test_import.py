@@ -1,4 +1,4 @@
-"""import_measurements: every bad input of the exchange format (docs/domain.md, "Exchange format"), and re-imports.
+"""import_measurements: every bad input of the exchange format (docs/domain.md), and re-imports.
 
 Each refused file must name the row, the column and the reason, exit non-zero, and leave
 the database exactly as it was.
