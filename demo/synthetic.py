@@ -29,6 +29,7 @@ from django.utils import timezone
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
 from domain.rules import Direction, TargetKind
+from indicators.catalogue import IndicatorSpec, TargetRow, upsert_indicators
 from indicators.models import (
     Assessment,
     Import,
@@ -40,7 +41,7 @@ from indicators.models import (
     Target,
     Unit,
 )
-from indicators.services import IndicatorSpec, TargetRow, recompute_assessments, upsert_indicators
+from indicators.recompute import recompute_assessments
 from scorecard.models import Action, PerspectiveAssessment, SuccessFactor
 
 REGION_CODE = "region_norrbotten"

@@ -19,7 +19,7 @@ from .models import (
     MeasurementRevision,
     Target,
 )
-from .services import recompute_assessments
+from .recompute import recompute_assessments
 
 # --------------------------------------------------------------------------- write helpers
 # TODO(lead): these two belong in indicators.services, next to _apply / recompute_assessments.

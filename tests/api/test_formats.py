@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from divisions.models import OrgUnit
 from domain.exchange import HEADER, MeasurementRow, read_measurements
 from indicators.editing import set_measurement
+from indicators.imports.run import import_measurements
 from indicators.models import Assessment, Import, Indicator, Measurement, MeasurementRevision
-from indicators.services import import_measurements
 
 BASE = "/api/v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

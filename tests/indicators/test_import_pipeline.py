@@ -24,16 +24,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from indicators.inbox import scan_inbox
+from indicators.imports.inbox import scan_inbox
+from indicators.imports.queue import submit_import
+from indicators.imports.run import ImportBusy, import_measurements, run_import
+from indicators.imports.sweep import sweep_imports
 from indicators.models import Import, ImportSource, ImportStatus, Measurement
 from indicators.selectors import value_history
-from indicators.services import (
-    ImportBusy,
-    import_measurements,
-    run_import,
-    submit_import,
-    sweep_imports,
-)
 from tests.indicators.conftest import HEADER, csv_file
 from tests.indicators.test_import import snapshot
 
@@ -161,7 +157,7 @@ def test_a_file_over_the_size_limit_is_recorded_and_not_kept(cast, settings, eag
 
 
 def test_numbers_beyond_the_database_column_are_row_errors(nara):
-    from indicators.services import ImportRejected
+    from indicators.imports.run import ImportRejected
 
     with pytest.raises(ImportRejected) as rejected:
         import_measurements(
@@ -218,7 +214,8 @@ def test_the_demo_database_sqlite_runs_the_same_import_path(tmp_path):
         from django.core.management import call_command
         call_command("migrate", verbosity=0, skip_checks=True)
         from indicators.models import Assessment, ImportSource, Measurement
-        from indicators.services import import_measurements, submit_import, apply_import
+        from indicators.imports.queue import apply_import, submit_import
+        from indicators.imports.run import import_measurements
         from demo.nara import DATA_DIR
         from indicators.definitions import load_scorecard, read_definition
         from django.contrib.auth import get_user_model
