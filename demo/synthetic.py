@@ -272,12 +272,11 @@ def generate_synthetic(
                 division_codes=_division_codes(sizes),
             )
         purged = purge_synthetic()
-        record = Import.objects.create(
+        record = Import.start(
             filename=SYNTHETIC_FILENAME,
             sha256=digest,
             size=0,
             source=ImportSource.DEMO,
-            status=ImportStatus.RUNNING,
             rows_total=sizes.expected_measurements,
         )
         result = SyntheticResult(
@@ -313,10 +312,7 @@ def generate_synthetic(
                 )
         result.assess_seconds = time.monotonic() - started
 
-        record.status = ImportStatus.SUCCEEDED
-        record.created = result.measurements
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "created", "finished_at"])
+        record.mark_loaded(created=result.measurements)
     return result
 
 

@@ -28,7 +28,7 @@ from indicators.imports.inbox import scan_inbox
 from indicators.imports.queue import submit_import
 from indicators.imports.run import ImportBusy, import_measurements, run_import
 from indicators.imports.sweep import sweep_imports
-from indicators.models import Import, ImportSource, ImportStatus, Measurement
+from indicators.models import Import, ImportSource, Measurement
 from indicators.selectors import value_history
 from tests.indicators.conftest import HEADER, csv_file
 from tests.indicators.test_import import snapshot
@@ -100,17 +100,19 @@ def test_only_the_sender_or_an_administrator_applies_a_preview(
 
 
 def _stale_running_import(user, attempts: int) -> Import:
+    """An import a worker took (its attempt number `attempts`), then died on."""
     record = Import.objects.create(
         filename="t2.csv",
         sha256="0" * 64,
         size=10,
         source=ImportSource.UPLOAD,
         user=user,
-        status=ImportStatus.RUNNING,
-        attempts=attempts,
-        heartbeat_at=timezone.now() - timedelta(minutes=5),
+        attempts=attempts - 1,
     )
     record.file.save("t2.csv", ContentFile((HEADER + CHANGE).encode()))
+    assert Import.claim(record.pk, worker="a dead worker", stale_before=timezone.now())
+    Import.objects.filter(pk=record.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    record.refresh_from_db()
     return record
 
 
@@ -138,9 +140,10 @@ def test_a_second_delivery_of_the_task_changes_nothing(cast):
     before = snapshot()
     assert run_import(import_id=record.pk).status == "succeeded"
     assert snapshot() == before
-    Import.objects.filter(pk=record.pk).update(status="running", heartbeat_at=timezone.now())
+    busy = Import.objects.create(filename="t2.csv", sha256="1" * 64, size=10, source="upload")
+    assert Import.claim(busy.pk, worker="a live worker", stale_before=timezone.now())
     with pytest.raises(ImportBusy):  # a live worker is on it: the task retries later
-        run_import(import_id=record.pk)
+        run_import(import_id=busy.pk)
     assert run_import(import_id=10**9) is None
 
 
