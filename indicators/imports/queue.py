@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from celery import signature
 from django.conf import settings
@@ -23,6 +23,9 @@ from domain.exchange import RowError
 
 from ..models import ACTIVE_IMPORT_STATUSES, Import, ImportSource, ImportStatus
 from .reader import digest, row_estimate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +51,12 @@ def _duplicate_of(sha256: str) -> Import | None:
 
 
 def receive_import(
-    *, fileobj: BinaryIO, filename: str, user=None, source: str, preview: bool = False
+    *,
+    fileobj: BinaryIO,
+    filename: str,
+    user: AbstractBaseUser | None = None,
+    source: str,
+    preview: bool = False,
 ) -> Import:
     """Record a file sent in and keep it for the worker (status queued).
 
@@ -111,7 +119,12 @@ def enqueue_import(record: Import) -> None:
 
 
 def submit_import(
-    *, fileobj: BinaryIO, filename: str, user=None, source: str, preview: bool = False
+    *,
+    fileobj: BinaryIO,
+    filename: str,
+    user: AbstractBaseUser | None = None,
+    source: str,
+    preview: bool = False,
 ) -> Import:
     """Receive a file and queue it: the upload form, the API and the inbox come in here."""
     record = receive_import(
@@ -123,7 +136,7 @@ def submit_import(
     return record
 
 
-def apply_import(*, record: Import, user) -> Import:
+def apply_import(*, record: Import, user: AbstractBaseUser) -> Import:
     """Apply a previewed import (the user saw what it would change and said yes)."""
     _ensure_may_decide(record, user)
     if record.approve():
@@ -132,14 +145,14 @@ def apply_import(*, record: Import, user) -> Import:
     return record
 
 
-def discard_import(*, record: Import, user) -> Import:
+def discard_import(*, record: Import, user: AbstractBaseUser) -> Import:
     """Drop a previewed import: nothing is written; the record stays, as discarded."""
     _ensure_may_decide(record, user)
     record.discard()
     return record
 
 
-def _ensure_may_decide(record: Import, user) -> None:
+def _ensure_may_decide(record: Import, user: AbstractBaseUser) -> None:
     # Whoever sent the file decides, or an administrator; the rows were checked against the
     # sender's rights, and are again when applied.
     if not (is_administrator(user) or (record.user_id is not None and record.user_id == user.pk)):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from divisions.access import writable_paths
 from divisions.models import OrgUnit
@@ -20,6 +20,9 @@ from scorecard.closing import closed_lookup
 
 from .. import bulk
 from ..models import Indicator
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 # How many row errors an import keeps; the count of rejected rows is always exact.
 MAX_REPORTED_ERRORS = 1000
@@ -40,7 +43,7 @@ class Resolver:
     command line, the inbox and the demo have no user: they act for the system).
     """
 
-    def __init__(self, user=None) -> None:
+    def __init__(self, user: AbstractBaseUser | None = None) -> None:
         self.indicators = {
             code: (pk, frozenset(breakdowns))
             for code, pk, breakdowns in Indicator.objects.values_list("code", "pk", "breakdowns")

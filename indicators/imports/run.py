@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -41,6 +41,9 @@ from ..recompute import recompute_assessments
 from .inbox import file_away
 from .progress import Progress
 from .reader import Reader, Resolver, digest, row_estimate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def import_measurements(
     *,
     fileobj: BinaryIO,
     filename: str,
-    user=None,
+    user: AbstractBaseUser | None = None,
     source: str = ImportSource.COMMAND,
 ) -> ImportResult:
     """Validate a whole measurement file and upsert it in one transaction, here and now.
