@@ -8,7 +8,7 @@ whole import) inside its own transaction, so that a change and its record commit
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -201,23 +201,20 @@ def record_import(
     import_record: models.Model,
     user: Any,
     values: Iterable[ImportedValue],
+    content_type: ContentType,
+    indicator_codes: Mapping[int, str],
+    unit_codes: Mapping[int, str],
     batch_size: int = 2000,
 ) -> int:
-    """Record the measurements one import created or changed, in bulk (a few queries per
-    call, none per value). Returns the number of entries written."""
-    from divisions.models import OrgUnit
-    from indicators.models import Indicator, Measurement
+    """Record the measurements one import created or changed, in bulk (one query per
+    batch, none per value). Returns the number of entries written.
 
+    The caller, which knows the measurement model, gives its content type and the codes
+    that name each value (the trail sits below the apps that own them).
+    """
     values = list(values)
     if not values:
         return 0
-    indicators = dict(
-        Indicator.objects.filter(pk__in={v.indicator_id for v in values}).values_list("pk", "code")
-    )
-    units = dict(
-        OrgUnit.objects.filter(pk__in={v.org_unit_id for v in values}).values_list("pk", "code")
-    )
-    content_type = ContentType.objects.get_for_model(Measurement)
     actor = Actor(user=user, source=Source.IMPORT)
     where = f"import {import_record.pk} ({getattr(import_record, 'filename', '')})"
     now = timezone.now()
@@ -227,7 +224,7 @@ def record_import(
         if not changes:
             continue
         name = (
-            f"{indicators.get(value.indicator_id)} {units.get(value.org_unit_id)}"
+            f"{indicator_codes.get(value.indicator_id)} {unit_codes.get(value.org_unit_id)}"
             f" {value.period} {value.breakdown}"
         )
         entries.append(

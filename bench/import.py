@@ -7,7 +7,7 @@ Builds a synthetic scorecard (a division of --units health centres, --indicators
 indicators with a women/men split, all coded `bench_...`), writes N rows as Swedish Excel
 CSV (`;`, decimal comma), then in the same run:
 
-1. times `indicators.services.import_measurements` end to end on that file (hash, parse,
+1. times `indicators.imports.run.import_measurements` end to end on that file (hash, parse,
    validate, write, history, recompute of the dependent assessments, the Import record);
 2. times `COPY ... FROM STDIN` of the same rows, already resolved to ids, into a fresh table
    of the measurement table's shape (`LIKE indicators_measurement INCLUDING ALL`: the same
@@ -237,8 +237,8 @@ def write_files(rows: int, codes: dict, csv_path: Path, copy_path: Path) -> None
 
 
 def time_import(path: Path):
+    from indicators.imports.run import import_measurements
     from indicators.models import ImportSource
-    from indicators.services import import_measurements
 
     started = time.perf_counter()
     with path.open("rb") as handle:

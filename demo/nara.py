@@ -15,8 +15,8 @@ from django.db import transaction
 
 from divisions.models import OrgUnit, Role, RoleAssignment
 from indicators.definitions import LoadResult, load_scorecard, read_definition
+from indicators.imports.run import ImportResult, import_measurements
 from indicators.models import ImportSource
-from indicators.services import ImportResult, import_measurements
 from scorecard.models import Action, Perspective
 
 DATA_DIR = Path(__file__).resolve().parent / "fixtures" / "nara_2022_t2"

@@ -30,6 +30,7 @@ from django.utils import timezone
 from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators.catalogue import IndicatorSpec, upsert_indicators
 from indicators.models import (
     Assessment,
     Import,
@@ -40,7 +41,7 @@ from indicators.models import (
     MeasurementRevision,
     Target,
 )
-from indicators.services import IndicatorSpec, recompute_assessments, upsert_indicators
+from indicators.recompute import recompute_assessments
 from scorecard.models import Action, PerspectiveAssessment, SuccessFactor
 
 REGION_CODE = "region_norrbotten"
@@ -150,12 +151,11 @@ def generate_synthetic(
                 division_codes=_division_codes(sizes),
             )
         purged = purge_synthetic()
-        record = Import.objects.create(
+        record = Import.start(
             filename=SYNTHETIC_FILENAME,
             sha256=digest,
             size=0,
             source=ImportSource.DEMO,
-            status=ImportStatus.RUNNING,
             rows_total=sizes.expected_measurements,
         )
         result = SyntheticResult(
@@ -191,10 +191,7 @@ def generate_synthetic(
                 )
         result.assess_seconds = time.monotonic() - started
 
-        record.status = ImportStatus.SUCCEEDED
-        record.created = result.measurements
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "created", "finished_at"])
+        record.mark_loaded(created=result.measurements)
     return result
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.rules import Direction, TargetKind
+from indicators.catalogue import TargetRow
 from indicators.models import Unit
-from indicators.services import TargetRow
 
 # Relative monthly volume (summer holidays, Christmas) so that month series look real.
 SEASON = (1.05, 1.05, 1.0, 1.0, 0.95, 0.85, 0.65, 0.8, 1.0, 1.05, 1.05, 0.9)

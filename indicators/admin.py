@@ -1,5 +1,3 @@
-from collections.abc import Iterable
-
 from django import forms
 from django.contrib import admin
 from django.db import transaction
@@ -20,18 +18,7 @@ from .models import (
     MeasurementRevision,
     Target,
 )
-from .services import recompute_assessments
-
-# --------------------------------------------------------------------------- write helpers
-# TODO(lead): belongs in indicators.services, next to recompute_assessments.
-
-
-def _recompute_indicators(indicator_ids: Iterable[int]) -> None:
-    """A changed indicator or target changes the assessments of every org unit."""
-    ids = {pk for pk in indicator_ids if pk is not None}
-    if ids:
-        recompute_assessments(indicator_ids=ids)
-
+from .recompute import recompute_assessments
 
 # --------------------------------------------------------------------------- filters
 
@@ -122,7 +109,7 @@ class IndicatorAdmin(PeriodAwareAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            _recompute_indicators([form.instance.pk])
+            recompute_assessments(indicator_ids=[form.instance.pk])
 
 
 @admin.register(Target)
@@ -136,11 +123,11 @@ class TargetAdmin(PeriodAwareAdmin):
     def save_model(self, request, obj, form, change):
         old = Target.objects.filter(pk=obj.pk).values_list("indicator_id", flat=True).first()
         super().save_model(request, obj, form, change)
-        _recompute_indicators([obj.indicator_id, old])
+        recompute_assessments(indicator_ids=[obj.indicator_id, old])
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        _recompute_indicators([obj.indicator_id])
+        recompute_assessments(indicator_ids=[obj.indicator_id])
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
@@ -149,7 +136,7 @@ class TargetAdmin(PeriodAwareAdmin):
         for obj in queryset:
             ids.add(obj.indicator_id)
             super().delete_model(request, obj)
-        _recompute_indicators(ids)
+        recompute_assessments(indicator_ids=ids)
 
 
 # --------------------------------------------------------------------------- data

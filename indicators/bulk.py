@@ -6,7 +6,7 @@ PostgreSQL takes them by COPY (about 20 times faster than INSERT: it is what mak
 row import take seconds), SQLite (the embedded demo database) by executemany; and in one
 operator (`IS DISTINCT FROM` / `IS NOT`). The merge statements are the same text on both.
 
-Private to the indicators app: callers are indicators.services.
+Private to the indicators app: callers are indicators.imports.run and indicators.recompute.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
 from domain.rules import Direction, TargetKind
 from domain.targets import TargetParseError, parse_target_text
+from indicators.catalogue import IndicatorSpec, TargetRow, upsert_indicators
 from indicators.models import DirectionChoices, Unit
-from indicators.services import IndicatorSpec, TargetRow, upsert_indicators
 from scorecard.models import Perspective, StrategicGoal, SuccessFactor
 
 FOLLOW_UP_CODES = {"T1", "T2", "T3", "YEAR", "MONTH"}

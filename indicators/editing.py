@@ -22,7 +22,7 @@ from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
-from .services import recompute_assessments
+from .recompute import recompute_assessments
 
 VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
 # What the audit trail records of an assessment change (the computed status is the

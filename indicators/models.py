@@ -1,4 +1,5 @@
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
+from domain.exchange.format import RowError
 from domain.periods import PERIOD_REGEX
 from domain.rules import Direction, TargetKind, Trend
 from scorecard.models import StatusChoices, SuccessFactor
@@ -260,7 +262,7 @@ class Import(models.Model):
     previewed_at = models.DateTimeField(_("förhandsgranskad"), null=True, blank=True)
     enqueued_at = models.DateTimeField(_("köad"), null=True, blank=True)
     # Liveness of a running import: a worker that dies stops the heartbeat, and the sweep or
-    # the redelivered task takes the import over (see indicators.services.run_import).
+    # the redelivered task takes the import over (see indicators.imports.run).
     heartbeat_at = models.DateTimeField(_("senast aktiv"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("försök"), default=0)
     worker = models.CharField(_("arbetare"), max_length=200, blank=True)
@@ -281,6 +283,142 @@ class Import(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    # The state machine. Only these methods write `status`: queued -> running -> succeeded,
+    # failed or previewed; previewed -> queued (approved) or discarded. Transitions another
+    # process may race are conditional updates that say whether they happened.
+
+    @classmethod
+    def start(cls, **fields) -> "Import":
+        """A record for an import run here and now, not through the queue."""
+        now = timezone.now()
+        return cls.objects.create(
+            status=ImportStatus.RUNNING, received_at=now, started_at=now, **fields
+        )
+
+    @classmethod
+    def claim(cls, pk: int, *, worker: str, stale_before: datetime) -> bool:
+        """Take a queued import, or a running one whose worker stopped beating."""
+        now = timezone.now()
+        takeable = (
+            Q(status=ImportStatus.QUEUED)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=stale_before)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__isnull=True)
+        )
+        return bool(
+            cls.objects.filter(takeable, pk=pk).update(
+                status=ImportStatus.RUNNING,
+                attempts=F("attempts") + 1,
+                heartbeat_at=now,
+                started_at=now,
+                finished_at=None,
+                rows_done=0,
+                phase=ImportPhase.READING,
+                worker=worker,
+            )
+        )
+
+    @classmethod
+    def beat(cls, pk: int, **progress) -> None:
+        """Heartbeat and progress (rows_done, rows_total, phase) of a running import."""
+        cls.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+            heartbeat_at=timezone.now(), **progress
+        )
+
+    def mark_enqueued(self) -> None:
+        Import.objects.filter(pk=self.pk).update(enqueued_at=timezone.now())
+
+    def _finish(self, status: str, errors: Iterable[RowError] = (), **fields) -> None:
+        self.status = status
+        self.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+        self.finished_at = timezone.now()
+        self.phase = ""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save()
+
+    def fail(self, errors: Iterable[RowError], **counts: int) -> None:
+        """Failed, with why; `counts` may set rejected and rows_total."""
+        self._finish(ImportStatus.FAILED, errors, **counts)
+
+    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int) -> None:
+        """Classified and rolled back; waits for someone to apply or discard it."""
+        self._finish(
+            ImportStatus.PREVIEWED,
+            preview_rows=preview_rows,
+            previewed_at=timezone.now(),
+            **counts,
+        )
+
+    def mark_duplicate(self, original: "Import") -> None:
+        """Saved failed at once, pointing at the first: the same file is not applied twice."""
+        message = (
+            f"the same file (SHA-256 {original.sha256[:12]}…) was received as import "
+            f"#{original.pk} on {timezone.localtime(original.received_at):%Y-%m-%d %H:%M}; "
+            "it is not applied twice"
+        )
+        self.duplicate_of = original
+        self.preview = False
+        self._finish(ImportStatus.FAILED, [RowError(0, "", message)])
+
+    def succeed(self, *, created: int, changed: int, unchanged: int, rows_total: int) -> bool:
+        """Succeeded, unless another attempt has taken the import over since this one
+        started (then nothing is written and False returned)."""
+        return bool(
+            Import.objects.filter(pk=self.pk, attempts=self.attempts).update(
+                status=ImportStatus.SUCCEEDED,
+                created=created,
+                changed=changed,
+                unchanged=unchanged,
+                rejected=0,
+                errors=[],
+                rows_total=rows_total,
+                rows_done=rows_total,
+                phase="",
+                finished_at=timezone.now(),
+            )
+        )
+
+    def mark_loaded(self, *, created: int) -> None:
+        """Succeeded: rows written by a loader that ran in this process (the demo)."""
+        self.status = ImportStatus.SUCCEEDED
+        self.created = created
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "created", "finished_at"])
+
+    def _decide(self, status: str, **fields) -> bool:
+        done = Import.objects.filter(pk=self.pk, status=ImportStatus.PREVIEWED).update(
+            status=status, **fields
+        )
+        self.refresh_from_db()
+        return bool(done)
+
+    def approve(self) -> bool:
+        """A previewed import goes back in the queue, to be applied this time."""
+        return self._decide(ImportStatus.QUEUED, finished_at=None, attempts=0)
+
+    def discard(self) -> bool:
+        return self._decide(ImportStatus.DISCARDED, finished_at=timezone.now())
+
+    def _while_dead(self):
+        # Still running with the heartbeat the sweep saw: no worker has come back to it.
+        return Import.objects.filter(
+            pk=self.pk, status=ImportStatus.RUNNING, heartbeat_at=self.heartbeat_at
+        )
+
+    def requeue(self) -> bool:
+        """Queued again after its worker died (its transaction died with it)."""
+        return bool(self._while_dead().update(status=ImportStatus.QUEUED, phase=""))
+
+    def give_up(self, message: str) -> bool:
+        """Failed after its workers died once too often."""
+        errors = [{"row": 0, "column": "", "message": message}]
+        done = self._while_dead().update(
+            status=ImportStatus.FAILED, errors=errors, finished_at=timezone.now(), phase=""
+        )
+        if done:
+            self.refresh_from_db()
+        return bool(done)
 
     @property
     def is_active(self) -> bool:

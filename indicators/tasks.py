@@ -1,7 +1,8 @@
-"""Celery tasks of the indicators app: thin, an id in and a service call (STYLE.md).
+"""Celery tasks of the indicators app: thin, an id in, a service call, the retry policy.
 
 Delivery: acks_late + reject_on_worker_lost (settings), so a task whose worker dies is
-delivered again; indicators.services.run_import makes a second delivery harmless.
+delivered again; indicators.imports.run.run_import makes a second delivery harmless. The
+services queue these by name (indicators.imports.queue.PROCESS_IMPORT_TASK).
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import inbox, services
+from .imports import inbox, run, sweep
 
 
 @shared_task(bind=True, max_retries=20)
 def process_import(self, import_id: int) -> str | None:
     """Run one queued import (or its preview)."""
     try:
-        record = services.run_import(import_id=import_id)
-    except services.ImportBusy as exc:
+        record = run.run_import(import_id=import_id)
+    except run.ImportBusy as exc:
         # Another worker holds it, or one died on it moments ago: look again once its
         # heartbeat would have gone stale.
         raise self.retry(countdown=exc.retry_in) from None
@@ -35,4 +36,4 @@ def scan_import_inbox() -> int:
 @shared_task
 def sweep_imports() -> dict[str, int]:
     """Celery beat: requeue or fail imports whose worker died, resend lost messages."""
-    return services.sweep_imports()
+    return sweep.sweep_imports()

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from divisions.access import can_write_anywhere, is_administrator
 
 from .forms import ImportUploadForm
-from .models import Import, ImportSource, ImportStatus
-from .services import (
+from .imports.queue import (
     ImportQueueUnavailable,
     apply_import,
     discard_import,
     submit_import,
 )
+from .models import Import, ImportSource, ImportStatus
 
 
 def _import_for(request: HttpRequest, pk: int) -> Import:

@@ -15,8 +15,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from api.base import ApiMixin
+from indicators.imports.queue import ImportQueueUnavailable, submit_import
 from indicators.models import Import, ImportSource
-from indicators.services import ImportQueueUnavailable, submit_import
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -13,8 +13,8 @@ from divisions.models import OrgUnit
 from domain.exchange.format import HEADER, MeasurementRow
 from domain.exchange.reading import read_measurements
 from indicators.editing import set_measurement
+from indicators.imports.run import import_measurements
 from indicators.models import Assessment, Import, Indicator, Measurement, MeasurementRevision
-from indicators.services import import_measurements
 
 BASE = "/api/v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

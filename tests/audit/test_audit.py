@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
@@ -12,7 +13,7 @@ from audit.models import AuditEntry, Operation, Source
 from audit.services import Actor, ImportedValue, record_import
 from divisions.models import OrgUnit
 from indicators.editing import set_measurement
-from indicators.models import Import, Indicator
+from indicators.models import Import, Indicator, Measurement
 from scorecard.editing import create_action
 from scorecard.models import Action, Perspective
 from tests.reporting.cast import PERIOD
@@ -180,7 +181,14 @@ def test_record_import_writes_one_entry_per_changed_value_in_bulk(
         value(103, "total", 5, {"value": "7", "comment": ""}, {"value": "7", "comment": ""}),
     ]
     with django_assert_max_num_queries(5):
-        count = record_import(import_record=record, user=cast["manager"], values=values)
+        count = record_import(
+            import_record=record,
+            user=cast["manager"],
+            values=values,
+            content_type=ContentType.objects.get_for_model(Measurement),
+            indicator_codes={indicator.pk: indicator.code},
+            unit_codes={unit.pk: unit.code},
+        )
     assert count == 3  # the unchanged value leaves no entry
     entries = AuditEntry.objects.filter(source=Source.IMPORT).order_by("pk")
     assert [e.operation for e in entries] == ["create", "create", "update"]

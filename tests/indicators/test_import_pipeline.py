@@ -23,16 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from indicators.inbox import scan_inbox
-from indicators.models import Import, ImportSource, ImportStatus, Measurement
+from indicators.imports.inbox import scan_inbox
+from indicators.imports.queue import submit_import
+from indicators.imports.run import ImportBusy, import_measurements, run_import
+from indicators.imports.sweep import sweep_imports
+from indicators.models import Import, ImportSource, Measurement
 from indicators.selectors import measurement_history
-from indicators.services import (
-    ImportBusy,
-    import_measurements,
-    run_import,
-    submit_import,
-    sweep_imports,
-)
 from tests.indicators.conftest import HEADER, csv_file
 from tests.indicators.test_import import snapshot
 
@@ -103,17 +99,19 @@ def test_only_the_sender_or_an_administrator_applies_a_preview(
 
 
 def _stale_running_import(user, attempts: int) -> Import:
+    """An import a worker took (its attempt number `attempts`), then died on."""
     record = Import.objects.create(
         filename="t2.csv",
         sha256="0" * 64,
         size=10,
         source=ImportSource.UPLOAD,
         user=user,
-        status=ImportStatus.RUNNING,
-        attempts=attempts,
-        heartbeat_at=timezone.now() - timedelta(minutes=5),
+        attempts=attempts - 1,
     )
     record.file.save("t2.csv", ContentFile((HEADER + CHANGE).encode()))
+    assert Import.claim(record.pk, worker="a dead worker", stale_before=timezone.now())
+    Import.objects.filter(pk=record.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    record.refresh_from_db()
     return record
 
 
@@ -141,9 +139,10 @@ def test_a_second_delivery_of_the_task_changes_nothing(cast):
     before = snapshot()
     assert run_import(import_id=record.pk).status == "succeeded"
     assert snapshot() == before
-    Import.objects.filter(pk=record.pk).update(status="running", heartbeat_at=timezone.now())
+    busy = Import.objects.create(filename="t2.csv", sha256="1" * 64, size=10, source="upload")
+    assert Import.claim(busy.pk, worker="a live worker", stale_before=timezone.now())
     with pytest.raises(ImportBusy):  # a live worker is on it: the task retries later
-        run_import(import_id=record.pk)
+        run_import(import_id=busy.pk)
     assert run_import(import_id=10**9) is None
 
 
@@ -160,7 +159,7 @@ def test_a_file_over_the_size_limit_is_recorded_and_not_kept(cast, settings, eag
 
 
 def test_numbers_beyond_the_database_column_are_row_errors(nara):
-    from indicators.services import ImportRejected
+    from indicators.imports.run import ImportRejected
 
     with pytest.raises(ImportRejected) as rejected:
         import_measurements(
@@ -213,7 +212,8 @@ def test_the_demo_database_sqlite_runs_the_same_import_path(tmp_path):
         from django.core.management import call_command
         call_command("migrate", verbosity=0, skip_checks=True)
         from indicators.models import Assessment, ImportSource, Measurement
-        from indicators.services import import_measurements, submit_import, apply_import
+        from indicators.imports.queue import apply_import, submit_import
+        from indicators.imports.run import import_measurements
         from demo.nara import DATA_DIR
         from indicators.definitions import load_scorecard, read_definition
         from django.contrib.auth import get_user_model

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from indicators.inbox import scan_inbox
+from indicators.imports.inbox import scan_inbox
 from indicators.models import Import, ImportStatus, Measurement, MeasurementRevision
 from indicators.tasks import scan_import_inbox
 from tests.indicators.conftest import csv_file, large_csv, wait_for

@@ -364,7 +364,7 @@ def test_api_writes(cast, world, role, path, unit, closed):
 def _import(user, unit: str, value: str = "77"):
     import io
 
-    from indicators.services import import_measurements
+    from indicators.imports.run import import_measurements
 
     body = f"indicator,org_unit,period,breakdown,value\n{INDICATOR},{unit},{PERIOD},total,{value}\n"
     return import_measurements(
@@ -383,7 +383,7 @@ def _import_params():
 
 @pytest.mark.parametrize(("role", "unit", "closed"), list(_import_params()))
 def test_import_writes(cast, world, role, unit, closed):
-    from indicators.services import ImportRejected
+    from indicators.imports.run import ImportRejected
 
     if closed:
         close_nara(cast)

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from indicators.imports.run import ImportRejected, import_measurements
 from indicators.models import ImportSource
-from indicators.services import ImportRejected, import_measurements
 
 
 class Command(BaseCommand):

@@ -21,7 +21,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Import, ImportSource, ImportStatus
+from ..models import Import, ImportSource, ImportStatus
+from .queue import ImportQueueUnavailable, enqueue_import, receive_import
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,6 @@ def scan_inbox() -> list[Import]:
 
 
 def _take(root: Path, path: Path) -> Import | None:
-    # Imported here: services imports this module to file imports away.
-    from .services import ImportQueueUnavailable, enqueue_import, receive_import
-
     # Renaming is atomic: of two scans at once, one gets the file and the other skips it.
     claimed = root / PROCESSING / f".{uuid.uuid4().hex}_{path.name}"
     try:

@@ -1,0 +1,244 @@
+"""Reading a measurement file: parse, validate, resolve codes to ids, find duplicates.
+
+The reader runs in a thread beside the database work of indicators.imports.run and touches
+only the file and the resolver's dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, BinaryIO
+
+from divisions.access import writable_paths
+from divisions.models import OrgUnit
+from domain.exchange.format import MeasurementRow, RowError
+from domain.exchange.reading import read_measurements
+from scorecard.closing import closed_lookup
+
+from .. import bulk
+from ..models import Indicator
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# How many row errors an import keeps; the count of rejected rows is always exact.
+MAX_REPORTED_ERRORS = 1000
+
+Key = tuple[int, int, str, str]  # indicator id, org unit id, period, breakdown
+
+# Rows per staged chunk: large enough that per-statement costs vanish, small enough that
+# the first chunk (which nothing overlaps) is a small share of a large import.
+STAGE_ROWS = 20_000
+# numeric(20, 6): 14 digits before the decimal point.
+_LARGEST = Decimal("1e14")
+
+
+class Resolver:
+    """Turns parsed rows into database keys, or into row errors naming what is wrong.
+
+    With a user, rows for org units outside what the user may write are refused (the
+    command line, the inbox and the demo have no user: they act for the system).
+    """
+
+    def __init__(self, user: AbstractBaseUser | None = None) -> None:
+        self.indicators = {
+            code: (pk, frozenset(breakdowns))
+            for code, pk, breakdowns in Indicator.objects.values_list("code", "pk", "breakdowns")
+        }
+        units = list(OrgUnit.objects.values_list("code", "pk", "path"))
+        self.units = {code: pk for code, pk, _ in units}
+        self.indicator_codes = {pk: code for code, (pk, _) in self.indicators.items()}
+        self.unit_codes = {pk: code for code, pk, _ in units}
+        self.unit_paths = {pk: path for _, pk, path in units}
+        # A closed period refuses every row in the closed unit's subtree, whoever sends it.
+        self.is_closed = closed_lookup()
+        if user is None:
+            self.allowed: set[int] | None = None
+        else:
+            prefixes = writable_paths(user)
+            self.allowed = {
+                pk for _, pk, path in units if any(path.startswith(p) for p in prefixes)
+            }
+
+    def resolve(self, item: MeasurementRow) -> Key | list[RowError]:
+        indicator = self.indicators.get(item.indicator)
+        unit_id = self.units.get(item.org_unit)
+        errors = []
+        if indicator is None:
+            errors.append(RowError(item.row, "indicator", f"unknown indicator '{item.indicator}'"))
+        if unit_id is None:
+            errors.append(RowError(item.row, "org_unit", f"unknown org unit '{item.org_unit}'"))
+        elif self.allowed is not None and unit_id not in self.allowed:
+            errors.append(
+                RowError(item.row, "org_unit", f"you may not change values of '{item.org_unit}'")
+            )
+        elif self.is_closed(self.unit_paths[unit_id], item.period):
+            errors.append(
+                RowError(
+                    item.row, "period", f"period {item.period} is closed for '{item.org_unit}'"
+                )
+            )
+        if errors:
+            return errors
+        indicator_id, breakdowns = indicator  # type: ignore[misc]
+        if item.breakdown not in breakdowns:
+            return [
+                RowError(
+                    item.row,
+                    "breakdown",
+                    f"'{item.breakdown}' is not a breakdown of {item.indicator} "
+                    f"(declared: {', '.join(sorted(breakdowns))})",
+                )
+            ]
+        for name in ("value", "numerator", "denominator"):
+            number = getattr(item, name)
+            if number is not None and abs(number) >= _LARGEST:
+                return [
+                    RowError(item.row, name, f"{number} is too large (at most 14 integer digits)")
+                ]
+        return (indicator_id, unit_id, item.period, item.breakdown)  # type: ignore[return-value]
+
+
+@dataclass
+class Chunk:
+    data: str | list[tuple]  # COPY text (PostgreSQL) or parameter rows (SQLite)
+    rows: int
+    rows_read: int  # rows of the file read so far, for the progress bar
+    pairs: set[tuple[int, int]]  # (indicator, org unit) of its rows
+
+
+class Reader:
+    """One pass over the file: parse, validate, resolve, find duplicates, and cut the good
+    rows into chunks ready for the staging table.
+
+    Runs in a thread beside the database work (indicators.bulk.in_background): it touches
+    only the file and the resolver's dicts. Keeps no rows, only one int per row to find
+    duplicates (about 60 MB for a million rows).
+    """
+
+    def __init__(self, fileobj: BinaryIO, filename: str, resolver: Resolver) -> None:
+        self.fileobj, self.filename, self.resolver = fileobj, filename, resolver
+        self.errors: list[RowError] = []
+        self.rejected = 0  # rows with at least one error
+        self.rows_total = 0
+        self.duplicate_keys: set[int] = set()
+        self._last_rejected = 0
+        self._names: dict[int, tuple[int, str]] = {}  # duplicate key -> (first row, codes)
+
+    def reject(self, error: RowError) -> None:
+        if error.row != self._last_rejected:
+            self.rejected += 1
+            self._last_rejected = error.row
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def chunks(self, *, import_id: int, user_id: int | None, now: datetime) -> Iterator[Chunk]:
+        """The good rows in chunks; once the file is known to be bad, chunks carry no rows
+        (it is rejected) but reading goes on, to list every error."""
+        copy = bulk.is_postgresql()
+        line = bulk.measurement_line
+        tail = (bulk.line_tail if copy else bulk.row_tail)(
+            import_id=import_id, user_id=user_id, now=now
+        )
+        resolve = self.resolver.resolve
+        seen: set[int] = set()
+        periods: dict[str, int] = {}
+        breakdowns: dict[str, int] = {}
+        batch: list = []
+        pairs: set[tuple[int, int]] = set()
+        last_row = 0
+        for item in read_measurements(self.fileobj, self.filename):
+            if item.row != last_row:
+                self.rows_total += 1
+                last_row = item.row
+            if isinstance(item, RowError):
+                self.reject(item)
+                continue
+            key = resolve(item)
+            if isinstance(key, list):
+                for error in key:
+                    self.reject(error)
+                continue
+            indicator_id, unit_id, period, breakdown = key
+            # One int per row instead of a tuple of four: a fifth of the memory.
+            period_no = periods.setdefault(period, len(periods))
+            breakdown_no = breakdowns.setdefault(breakdown, len(breakdowns))
+            compact = (((indicator_id << 32 | unit_id) << 24 | period_no) << 16) | breakdown_no
+            if compact in seen:
+                self.duplicate_keys.add(compact)
+                # The first row is found by a second pass, only for a file that has any.
+                self.reject(RowError(item.row, "", f"{_DUPLICATE_MARK}{compact}"))
+                continue
+            seen.add(compact)
+            if self.errors:
+                continue
+            pairs.add((indicator_id, unit_id))
+            if copy:
+                batch.append(
+                    line(indicator_id, unit_id, period, breakdown, item.value, item.numerator,
+                         item.denominator, item.comment, item.row, tail)
+                )  # fmt: skip
+            else:
+                batch.append(
+                    (indicator_id, unit_id, period, breakdown, item.value, item.numerator,
+                     item.denominator, item.comment, item.row, *tail)
+                )  # fmt: skip
+            if len(batch) == STAGE_ROWS:
+                yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
+                batch, pairs = [], set()
+        if batch and not self.errors:
+            yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
+
+    def name_duplicates(self) -> None:
+        """Replace the duplicate markers by 'duplicates row N (...)': a second pass, made
+        only for a file that has duplicates (it is rejected anyway)."""
+        if not self.duplicate_keys:
+            return
+        periods: dict[str, int] = {}
+        breakdowns: dict[str, int] = {}
+        self.fileobj.seek(0)
+        for item in read_measurements(self.fileobj, self.filename):
+            if isinstance(item, RowError):
+                continue
+            key = self.resolver.resolve(item)
+            if isinstance(key, list):
+                continue
+            indicator_id, unit_id, period, breakdown = key
+            period_no = periods.setdefault(period, len(periods))
+            breakdown_no = breakdowns.setdefault(breakdown, len(breakdowns))
+            compact = (((indicator_id << 32 | unit_id) << 24 | period_no) << 16) | breakdown_no
+            if compact in self.duplicate_keys and compact not in self._names:
+                codes = f"{item.indicator}, {item.org_unit}, {item.period}, {item.breakdown}"
+                self._names[compact] = (item.row, codes)
+        for index, error in enumerate(self.errors):
+            if error.message.startswith(_DUPLICATE_MARK):
+                first, codes = self._names[int(error.message[len(_DUPLICATE_MARK) :])]
+                self.errors[index] = RowError(error.row, "", f"duplicates row {first} ({codes})")
+
+
+_DUPLICATE_MARK = "\0duplicate:"
+
+
+def digest(fileobj: BinaryIO) -> tuple[str, int, int]:
+    """SHA-256, size and line count (the progress bar's estimate of the rows in a CSV file)."""
+    fileobj.seek(0)
+    hasher = hashlib.sha256()
+    size = lines = 0
+    for block in iter(lambda: fileobj.read(1 << 20), b""):
+        hasher.update(block)
+        size += len(block)
+        lines += block.count(b"\n")
+    fileobj.seek(0)
+    return hasher.hexdigest(), size, lines
+
+
+def row_estimate(fileobj: BinaryIO, lines: int) -> int:
+    fileobj.seek(0)
+    is_zip = fileobj.read(4) == b"PK\x03\x04"
+    fileobj.seek(0)
+    # Lines less the header; XLSX is compressed, so it has no estimate (the bar then counts).
+    return 0 if is_zip else max(lines - 1, 0)

@@ -1,0 +1,62 @@
+"""The sweep: what dead workers and lost messages leave behind, repaired every minute."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Import, ImportSource, ImportStatus
+from .inbox import file_away
+from .queue import ImportQueueUnavailable, enqueue_import
+from .run import MAX_ATTEMPTS
+
+
+def sweep_imports() -> dict[str, int]:
+    """Repair what dead workers and lost messages leave behind (Celery beat, every minute).
+
+    A running import whose worker stopped beating is queued again (its transaction died with
+    the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS. A queued
+    import whose message seems lost is sent again; a second message is harmless, since only
+    one run can take an import.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.STYRKORT_IMPORT_STALE_SECONDS)
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    dead = Import.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+    )
+    for record in dead:
+        if record.attempts >= MAX_ATTEMPTS:
+            message = (
+                f"the worker stopped during this import {record.attempts} times (killed, or "
+                "out of memory?); nothing was applied"
+            )
+            if record.give_up(message):
+                counts["failed"] += 1
+                if record.source == ImportSource.INBOX:
+                    file_away(record)
+        elif record.requeue():
+            counts["requeued"] += 1
+            _resend(record)
+    lost = Import.objects.filter(status=ImportStatus.QUEUED).filter(
+        Q(enqueued_at__lt=now - RESEND_AFTER)
+        | Q(enqueued_at__isnull=True, received_at__lt=now - RESEND_UNSENT_AFTER)
+    )
+    for record in lost:
+        counts["resent"] += 1
+        _resend(record)
+    return counts
+
+
+# A queued import not taken within this time is sent again (the broker may have lost it).
+RESEND_AFTER = timedelta(hours=1)
+RESEND_UNSENT_AFTER = timedelta(minutes=5)  # received, but the process died before sending
+
+
+def _resend(record: Import) -> None:
+    with contextlib.suppress(ImportQueueUnavailable):  # recorded as failed on the record
+        enqueue_import(record)

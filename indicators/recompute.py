@@ -1,0 +1,304 @@
+"""Recompute of stored assessments: goal fulfilment and trend from values and targets.
+
+Runs after anything a stored assessment depends on changes: an import, an edited value or
+target, a definitions load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from divisions.models import OrgUnit
+from domain import rules
+from domain.periods import Period, PeriodKind
+
+from . import bulk
+from .models import Indicator, Measurement, Target
+
+
+def recompute_assessments(
+    *, pairs: Iterable[tuple[int, int]] | None = None, indicator_ids: Iterable[int] | None = None
+) -> int:
+    """Recompute stored assessments for (indicator, org unit) pairs, or whole indicators.
+
+    Every period of a pair is recomputed, since a changed value is also another period's
+    reference (one year later, or a named base year). Overrides and analysis are kept.
+    """
+    by_indicator: dict[int, set[int] | None] = defaultdict(set)
+    for indicator_id, unit_id in pairs or ():
+        by_indicator[indicator_id].add(unit_id)  # type: ignore[union-attr]
+    for indicator_id in indicator_ids or ():
+        if indicator_id is not None:  # e.g. the old indicator of a new target
+            by_indicator[indicator_id] = None  # all org units
+    if not by_indicator:
+        return 0
+    units = list(OrgUnit.objects.values_list("pk", "code", "path"))
+    unit_pk_by_code = {code: pk for pk, code, _ in units}
+    ancestries = {
+        pk: [unit_pk_by_code[c] for c in path.strip("/").split("/")][::-1] for pk, _, path in units
+    }
+    count = 0
+    batch = bulk.AssessmentBatch(now=timezone.now())
+    indicators = Indicator.objects.filter(pk__in=by_indicator).prefetch_related("targets")
+    # The rules run in a thread while this one reads the next indicator's values and writes
+    # the last one's assessments: the database and Python work at the same time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="styrkort-assess") as pool:
+        pending: Future[list[bulk.AssessmentBatch]] | None = None
+        for indicator in indicators:
+            values = _values_by_unit(indicator.pk, by_indicator[indicator.pk])
+            targets = list(indicator.targets.all())  # prefetched: no query in the thread
+            future = pool.submit(_assess_indicator, indicator, targets, values, ancestries, batch)
+            if pending is not None:
+                count += _store_assessments(pending.result())
+            pending = future
+        if pending is not None:
+            count += _store_assessments(pending.result())
+    return count
+
+
+def _values_by_unit(
+    indicator_id: int, unit_ids: set[int] | None
+) -> dict[int, dict[str, dict[str, Decimal]]]:
+    """org unit id -> period -> breakdown -> value, for one indicator."""
+    measurements = Measurement.objects.filter(indicator_id=indicator_id)
+    if unit_ids is not None:
+        measurements = measurements.filter(org_unit_id__in=unit_ids)
+    query = measurements.values_list("org_unit_id", "period", "breakdown", "value").query
+    sql, params = query.sql_with_params()
+    values: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    # The cursor, not the ORM's iterator: a million values in a third of the time.
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20_000):
+            for unit_id, period, breakdown, value in rows:
+                if not isinstance(value, Decimal):  # SQLite returns floats and ints
+                    value = Decimal(str(value))
+                values[unit_id][period][breakdown] = value
+    return values
+
+
+def _assess_indicator(
+    indicator: Indicator,
+    targets: list[Target],
+    values: dict[int, dict[str, dict[str, Decimal]]],
+    ancestries: dict[int, list[int]],
+    empty: bulk.AssessmentBatch,
+) -> list[bulk.AssessmentBatch]:
+    """Pure: every assessment of one indicator, ready for the database (in batches)."""
+    cache: dict = {}
+    periods: dict[str, Period] = {}
+    batches = [empty.new()]
+    for unit_id, by_period in values.items():
+        ancestry = ancestries[unit_id]
+        for period_code in by_period:
+            period = periods.get(period_code)
+            if period is None:
+                period = periods[period_code] = Period.parse(period_code)
+            result = assess(indicator, targets, ancestry, period, by_period, cache=cache)
+            if batches[-1].count == ASSESSMENT_BATCH:
+                batches.append(empty.new())
+            batches[-1].add(
+                indicator.pk,
+                unit_id,
+                period_code,
+                result.status,
+                result.trend,
+                _details_json(result.details, cache),
+            )
+    return batches
+
+
+def _details_json(details: dict[str, dict[str, str | None]], cache: dict) -> str:
+    """json.dumps(details), the same text, at a third of the cost: the keys are fixed and
+    the values codes or plain numbers; only free text (breakdown keys, target text) is
+    escaped by json.dumps, once per distinct text."""
+    parts = []
+    for breakdown, d in details.items():
+        key = ("json", breakdown)
+        if key not in cache:
+            cache[key] = json.dumps(breakdown)
+        target = ("json", d["target"])
+        if target not in cache:
+            cache[target] = json.dumps(d["target"])
+        parts.append(
+            f'{cache[key]}: {{"status": {_json_code(d["status"])}, "trend": '
+            f'{_json_code(d["trend"])}, "threshold": {_json_code(d["threshold"])}, '
+            f'"target": {cache[target]}, "target_value": {_json_code(d["target_value"])}}}'
+        )
+    return "{" + ", ".join(parts) + "}"
+
+
+def _json_code(text: str | None) -> str:
+    # Status and trend codes and plain numbers: nothing in them needs escaping.
+    return "null" if text is None else f'"{text}"'
+
+
+def _store_assessments(batches: list[bulk.AssessmentBatch]) -> int:
+    for batch in batches:
+        bulk.upsert_assessments(batch)
+    return sum(batch.count for batch in batches)
+
+
+ASSESSMENT_BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class AssessmentResult:
+    status: str
+    trend: str
+    details: dict[str, dict[str, str | None]]
+
+
+def resolve_target(
+    targets: list[Target], *, ancestry: list[int], year: int, breakdown: str, has_total: bool
+) -> Target | None:
+    """The most specific target: nearest org unit, then exact breakdown, then exact year.
+
+    A target without breakdown covers the total and the gender split; other breakdowns of an
+    indicator that has a total (counts written beside a share) carry no target of their own.
+    """
+    generic_applies = breakdown in ("total", "women", "men") or not has_total
+    best, best_rank = None, None
+    for target in targets:
+        if target.year not in (year, None):
+            continue
+        if target.breakdown not in (breakdown, ""):
+            continue
+        if target.breakdown == "" and not generic_applies:
+            continue
+        if target.org_unit_id is None:
+            distance = len(ancestry)
+        elif target.org_unit_id in ancestry:
+            distance = ancestry.index(target.org_unit_id)
+        else:
+            continue
+        rank = (distance, target.breakdown == "", target.year is None)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = target, rank
+    return best
+
+
+def _spec(target: Target) -> rules.TargetSpec:
+    return rules.TargetSpec(
+        kind=rules.TargetKind(target.kind),
+        value=target.value,
+        band=target.band,
+        base_year=target.base_year,
+        relative_change=target.relative_change,
+        annual=target.annual,
+    )
+
+
+def assess(
+    indicator: Indicator,
+    targets: list[Target],
+    ancestry: list[int],
+    period: Period,
+    by_period: dict[str, dict[str, Decimal]],
+    *,
+    cache: dict | None = None,
+) -> AssessmentResult:
+    """Status and trend of one indicator at one org unit and period, from plain values.
+
+    `cache`: a dict kept across calls for the same indicator and targets, so that recompute
+    resolves each target once per org unit, year and breakdown rather than per period.
+    """
+    current = by_period.get(period.code, {})
+    has_total = "total" in indicator.breakdowns
+    direction = rules.Direction(indicator.direction)
+    # Worked out once per call rather than per breakdown: recompute runs this per period.
+    previous_values = by_period.get(period.year_before().code, {})
+    months = period.months_elapsed
+    statuses: dict[str, rules.Status] = {}
+    trends: dict[str, rules.Trend] = {}
+    details: dict[str, dict[str, str | None]] = {}
+    specific = False
+    for breakdown in indicator.breakdowns:
+        value = current.get(breakdown)
+        memo = (id(ancestry), period.year, breakdown)
+        found = cache.get(memo) if cache is not None else None
+        if found is None:
+            target = resolve_target(
+                targets,
+                ancestry=ancestry,
+                year=period.year,
+                breakdown=breakdown,
+                has_total=has_total,
+            )
+            found = (
+                target,
+                _spec(target) if target is not None else None,
+                (target.text or None) if target else None,
+                _plain(target.value) if target and target.breakdown else None,
+            )
+            if cache is not None:
+                cache[memo] = found
+        target, spec, target_text, target_value = found
+        previous = previous_values.get(breakdown)
+        threshold = None
+        if target is not None:
+            assert spec is not None
+            if spec.kind in _CHANGE_KINDS:
+                reference = (
+                    _reference(by_period, period, breakdown, spec) if spec.base_year else previous
+                )
+            else:
+                reference = None
+            threshold = rules.effective_threshold(spec, reference=reference, months_elapsed=months)
+            status = rules.evaluate(spec, value, reference=reference, months_elapsed=months)
+            statuses[breakdown] = status
+            specific = specific or target.breakdown != ""
+        trend = rules.trend(value, previous, direction, band=indicator.trend_band, target=threshold)
+        if value is not None or target is not None:
+            trends[breakdown] = trend
+        details[breakdown] = {
+            "status": statuses[breakdown].value if breakdown in statuses else None,
+            "trend": trend.value,
+            "threshold": _plain(threshold),
+            "target": target_text,
+            "target_value": target_value,
+        }
+    if not statuses:
+        status = rules.Status.NOT_ASSESSED
+    else:
+        status = rules.indicator_status(statuses, breakdown_specific=specific)
+    if has_total and "total" in trends:
+        overall_trend = trends["total"]
+    else:
+        overall_trend = rules.combine_trends(trends.values())
+    return AssessmentResult(status=status.value, trend=overall_trend.value, details=details)
+
+
+_CHANGE_KINDS = (rules.TargetKind.INCREASE, rules.TargetKind.DECREASE)
+
+
+def _reference(
+    by_period: dict[str, dict[str, Decimal]], period: Period, breakdown: str, spec: rules.TargetSpec
+) -> Decimal | None:
+    """The comparison value for increase/decrease targets.
+
+    The same period one year earlier, or in the target's base year; when the base year has
+    only an annual figure (a "helår 2020" baseline), that figure.
+    """
+    if spec.kind not in (rules.TargetKind.INCREASE, rules.TargetKind.DECREASE):
+        return None
+    base = period.same_period_in(spec.base_year) if spec.base_year else period.year_before()
+    value = by_period.get(base.code, {}).get(breakdown)
+    if value is None and spec.base_year and period.kind is not PeriodKind.YEAR:
+        value = by_period.get(str(spec.base_year), {}).get(breakdown)
+    return value
+
+
+def _plain(number: Decimal | None) -> str | None:
+    if number is None:
+        return None
+    text = format(Decimal(number).normalize(), "f")
+    return text
