@@ -59,10 +59,15 @@ class OrgUnit(models.Model):
     def depth(self) -> int:
         return self.path.count("/") - 2
 
+    @staticmethod
+    def codes_in(path: str) -> list[str]:
+        """The codes a materialised path names, region first: '/r/d/a/' -> ['r', 'd', 'a']."""
+        return path.strip("/").split("/")
+
     @property
     def lineage_codes(self) -> list[str]:
-        """Codes from the region down to this unit itself: '/r/d/a/' -> ['r', 'd', 'a']."""
-        return self.path.strip("/").split("/")
+        """Codes from the region down to this unit itself."""
+        return self.codes_in(self.path)
 
     @property
     def ancestor_codes(self) -> list[str]:

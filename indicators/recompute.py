@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from divisions.models import OrgUnit
 from domain import rules
+from domain.numbers import plain_decimal
 from domain.periods import Period, PeriodKind
 
 from . import bulk
@@ -43,7 +44,7 @@ def recompute_assessments(
     units = list(OrgUnit.objects.values_list("pk", "code", "path"))
     unit_pk_by_code = {code: pk for pk, code, _ in units}
     ancestries = {
-        pk: [unit_pk_by_code[c] for c in path.strip("/").split("/")][::-1] for pk, _, path in units
+        pk: [unit_pk_by_code[c] for c in OrgUnit.codes_in(path)][::-1] for pk, _, path in units
     }
     count = 0
     batch = bulk.AssessmentBatch(now=timezone.now())
@@ -298,7 +299,4 @@ def _reference(
 
 
 def _plain(number: Decimal | None) -> str | None:
-    if number is None:
-        return None
-    text = format(Decimal(number).normalize(), "f")
-    return text
+    return None if number is None else plain_decimal(number)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.numbers import plain_decimal
+
 HEADER = (
     "indicator",
     "org_unit",
@@ -57,13 +59,7 @@ class FileRejected(Exception):
 
 
 def format_decimal(number: Decimal) -> str:
-    """`92.5`, `100`, `0.001`: fixed point without exponent or trailing zeros.
-
-    Formatted digit by digit rather than with normalize(), which rounds to 28 digits.
-    """
+    """`92.5`, `100`, `0.001` (domain.numbers), refusing what no file can carry."""
     if not number.is_finite():
         raise ValueError(f"{number} cannot be written as a measurement")
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return plain_decimal(number)

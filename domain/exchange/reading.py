@@ -26,6 +26,7 @@ from domain.exchange.cells import (
     clean_text,
 )
 from domain.exchange.format import HEADER, REQUIRED, FileRejected, MeasurementRow, RowError
+from domain.measurements import number_problems
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -436,10 +437,9 @@ def _validate_row(
             values.append(None)
     denominator = values[_DENOMINATOR]
     if denominator is not None:
-        if denominator == 0:
-            errors.append(RowError(row, "denominator", "denominator is 0"))
-        elif denominator < 0:  # type: ignore[operator]
-            errors.append(RowError(row, "denominator", f"denominator {denominator} is negative"))
+        message = number_problems(denominator=denominator).get("denominator")
+        if message:
+            errors.append(RowError(row, "denominator", message))
     if errors:
         return errors
     return MeasurementRow(row, *values)  # type: ignore[arg-type]

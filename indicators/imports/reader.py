@@ -10,13 +10,13 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, BinaryIO
 
 from divisions.access import writable_paths
 from divisions.models import OrgUnit
 from domain.exchange.format import MeasurementRow, RowError
 from domain.exchange.reading import read_measurements
+from domain.measurements import number_problems
 from scorecard.closing import closed_lookup
 
 from .. import bulk
@@ -34,7 +34,6 @@ Key = tuple[int, int, str, str]  # indicator id, org unit id, period, breakdown
 # the first chunk (which nothing overlaps) is a small share of a large import.
 STAGE_ROWS = 20_000
 # numeric(20, 6): 14 digits before the decimal point.
-_LARGEST = Decimal("1e14")
 
 
 class Resolver:
@@ -94,12 +93,11 @@ class Resolver:
                     f"(declared: {', '.join(sorted(breakdowns))})",
                 )
             ]
-        for name in ("value", "numerator", "denominator"):
-            number = getattr(item, name)
-            if number is not None and abs(number) >= _LARGEST:
-                return [
-                    RowError(item.row, name, f"{number} is too large (at most 14 integer digits)")
-                ]
+        problems = number_problems(
+            value=item.value, numerator=item.numerator, denominator=item.denominator
+        )
+        if problems:
+            return [RowError(item.row, name, message) for name, message in problems.items()]
         return (indicator_id, unit_id, item.period, item.breakdown)  # type: ignore[return-value]
 
 

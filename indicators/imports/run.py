@@ -11,7 +11,6 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from audit.services import (
     record_import,
 )
 from domain.exchange.format import FileRejected, RowError
+from domain.numbers import plain_decimal
 
 from .. import bulk
 from ..models import (
@@ -265,11 +265,7 @@ def _preview_rows(resolver: Resolver, outcome: _Outcome) -> dict[str, list[dict]
     indicators, units = resolver.indicator_codes, resolver.unit_codes
 
     def plain(number) -> str | None:
-        if number is None:
-            return None
-        if isinstance(number, float):  # SQLite hands numeric columns back as floats
-            number = Decimal(str(number))
-        return format(Decimal(number).normalize(), "f")
+        return None if number is None else plain_decimal(number)
 
     return {
         "created": [
