@@ -1,0 +1,282 @@
+"""The import record: one received file, its state and what it did.
+
+Its state changes are methods here (claim, succeed, fail, requeue, discard ...), so only
+this model writes `status`; indicators/models.py imports it so that Django registers it
+with the indicators app.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from domain.exchange.format import RowError
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("I kö")
+    RUNNING = "running", _("Pågår")
+    PREVIEWED = "previewed", _("Väntar på godkännande")
+    SUCCEEDED = "succeeded", _("Klar")
+    FAILED = "failed", _("Misslyckades")
+    DISCARDED = "discarded", _("Förkastad")
+
+
+# A file with one of these statuses is on its way in or in: the same file again is a duplicate.
+ACTIVE_IMPORT_STATUSES = (
+    ImportStatus.QUEUED,
+    ImportStatus.RUNNING,
+    ImportStatus.PREVIEWED,
+    ImportStatus.SUCCEEDED,
+)
+
+
+class ImportSource(models.TextChoices):
+    COMMAND = "command", _("Kommandorad")
+    UPLOAD = "upload", _("Uppladdning")
+    API = "api", _("API")
+    INBOX = "inbox", _("Inkorg")
+    DEMO = "demo", _("Demodata")
+
+
+# The ways in that go through the queue, where a file sent twice must not be applied twice.
+# (The command line may re-run a file on purpose: it reports 0 created, 0 changed.)
+QUEUED_IMPORT_SOURCES = (ImportSource.UPLOAD, ImportSource.API, ImportSource.INBOX)
+
+
+class ImportPhase(models.TextChoices):
+    READING = "reading", _("Läser och kontrollerar")
+    RECOMPUTING = "recomputing", _("Räknar om måluppfyllelse")
+
+
+class Import(models.Model):
+    """One file of measurements sent in, whatever its outcome."""
+
+    filename = models.CharField(_("filnamn"), max_length=255)
+    file = models.FileField(_("fil"), upload_to="imports/%Y/%m/", max_length=500, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.BigIntegerField(_("storlek (byte)"))
+    source = models.CharField(_("källa"), max_length=16, choices=ImportSource.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("användare"),
+    )
+    preview = models.BooleanField(
+        _("förhandsgranska"),
+        default=False,
+        help_text=_("Visa vad som skulle ändras och vänta på godkännande innan något skrivs."),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        verbose_name=_("samma fil som"),
+    )
+    rows_total = models.PositiveIntegerField(_("rader"), default=0)
+    rows_done = models.PositiveIntegerField(_("rader klara"), default=0)
+    phase = models.CharField(
+        _("steg"), max_length=16, choices=ImportPhase.choices, blank=True, default=""
+    )
+    created = models.PositiveIntegerField(_("nya"), default=0)
+    changed = models.PositiveIntegerField(_("ändrade"), default=0)
+    unchanged = models.PositiveIntegerField(_("oförändrade"), default=0)
+    rejected = models.PositiveIntegerField(_("avvisade"), default=0)
+    errors = models.JSONField(_("fel"), default=list, blank=True)
+    # {"created": [...], "changed": [...]}: a sample of the rows, old value beside new.
+    preview_rows = models.JSONField(_("förhandsgranskning"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("mottagen"), default=timezone.now)
+    # Set again when a worker starts on it; with finished_at it gives the duration.
+    started_at = models.DateTimeField(_("startad"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+    previewed_at = models.DateTimeField(_("förhandsgranskad"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("köad"), null=True, blank=True)
+    # Liveness of a running import: a worker that dies stops the heartbeat, and the sweep or
+    # the redelivered task takes the import over (see indicators.imports.run).
+    heartbeat_at = models.DateTimeField(_("senast aktiv"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("försök"), default=0)
+    worker = models.CharField(_("arbetare"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("importer")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # Closes the race of two identical uploads at once; the service checks first.
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(status__in=ACTIVE_IMPORT_STATUSES, source__in=QUEUED_IMPORT_SOURCES),
+                name="import_unique_active_queued_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    # The state machine. Only these methods write `status`: queued -> running -> succeeded,
+    # failed or previewed; previewed -> queued (approved) or discarded. Transitions another
+    # process may race are conditional updates that say whether they happened.
+
+    @classmethod
+    def start(cls, **fields) -> "Import":
+        """A record for an import run here and now, not through the queue."""
+        now = timezone.now()
+        return cls.objects.create(
+            status=ImportStatus.RUNNING, received_at=now, started_at=now, **fields
+        )
+
+    @classmethod
+    def claim(cls, pk: int, *, worker: str, stale_before: datetime) -> bool:
+        """Take a queued import, or a running one whose worker stopped beating."""
+        now = timezone.now()
+        takeable = (
+            Q(status=ImportStatus.QUEUED)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=stale_before)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__isnull=True)
+        )
+        return bool(
+            cls.objects.filter(takeable, pk=pk).update(
+                status=ImportStatus.RUNNING,
+                attempts=F("attempts") + 1,
+                heartbeat_at=now,
+                started_at=now,
+                finished_at=None,
+                rows_done=0,
+                phase=ImportPhase.READING,
+                worker=worker,
+            )
+        )
+
+    @classmethod
+    def beat(cls, pk: int, **progress) -> None:
+        """Heartbeat and progress (rows_done, rows_total, phase) of a running import."""
+        cls.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+            heartbeat_at=timezone.now(), **progress
+        )
+
+    def mark_enqueued(self) -> None:
+        Import.objects.filter(pk=self.pk).update(enqueued_at=timezone.now())
+
+    def _finish(self, status: str, errors: Iterable[RowError] = (), **fields) -> None:
+        self.status = status
+        self.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+        self.finished_at = timezone.now()
+        self.phase = ""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save()
+
+    def fail(self, errors: Iterable[RowError], **counts: int) -> None:
+        """Failed, with why; `counts` may set rejected and rows_total."""
+        self._finish(ImportStatus.FAILED, errors, **counts)
+
+    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int) -> None:
+        """Classified and rolled back; waits for someone to apply or discard it."""
+        self._finish(
+            ImportStatus.PREVIEWED,
+            preview_rows=preview_rows,
+            previewed_at=timezone.now(),
+            **counts,
+        )
+
+    def mark_duplicate(self, original: "Import") -> None:
+        """Saved failed at once, pointing at the first: the same file is not applied twice."""
+        message = (
+            f"the same file (SHA-256 {original.sha256[:12]}…) was received as import "
+            f"#{original.pk} on {timezone.localtime(original.received_at):%Y-%m-%d %H:%M}; "
+            "it is not applied twice"
+        )
+        self.duplicate_of = original
+        self.preview = False
+        self._finish(ImportStatus.FAILED, [RowError(0, "", message)])
+
+    def succeed(self, *, created: int, changed: int, unchanged: int, rows_total: int) -> bool:
+        """Succeeded, unless another attempt has taken the import over since this one
+        started (then nothing is written and False returned)."""
+        return bool(
+            Import.objects.filter(pk=self.pk, attempts=self.attempts).update(
+                status=ImportStatus.SUCCEEDED,
+                created=created,
+                changed=changed,
+                unchanged=unchanged,
+                rejected=0,
+                errors=[],
+                rows_total=rows_total,
+                rows_done=rows_total,
+                phase="",
+                finished_at=timezone.now(),
+            )
+        )
+
+    def mark_loaded(self, *, created: int) -> None:
+        """Succeeded: rows written by a loader that ran in this process (the demo)."""
+        self.status = ImportStatus.SUCCEEDED
+        self.created = created
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "created", "finished_at"])
+
+    def _decide(self, status: str, **fields) -> bool:
+        done = Import.objects.filter(pk=self.pk, status=ImportStatus.PREVIEWED).update(
+            status=status, **fields
+        )
+        self.refresh_from_db()
+        return bool(done)
+
+    def approve(self) -> bool:
+        """A previewed import goes back in the queue, to be applied this time."""
+        return self._decide(ImportStatus.QUEUED, finished_at=None, attempts=0)
+
+    def discard(self) -> bool:
+        return self._decide(ImportStatus.DISCARDED, finished_at=timezone.now())
+
+    def _while_dead(self):
+        # Still running with the heartbeat the sweep saw: no worker has come back to it.
+        return Import.objects.filter(
+            pk=self.pk, status=ImportStatus.RUNNING, heartbeat_at=self.heartbeat_at
+        )
+
+    def requeue(self) -> bool:
+        """Queued again after its worker died (its transaction died with it)."""
+        return bool(self._while_dead().update(status=ImportStatus.QUEUED, phase=""))
+
+    def give_up(self, message: str) -> bool:
+        """Failed after its workers died once too often."""
+        errors = [{"row": 0, "column": "", "message": message}]
+        done = self._while_dead().update(
+            status=ImportStatus.FAILED, errors=errors, finished_at=timezone.now(), phase=""
+        )
+        if done:
+            self.refresh_from_db()
+        return bool(done)
+
+    @property
+    def is_active(self) -> bool:
+        """Still on its way: the page and the API keep polling."""
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at is None or self.started_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the file's rows done, 0..1; None while the number of rows is unknown."""
+        if self.status in (ImportStatus.SUCCEEDED, ImportStatus.PREVIEWED):
+            return 1.0
+        if not self.rows_total:
+            return None
+        return min(1.0, self.rows_done / self.rows_total)
