@@ -1,3 +1,22 @@
+"""Fixtures shared by the whole suite: Division Nära's data, loaded once per session.
+
+Nära's scorecard and its T2 2022 measurements (what `load_scorecard FILE` and
+`import_measurements FILE` make of the demo fixtures) are loaded into the test database
+once, when it is created. Each test then sees exactly the database it asked for:
+
+- a test whose fixtures include `nara` (directly, or through `cast`, `clients`, ...) sees
+  the session's Nära data, inside its own transaction that is rolled back afterwards;
+- every other database test sees an empty database, as before: Nära's rows are truncated
+  inside its transaction (TRUNCATE rolls back in PostgreSQL), so `demo`, `nara_scorecard`
+  and tests that build their own rows start from nothing.
+
+Transactional tests (`transaction=True`, `transactional_db`, `live_server`, the worker and
+browser tests) commit, and pytest-django flushes every table after them; the session's
+data is then loaded again before the next test (see `pytest_runtest_teardown`), so the
+order of tests does not matter.
+"""
+
+import copy
 import io
 from pathlib import Path
 
@@ -21,16 +40,107 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+# ----------------------------------------------------------------- Nära, once per session
+
+
+class _Session:
+    blocker = None  # pytest-django's django_db_blocker, once the test database exists
+    scorecard: LoadResult | None = None  # what loading Nära's definition reported
+    tables: list[str] = []  # the tables the load wrote to (truncated for other tests)
+    visible = False  # does the running test see Nära's data?
+
+
+def _row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        names = connection.introspection.table_names(cursor)
+        counts = {}
+        for name in names:
+            cursor.execute(f'SELECT count(*) FROM "{name}"')
+            counts[name] = cursor.fetchone()[0]
+    return counts
+
+
+def _load_nara() -> LoadResult:
+    """Nära as the `nara` fixture always built it: the definition, then the measurements."""
+    result = load_definition_file(NARA / "scorecard.yaml")
+    run("import_measurements", str(NARA / "measurements.csv"))
+    return result
+
+
+def _truncate_nara() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        tables = ", ".join(f'"{t}"' for t in _Session.tables)
+        cursor.execute(f"TRUNCATE {tables} CASCADE")  # and their empty dependants
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with Nära's scorecard and T2 2022 measurements committed."""
+    with django_db_blocker.unblock():
+        before = _row_counts()
+        _Session.scorecard = _load_nara()
+        after = _row_counts()
+    _Session.tables = sorted(t for t, n in after.items() if n > before.get(t, 0))
+    _Session.blocker = django_db_blocker
+
+
+def _uses_database(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return bool(
+        item.get_closest_marker("django_db")
+        or {"db", "transactional_db", "live_server"} & set(names)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _nara_visibility(request):
+    """Empty the database for a test that did not ask for Nära (see the module's text)."""
+    _Session.visible = False
+    if not _uses_database(request.node):
+        return
+    request.getfixturevalue("db")  # the test's transaction (or transactional mode) first
+    if "nara" in request.fixturenames:
+        _Session.visible = True
+    else:
+        _truncate_nara()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test has flushed the tables, load Nära again for the next."""
+    result = yield
+    if nextitem is not None and _Session.blocker is not None and _uses_database(item):
+        from django.db import connection
+
+        with _Session.blocker.unblock():
+            if not connection.in_atomic_block and not _nara_present():
+                _load_nara()
+    return result
+
+
+def _nara_present() -> bool:
+    from divisions.models import OrgUnit
+
+    return OrgUnit.objects.filter(code="div_nara").exists()
+
+
 @pytest.fixture
 def nara_scorecard(db) -> LoadResult:
     """Division Nära's definition, loaded as `load_scorecard FILE` loads it."""
+    if _Session.visible:  # a test that also uses `nara`: the session's rows
+        return copy.deepcopy(_Session.scorecard)
     return load_definition_file(NARA / "scorecard.yaml")
 
 
 @pytest.fixture
 def nara(nara_scorecard) -> LoadResult:
     """The Nära scorecard with its T2 2022 measurements imported."""
-    run("import_measurements", str(NARA / "measurements.csv"))
+    if not _Session.visible:  # asked for late (getfixturevalue): import as before
+        run("import_measurements", str(NARA / "measurements.csv"))
     return nara_scorecard
 
 
