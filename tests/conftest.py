@@ -17,6 +17,7 @@ order of tests does not matter.
 """
 
 import copy
+import datetime
 import io
 from pathlib import Path
 
@@ -147,3 +148,49 @@ def nara(nara_scorecard) -> LoadResult:
 @pytest.fixture
 def demo(db) -> None:
     run("load_demo")
+
+
+# ------------------------------------------------------------------------------- tiers
+#
+# `make test-fast` leaves out the tiers that start something big; `make test` runs them all.
+#   worker:  a real Celery worker on Redis (tests/indicators/test_pipeline.py)
+#   browser: Playwright driving Chromium against the live server (tests/e2e)
+#   fuzz:    schemathesis against the live server (tests/api/test_schema.py)
+#   slow:    large inputs, marked where they are
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & {"worker", "celery_worker"}:
+            item.add_marker(pytest.mark.worker)
+        if names & {"browser", "page"} or "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+        if "fuzz_key" in names:
+            item.add_marker(pytest.mark.fuzz)
+
+
+# ------------------------------------------------------------------------------- clock
+
+
+class Clock:
+    """Django's clock, stopped: `advance` moves it instead of the test sleeping."""
+
+    def __init__(self, now: datetime.datetime):
+        self.now = now
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Patches django.utils.timezone.now, which the code reads as `timezone.now()`."""
+    from django.utils import timezone
+
+    clock = Clock(timezone.now())
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock
