@@ -26,6 +26,7 @@ from django.core.management import call_command
 
 from demo.nara import DATA_DIR as NARA
 from indicators.definitions import LoadResult, load_scorecard, read_definition
+from tests.cast import add_cast, add_other_division
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
@@ -44,10 +45,50 @@ def run(*args: str) -> str:
 # ----------------------------------------------------------------- Nära, once per session
 
 
+class Snapshot:
+    """The rows of some tables, copied out once; `restore` puts exactly those rows back.
+
+    COPY is much faster than loading Nära again (parsing YAML and CSV, assessing, auditing):
+    the demo costs about 3 s to load, its restore a few tens of ms. Sequences are moved past
+    the restored ids so that a test's own rows get fresh ones.
+    """
+
+    def __init__(self, tables: list[str]):
+        from django.db import connection
+
+        self.tables = tables
+        self.rows: dict[str, bytes] = {}
+        with connection.cursor() as cursor:
+            for table in tables:
+                with cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+                    self.rows[table] = b"".join(bytes(block) for block in copy)
+
+    def restore(self, empty: list[str]) -> None:
+        """Empty `empty` (and what refers to them), then put the snapshot's rows back."""
+        from django.apps import apps
+        from django.core.management.color import no_style
+        from django.db import connection, transaction
+
+        models = [
+            m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in self.rows
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:  # FKs are checked at commit
+            tables = ", ".join(f'"{t}"' for t in sorted({*empty, *self.tables}))
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+            for table, rows in self.rows.items():
+                if rows:
+                    with cursor.copy(f'COPY "{table}" FROM STDIN') as copy:
+                        copy.write(rows)
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+
+
 class _Session:
     blocker = None  # pytest-django's django_db_blocker, once the test database exists
     scorecard: LoadResult | None = None  # what loading Nära's definition reported
     tables: list[str] = []  # the tables the load wrote to (truncated for other tests)
+    nara: Snapshot | None = None  # the session's Nära, to restore after a flush
+    demo: Snapshot | None = None  # what `load_demo` makes of an empty database
     visible = False  # does the running test see Nära's data?
 
 
@@ -80,12 +121,25 @@ def _truncate_nara() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, with Nära's scorecard and T2 2022 measurements committed."""
+    """The test database, with Nära's scorecard and T2 2022 measurements committed.
+
+    The demo (`load_demo` on an empty database) is made once too, and kept as a snapshot
+    for the `demo` fixture.
+    """
     with django_db_blocker.unblock():
         before = _row_counts()
         _Session.scorecard = _load_nara()
         after = _row_counts()
-    _Session.tables = sorted(t for t, n in after.items() if n > before.get(t, 0))
+        nara_tables = sorted(t for t, n in after.items() if n > before.get(t, 0))
+        _Session.nara = Snapshot(nara_tables)
+        _Session.tables = nara_tables
+        _truncate_nara()
+        run("load_demo")
+        after = _row_counts()
+        demo_tables = sorted(t for t, n in after.items() if n > before.get(t, 0))
+        _Session.demo = Snapshot(demo_tables)
+        _Session.tables = sorted({*nara_tables, *demo_tables})
+        _Session.nara.restore(empty=_Session.tables)
     _Session.blocker = django_db_blocker
 
 
@@ -119,7 +173,7 @@ def pytest_runtest_teardown(item, nextitem):
 
         with _Session.blocker.unblock():
             if not connection.in_atomic_block and not _nara_present():
-                _load_nara()
+                _Session.nara.restore(empty=_Session.tables)
     return result
 
 
@@ -147,7 +201,22 @@ def nara(nara_scorecard) -> LoadResult:
 
 @pytest.fixture
 def demo(db) -> None:
-    run("load_demo")
+    """What `load_demo` makes of an empty database (made once, restored from a snapshot)."""
+    _Session.demo.restore(empty=_Session.tables)
+
+
+# --------------------------------------------------------------- the cast (tests/cast.py)
+
+
+@pytest.fixture
+def other_division(nara):
+    return add_other_division()
+
+
+@pytest.fixture
+def cast(nara, other_division) -> dict:
+    """The suite's users by name (tests/cast.py): admin, manager, reporter, board, ..."""
+    return add_cast()
 
 
 # ------------------------------------------------------------------------------- tiers
