@@ -1,6 +1,7 @@
 # Styrkort: the two commands of the README, and a few helpers.
 #   make demo   set up, load the demo and serve it on http://127.0.0.1:8000
 #   make test   set up and run the whole test suite
+#   make test-fast  the edit-test loop: all but the worker, browser, fuzz and slow tiers
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
@@ -12,12 +13,13 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3; do \
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint setup messages
+.PHONY: help demo test test-fast lint setup messages
 
 help:
 	@echo "make demo   - set up, load the demo data and serve http://127.0.0.1:8000"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make test-fast - the suite without the worker, browser, fuzz and slow tiers"
+	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (see README: 'Python')."; exit 1; }
@@ -44,8 +46,19 @@ test: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The same services as `make test`; leaves out the tiers that start something big.
+FAST := not worker and not browser and not fuzz and not slow
+test-fast: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
+test-fast: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+test-fast: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+
+# makemigrations only imports the settings: an in-memory SQLite database is enough.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --no-obsolete

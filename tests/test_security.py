@@ -7,7 +7,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -156,7 +155,9 @@ def _login(client, password: str, username: str = "anna"):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
-def test_wrong_passwords_lock_the_user_out_then_the_wait_lets_them_in(client, user, settings):
+def test_wrong_passwords_lock_the_user_out_then_the_wait_lets_them_in(
+    client, user, settings, clock
+):
     settings.STYRKORT_LOGIN_MAX_FAILURES = 3
     settings.STYRKORT_LOGIN_LOCK_SECONDS = 2
     for _ in range(2):
@@ -170,7 +171,7 @@ def test_wrong_passwords_lock_the_user_out_then_the_wait_lets_them_in(client, us
     response = _login(client, PASSWORD)
     assert response.status_code == 200 and "Försök igen om" in response.text
     assert "_auth_user_id" not in client.session
-    time.sleep(2.2)
+    clock.advance(2.2)  # the lock's 2 s run out (Django's clock, not a sleep)
     response = _login(client, PASSWORD)
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)

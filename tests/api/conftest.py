@@ -7,33 +7,24 @@ analyst, anonymous).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from accounts.services import create_token
-from divisions.models import OrgUnit, Role, RoleAssignment
+from divisions.models import OrgUnit
 from divisions.services import OrgUnitSpec, upsert_org_units
+from tests.cast import CAST, OUTSIDE, make_user
 
-OTHER_DIVISION = "div_annan"
+OTHER_DIVISION = OUTSIDE
 
-
-@dataclass
-class Member:
-    username: str
-    role: str | None  # None: a user without any role
-    scope: str | None  # org unit code of the assignment; None = whole region
-
-
-CAST = {
-    "administrator": Member("admin.api", Role.ADMINISTRATOR, None),
-    "manager": Member("chef.api", Role.DIVISION_MANAGER, "div_nara"),
-    "reporter": Member("rapportor.api", Role.REPORTER, "primarvarden"),
-    "other_manager": Member("chef.annan", Role.DIVISION_MANAGER, OTHER_DIVISION),
-    "board_member": Member("ledamot.api", Role.BOARD_MEMBER, None),
-    "analyst": Member("analytiker.api", Role.ANALYST, None),
+# The suite's cast (tests/cast.py) under the API's names: role name -> (member, user name).
+API_NAMES = {
+    "administrator": ("admin", "admin.api"),
+    "manager": ("manager", "chef.api"),
+    "reporter": ("reporter", "rapportor.api"),
+    "other_manager": ("outsider", "chef.annan"),
+    "board_member": ("board", "ledamot.api"),
+    "analyst": ("analyst", "analytiker.api"),
 }
 
 
@@ -57,18 +48,8 @@ def second_division(nara_scorecard) -> OrgUnit:
 
 @pytest.fixture
 def cast(nara, second_division) -> dict:
-    """Users by role name, each assigned as CAST says."""
-    users = {}
-    for name, member in CAST.items():
-        user = get_user_model().objects.create_user(member.username)  # no password: fast
-        if member.role:
-            RoleAssignment.objects.create(
-                user=user,
-                role=member.role,
-                org_unit=OrgUnit.objects.get(code=member.scope) if member.scope else None,
-            )
-        users[name] = user
-    return users
+    """Users by role name, each assigned as tests/cast.py's CAST says."""
+    return {name: make_user(login, *CAST[member]) for name, (member, login) in API_NAMES.items()}
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-from tests.reporting.cast import cast, other_division  # noqa: F401  (fixtures)
+"""The cast and other_division fixtures come from tests/conftest.py (tests/cast.py)."""

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.reporting.cast import cast, other_division  # noqa: F401  (fixtures)
-
 CHROMIUM = os.environ.get("STYRKORT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -137,9 +137,7 @@ def test_board_member_drills_down_and_switches_language(page, data):
     screenshots(page, "02-division")
 
     # > indicator: the comparison of units and the series over time.
-    page.click(
-        f'#perspective-verksamhet a[href="/styrmatt/fallskador_aldre/div_nara/{PERIOD}/"]'
-    )
+    page.click(f'#perspective-verksamhet a[href="/styrmatt/fallskador_aldre/div_nara/{PERIOD}/"]')
     page.wait_for_url(f"**/styrmatt/fallskador_aldre/div_nara/{PERIOD}/")
     drawn = charts_drawn(page)
     assert drawn["series-chart"]["lines"] >= 2  # the value and the target

@@ -1,4 +1,4 @@
-"""Fixtures of the import pipeline: a real Celery worker on Redis, folders, and a cast.
+"""Fixtures of the import pipeline: a real Celery worker on Redis and folders.
 
 The worker is started once per session, as production runs it (`celery -A config worker`,
 prefork with one child), against the test database and the test's Redis database. Tests
@@ -20,12 +20,10 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 
 from config.celery import app as celery_app
-from divisions.models import OrgUnit, Role, RoleAssignment
-from divisions.services import OrgUnitSpec, upsert_org_units
+from divisions.models import OrgUnit
 from indicators.models import Import, ImportStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,28 +144,11 @@ def wait_for(
         time.sleep(0.1)
 
 
-OTHER_DIVISION = "div_annan"
-
-
 @pytest.fixture
-def cast(nara) -> dict:
-    """An administrator, Nära's manager, another division's manager, a board member."""
-    upsert_org_units(
-        specs=[OrgUnitSpec(OTHER_DIVISION, "Division Annan", "division", "region_norrbotten")]
-    )
-    users = {}
-    roles = {
-        "admin": (Role.ADMINISTRATOR, None),
-        "manager": (Role.DIVISION_MANAGER, "div_nara"),
-        "other_manager": (Role.DIVISION_MANAGER, OTHER_DIVISION),
-        "board": (Role.BOARD_MEMBER, None),
-    }
-    for name, (role, scope) in roles.items():
-        user = get_user_model().objects.create_user(username=name, password="x-not-used-x")
-        unit = OrgUnit.objects.get(code=scope) if scope else None
-        RoleAssignment.objects.create(user=user, role=role, org_unit=unit)
-        users[name] = user
-    return users
+def cast(cast) -> dict:
+    """The suite's cast (tests/cast.py); "other_manager" is its outsider, another division's
+    manager."""
+    return {**cast, "other_manager": cast["outsider"]}
 
 
 def csv_file(tmp_path: Path, body: str, name: str = "values.csv") -> Path:

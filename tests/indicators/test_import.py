@@ -130,6 +130,7 @@ def test_every_bad_row_is_listed_not_only_the_first(nara, tmp_path):
     assert [f"row {n}, column value" in output for n in range(2, 14)] == [True] * 12
 
 
+@pytest.mark.slow  # ~100 s on CI: part of make test, not of make test-fast
 def test_a_50_mb_file_with_one_bad_row_at_the_end_changes_nothing(nara, tmp_path):
     keys = [
         (indicator.code, breakdown)
