@@ -16,7 +16,7 @@ from indicators.editing import set_measurement
 from indicators.models import Import, Indicator, Measurement
 from scorecard.editing import create_action
 from scorecard.models import Action, Perspective
-from tests.reporting.cast import PERIOD
+from tests.cast import PERIOD
 
 INDICATOR = "medicinsk_bedomning_3d"
 

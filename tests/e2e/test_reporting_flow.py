@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reporting.cast import PASSWORD, PERIOD, make_user
+from tests.cast import PASSWORD, PERIOD, make_user
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 SHARE = "utskrivningsklara_1dygn"

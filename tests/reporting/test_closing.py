@@ -9,7 +9,7 @@ from audit.services import Actor
 from divisions.models import OrgUnit
 from scorecard import closing
 from scorecard.models import PeriodClose
-from tests.reporting.cast import OUTSIDE, PERIOD
+from tests.cast import OUTSIDE, PERIOD
 
 CLOSE_URL = f"/rapportera/div_nara/{PERIOD}/stang/"
 REOPEN_URL = f"/rapportera/div_nara/{PERIOD}/oppna/"

@@ -9,7 +9,7 @@ import pytest
 from audit.models import AuditEntry, Source
 from indicators.models import Assessment, Measurement, MeasurementRevision
 from scorecard.models import Action, PerspectiveAssessment
-from tests.reporting.cast import PERIOD, db_state
+from tests.cast import PERIOD, db_state
 
 NARA = "div_nara"
 SHARE = "utskrivningsklara_1dygn"  # percent, with count breakdowns beside it
@@ -190,7 +190,7 @@ def test_action_factor_must_belong_to_the_perspective(client, manager):
 
 def test_actions_of_another_unit_are_not_found_here(client, cast, manager):
     from scorecard.models import Perspective
-    from tests.reporting.cast import OUTSIDE
+    from tests.cast import OUTSIDE
 
     other = Action.objects.create(
         org_unit=cast["outsider"].role_assignments.get().org_unit,

@@ -23,7 +23,7 @@ from indicators.models import Assessment, Indicator, Measurement
 from scorecard import closing
 from scorecard.editing import create_action, set_perspective_assessment
 from scorecard.models import Action, Perspective, PerspectiveAssessment
-from tests.reporting.cast import CAST, INSIDE, OUTSIDE, PERIOD, db_state
+from tests.cast import CAST, INSIDE, OUTSIDE, PERIOD, db_state
 
 INDICATOR = "medicinsk_bedomning_3d"
 ROLES = list(CAST)

@@ -1,1 +1,0 @@
-"""The cast and other_division fixtures come from tests/conftest.py (tests/cast.py)."""
