@@ -167,3 +167,19 @@ def test_env_example_lists_required_variables():
     missing = [name for name in REQUIRED_ENV_VARS if name not in values]
     assert not missing, f"deploy/env.example lacks {missing}"
     assert values["SECRET_KEY"].startswith("change-me"), "SECRET_KEY must be a placeholder"
+
+
+ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
+
+
+def test_only_web_migrates_and_worker_and_beat_wait_for_it(services):
+    """The upgrade path (README "Upgrade"): web migrates on start, the others wait."""
+    environments = {name: services[name].get("environment") or {} for name in APP_SERVICES}
+    assert environments["web"].get("STYRKORT_MIGRATE_ON_START") == "1"
+    assert environments["web"].get("STYRKORT_WAIT_FOR_MIGRATIONS", "0") == "0"
+    for name in ("worker", "beat"):
+        assert environments[name].get("STYRKORT_MIGRATE_ON_START", "0") == "0", name
+        assert environments[name].get("STYRKORT_WAIT_FOR_MIGRATIONS") == "1", name
+    entrypoint = ENTRYPOINT.read_text(encoding="utf-8")
+    assert "manage.py migrate --noinput" in entrypoint
+    assert "manage.py wait_for_migrations" in entrypoint
