@@ -14,9 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -37,32 +35,6 @@ UPLOADS = {
     "imports/2022/09/t2.xlsx": bytes(range(256)) * 40,
     "imports/2023/01/tom.csv": b"",
 }
-
-
-def database_url(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-@pytest.fixture
-def new_database():
-    """Makes empty databases on the test server; drops them at the end."""
-    admin_url = database_url("postgres")
-    made: list[str] = []
-
-    def make(label: str) -> str:
-        name = f"styrkort_{label}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        return database_url(name)
-
-    yield make
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def app_env(url: str, media: Path) -> dict[str, str]:
