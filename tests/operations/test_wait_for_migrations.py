@@ -5,8 +5,12 @@ record of the newest migration. Committed data (transactional_db), so that the c
 own connection sees it, as the worker's would.
 """
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,6 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from dashboard.management.commands.wait_for_migrations import unapplied_migrations
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -80,3 +85,41 @@ def test_waits_until_web_has_migrated(one_unapplied):
     waiting.join(timeout=30)
     assert outcome and outcome[0][0] == "done", outcome
     assert outcome[0][1] >= applied_at
+
+
+def entrypoint(**env: str) -> subprocess.CompletedProcess:
+    """deploy/entrypoint.sh as worker and beat run it, against the test database."""
+    settings = connection.settings_dict
+    credentials = quote(settings["USER"]) + (
+        f":{quote(settings['PASSWORD'])}" if settings["PASSWORD"] else ""
+    )
+    url = (
+        f"postgres://{credentials}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+    return subprocess.run(
+        ["sh", str(ROOT / "deploy" / "entrypoint.sh"), "echo", "worker started"],
+        cwd=ROOT,
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "entrypoint-test-key-0123456789",
+            "STYRKORT_WAIT_FOR_MIGRATIONS": "1",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_entrypoint_starts_worker_and_beat_only_on_a_migrated_database(one_unapplied):
+    migration, apply = one_unapplied
+    held_back = entrypoint(STYRKORT_MIGRATION_WAIT_SECONDS="1")
+    assert held_back.returncode != 0 and "worker started" not in held_back.stdout
+    assert migration in held_back.stderr
+    apply()
+    started = entrypoint()
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.splitlines()[-1] == "worker started"
