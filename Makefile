@@ -18,6 +18,7 @@ help:
 	@echo "make demo   - set up, load the demo data and serve http://127.0.0.1:8000"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff"
+	@echo "make setup  - only create .venv and install (README: 'Running without Docker')"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (see README: 'Python')."; exit 1; }
