@@ -20,6 +20,7 @@ help:
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make test-fast - the suite without the worker, browser, fuzz and slow tiers"
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
+	@echo "make setup  - only create .venv and install (README: 'Running without Docker')"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (see README: 'Python')."; exit 1; }

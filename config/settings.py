@@ -62,6 +62,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself, so gunicorn alone is a complete server (README
+    # "Running without Docker"); in compose nginx answers /static/ before it gets here.
+    "config.static.StaticFilesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.locale.SwedishFirstLocaleMiddleware",
@@ -134,6 +137,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise reads the files where the code has them (static/ and the apps'), not only
+# from STATIC_ROOT: without Docker there is no collectstatic step to forget after an update.
+WHITENOISE_USE_FINDERS = True
 
 # Celery: without a broker, tasks run in-process (demo and unit tests).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -214,6 +220,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain HTTP on this machine only, to try production settings without a TLS proxy
+    # (README "Running without Docker"): no redirect to https, cookies without Secure.
+    if env_bool("STYRKORT_LOOPBACK_HTTP"):
+        _remote = [h for h in ALLOWED_HOSTS if h not in {"127.0.0.1", "localhost", "[::1]"}]
+        if _remote:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                "STYRKORT_LOOPBACK_HTTP is for 127.0.0.1/localhost only, but ALLOWED_HOSTS "
+                f"also has {', '.join(_remote)}; serve those over HTTPS."
+            )
+        SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 8 * 60 * 60

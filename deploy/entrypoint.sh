@@ -7,6 +7,11 @@
 #   it on the web service only, so that worker and beat never race web on the schema.
 #   If you scale web to several replicas, run migrations once instead
 #   (`docker compose run --rm web python manage.py migrate`) and set it to 0.
+# - Otherwise, with STYRKORT_WAIT_FOR_MIGRATIONS=1 (worker and beat), waits until every
+#   migration of this image is applied before starting: after an upgrade, new code must not
+#   run tasks against the old schema while web is still migrating. At the timeout
+#   (STYRKORT_MIGRATION_WAIT_SECONDS, default 300) it exits non-zero and compose's restart
+#   policy starts it again, so a long migration only delays the worker.
 # - Then execs the command (gunicorn / celery), which becomes PID 1 and gets the signals.
 #
 # Static files are NOT collected here: the image collects them at build time.
@@ -22,6 +27,8 @@ esac
 
 if [ "${STYRKORT_MIGRATE_ON_START:-0}" = "1" ]; then
     python manage.py migrate --noinput
+elif [ "${STYRKORT_WAIT_FOR_MIGRATIONS:-0}" = "1" ]; then
+    python manage.py wait_for_migrations --timeout "${STYRKORT_MIGRATION_WAIT_SECONDS:-300}"
 fi
 
 exec "$@"

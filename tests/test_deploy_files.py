@@ -65,8 +65,13 @@ def test_required_services_exist(services):
     assert not missing, f"missing services: {missing}"
 
 
+def long_running(services: dict) -> dict:
+    """The services `up` starts; those in a profile are one-shot jobs (backup)."""
+    return {name: service for name, service in services.items() if not service.get("profiles")}
+
+
 def test_every_service_has_a_healthcheck(services):
-    for name, service in services.items():
+    for name, service in long_running(services).items():
         check = service.get("healthcheck")
         assert check, f"{name} has no healthcheck"
         assert not check.get("disable"), f"{name} disables its healthcheck"
@@ -78,8 +83,21 @@ def test_every_service_has_a_healthcheck(services):
 
 
 def test_every_service_restarts(services):
-    for name, service in services.items():
+    for name, service in long_running(services).items():
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}, name
+
+
+def test_backup_is_a_one_shot_job_with_the_servers_own_client_tools(compose, services):
+    """pg_dump refuses a newer server, so the job runs in the postgres service's image."""
+    backup = services["backup"]
+    assert backup.get("profiles") and backup.get("restart") == "no"
+    assert backup["image"] == services["postgres"]["image"]
+    declared = compose.get("volumes") or {}
+    media = services["web"]["environment"]["MEDIA_ROOT"]
+    web_media = named_volume_targets(services["web"], declared)[media]
+    assert named_volume_targets(backup, declared).get(media) == web_media, "no uploaded files"
+    assert backup["environment"]["MEDIA_ROOT"] == media
+    assert "/deploy/backup.sh" in " ".join(backup["command"])
 
 
 def test_postgres_and_redis_use_named_volumes(compose, services):
@@ -167,3 +185,19 @@ def test_env_example_lists_required_variables():
     missing = [name for name in REQUIRED_ENV_VARS if name not in values]
     assert not missing, f"deploy/env.example lacks {missing}"
     assert values["SECRET_KEY"].startswith("change-me"), "SECRET_KEY must be a placeholder"
+
+
+ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
+
+
+def test_only_web_migrates_and_worker_and_beat_wait_for_it(services):
+    """The upgrade path (README "Upgrade"): web migrates on start, the others wait."""
+    environments = {name: services[name].get("environment") or {} for name in APP_SERVICES}
+    assert environments["web"].get("STYRKORT_MIGRATE_ON_START") == "1"
+    assert environments["web"].get("STYRKORT_WAIT_FOR_MIGRATIONS", "0") == "0"
+    for name in ("worker", "beat"):
+        assert environments[name].get("STYRKORT_MIGRATE_ON_START", "0") == "0", name
+        assert environments[name].get("STYRKORT_WAIT_FOR_MIGRATIONS") == "1", name
+    entrypoint = ENTRYPOINT.read_text(encoding="utf-8")
+    assert "manage.py migrate --noinput" in entrypoint
+    assert "manage.py wait_for_migrations" in entrypoint
