@@ -226,6 +226,8 @@ def cast(nara, other_division) -> dict:
 #   browser: Playwright driving Chromium against the live server (tests/e2e)
 #   fuzz:    schemathesis against the live server (tests/api/test_schema.py)
 #   slow:    large inputs, marked where they are
+#   operations: runs the operator's commands as processes (gunicorn, worker, beat, backup
+#            and restore scripts; tests/operations)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -237,6 +239,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if "fuzz_key" in names:
             item.add_marker(pytest.mark.fuzz)
+        if "operations" in item.path.parts:
+            item.add_marker(pytest.mark.operations)
 
 
 # ------------------------------------------------------------------------------- clock
