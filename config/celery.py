@@ -4,7 +4,7 @@ import time
 
 from celery import Celery, signals
 
-from config import heartbeats
+import config.heartbeats as heartbeats
 from config.logs import (
     accepted_request_id,
     bind_request_id,

@@ -79,21 +79,9 @@ def test_a_scrape_after_an_import_shows_its_counts_durations_and_rows(
     assert value(samples, "styrkort_import_queue_length") == 0
     assert value(samples, "styrkort_import_oldest_queued_age_seconds") == 0
     # The upload itself, counted and timed by view.
-    assert (
-        value(
-            samples, "styrkort_http_requests_total", view="import-list", method="POST", status="202"
-        )
-        >= 1
-    )
-    assert (
-        value(
-            samples,
-            "styrkort_http_request_duration_seconds_count",
-            view="import-list",
-            method="POST",
-        )
-        >= 1
-    )
+    upload = {"view": "import-list", "method": "POST"}
+    assert value(samples, "styrkort_http_requests_total", status="202", **upload) >= 1
+    assert value(samples, "styrkort_http_request_duration_seconds_count", **upload) >= 1
     assert value(samples, "styrkort_http_request_db_queries_count", view="import-list") >= 1
     # The worker that ran it answers and recorded the task's success in Redis.
     assert value(samples, "styrkort_celery_workers_responding") >= 1
