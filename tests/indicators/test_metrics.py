@@ -1,4 +1,5 @@
-"""/metrics: refused without the token, and an import's counters and durations in it."""
+"""/metrics: refused without the token, and an import's counters and durations in it (on
+the session's real worker: one worker per session, so these tests live beside the pipeline's)."""
 
 from __future__ import annotations
 
