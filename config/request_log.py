@@ -15,12 +15,14 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.core.signals import request_finished
 from django.db import connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import LazyObject, empty
 
 from config import metrics
-from config.logs import accepted_request_id, bind_request_id, unbind_request_id
+from config.logs import accepted_request_id, bind_request_id
 
 logger = logging.getLogger("styrkort.request")
 
@@ -35,7 +37,7 @@ class RequestObservationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accepted_request_id(request.headers.get("X-Request-ID"))
         request.request_id = request_id
-        token = bind_request_id(request_id)
+        bind_request_id(request_id)
         queries = _QueryCounter()
         started = time.perf_counter()
         status = 500  # an exception that escapes every handler ends as a server error
@@ -68,7 +70,14 @@ class RequestObservationMiddleware:
             level = logging.DEBUG if view in QUIET_VIEWS else logging.INFO
             message = f"{request.method} {request.path} {status}"
             logger.log(level, message, extra={"fields": fields})
-            unbind_request_id(token)
+
+
+@receiver(request_finished, dispatch_uid="styrkort-request-id-unbind")
+def _unbind_request_id(**kwargs) -> None:
+    # Not when the middleware returns: Django logs a 4xx/5xx response ("Not Found: ...")
+    # after the middleware, and that line belongs to the request too. The response is
+    # closed (request_finished) once it has been sent.
+    bind_request_id("")
 
 
 class _QueryCounter:

@@ -105,6 +105,12 @@ def test_the_request_line_names_no_person_and_drops_the_query(client, django_use
     (line,) = [line for line in log_lines.all() if line.get("event") == "request"]
     assert line["path"] == "/metrics-not-here/" and line["user_id"] == user.pk
     assert line["status"] == 404 and line["view"] == "unresolved"
+    # Django's own line about the 404, written after the middleware, is the request's too.
+    (django_line,) = [line for line in log_lines.all() if line["logger"] == "django.request"]
+    assert django_line["request_id"] == response["X-Request-ID"] == line["request_id"]
+    # And once the response is sent, later lines are no longer the request's.
+    logging.getLogger("styrkort").warning("after")
+    assert "request_id" not in log_lines.all()[-1]
 
 
 def test_a_task_in_the_demo_runs_under_the_request_that_queued_it(
@@ -122,3 +128,13 @@ def test_a_task_in_the_demo_runs_under_the_request_that_queued_it(
     assert events["task"]["import_id"] == sent.json()["id"]
     assert events["task"]["outcome"] == "succeeded"
     assert events["request"]["status"] == 202
+
+
+def test_beat_records_its_heartbeat_when_it_sends_the_heartbeat_task(monkeypatch, db):
+    import config.celery as celery_module
+    from config import heartbeats
+
+    monkeypatch.setattr(celery_module, "_in_beat", True)
+    before = heartbeats.read_all().get(heartbeats.BEAT, 0)
+    celery_module._carry_request_id(sender=celery_module.HEARTBEAT_TASK, headers={})
+    assert heartbeats.read_all()[heartbeats.BEAT] > before
