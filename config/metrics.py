@@ -47,6 +47,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.utils import floatToGoString
 
 from config import heartbeats
 from indicators.models import Import, ImportStatus
@@ -113,7 +114,7 @@ def import_metrics(now: float | None = None) -> Iterator[Metric]:
         .order_by()
     )
     for row in finished:
-        cumulative = [(str(b), row[f"le_{i}"]) for i, b in enumerate(DURATION_BUCKETS)]
+        cumulative = [(floatToGoString(b), row[f"le_{i}"]) for i, b in enumerate(DURATION_BUCKETS)]
         cumulative.append(("+Inf", row["count"]))
         total = row["total"].total_seconds() if row["total"] else 0.0
         durations.add_metric([row["status"]], cumulative, sum_value=total)

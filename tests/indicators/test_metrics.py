@@ -90,7 +90,9 @@ def test_a_scrape_after_an_import_shows_its_counts_durations_and_rows(
     assert value(samples, "styrkort_celery_task_last_success_age_seconds", task=task) < 120
 
 
-def test_a_waiting_import_shows_in_the_queue_figures(client, metrics_token, cast, settings):
+def test_waiting_and_failed_imports_show_in_the_queue_and_duration_figures(
+    client, metrics_token, cast, settings
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -103,7 +105,16 @@ def test_a_waiting_import_shows_in_the_queue_figures(client, metrics_token, cast
         filename="a.csv", sha256="a" * 64, size=1, source=ImportSource.UPLOAD,
         received_at=waited, enqueued_at=waited,
     )  # fmt: skip
+    Import.objects.create(
+        filename="b.csv", sha256="b" * 64, size=1, source=ImportSource.INBOX, status="failed",
+        rejected=2, started_at=waited, finished_at=waited + timedelta(seconds=7),
+    )  # fmt: skip
+    Import.objects.filter(sha256="b" * 64).update(started_at=waited)  # auto_now_add
     samples = scrape(client)
+    failed = {"name": "styrkort_import_duration_seconds_bucket", "outcome": "failed"}
+    assert value(samples, **failed, le="5.0") == 0 and value(samples, **failed, le="15.0") == 1
+    assert value(samples, "styrkort_import_duration_seconds_sum", outcome="failed") == 7
+    assert value(samples, "styrkort_import_rows_total", outcome="rejected") == 2
     assert value(samples, "styrkort_import_queue_length") == 1
     assert 290 < value(samples, "styrkort_import_oldest_queued_age_seconds") < 400
     assert value(samples, "styrkort_imports", status="queued", source="upload") == 1
