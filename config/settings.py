@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the request's log line and metrics cover everything below.
+    "config.request_log.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app itself, so gunicorn alone is a complete server (README
     # "Running without Docker"); in compose nginx answers /static/ before it gets here.
@@ -149,6 +151,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker logs through settings.LOGGING (config/celery.py), as JSON like the web.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Liveness timestamps of beat and of tasks (config/heartbeats.py) must be seen by every
+# process: Redis (the broker's database) when there is one, else this process's memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "heartbeats": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "KEY_PREFIX": "styrkort-heartbeat",
+            "TIMEOUT": None,
+        }
+        if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "heartbeats"}
+    ),
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer anonymous requests with 401.
@@ -207,6 +227,8 @@ STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRES
 CELERY_BEAT_SCHEDULE = {
     "scan-import-inbox": {"task": "indicators.tasks.scan_import_inbox", "schedule": 60.0},
     "sweep-imports": {"task": "indicators.tasks.sweep_imports", "schedule": 60.0},
+    # Liveness of beat and of a worker, for the metrics (config/celery.py).
+    "heartbeat": {"task": "config.heartbeat", "schedule": 60.0},
 }
 
 if not DEBUG:
@@ -215,7 +237,8 @@ if not DEBUG:
     # TLS ends at the proxy in front, which forwards X-Forwarded-Proto; the container's
     # health check sends it too, and /healthz is exempt for probes that cannot.
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /metrics too: Prometheus scrapes gunicorn inside the private network, with its token.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -304,9 +327,19 @@ if STYRKORT_OIDC_ISSUER:
     _issuer = urlsplit(STYRKORT_OIDC_ISSUER)
     SECURE_CSP["form-action"] = [CSP.SELF, f"{_issuer.scheme}://{_issuer.netloc}"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# --- Operations: logs and metrics (README "Operations") -----------------------------------
+from config.logs import logging_config  # noqa: E402
+
+# JSON lines by default (a log collector reads them); text for a person at a terminal.
+STYRKORT_LOG_FORMAT = os.environ.get("STYRKORT_LOG_FORMAT", "text" if DEBUG else "json")
+STYRKORT_LOG_LEVEL = os.environ.get("STYRKORT_LOG_LEVEL") or os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = logging_config(level=STYRKORT_LOG_LEVEL, fmt=STYRKORT_LOG_FORMAT)
+
+# /metrics answers only a request with "Authorization: Bearer <this>"; empty = no endpoint.
+STYRKORT_METRICS_TOKEN = os.environ.get("STYRKORT_METRICS_TOKEN", "")
+# Optionally also only from these networks (CIDR, comma-separated; empty = any).
+STYRKORT_METRICS_ALLOWED_NETWORKS = env_list("STYRKORT_METRICS_ALLOWED_NETWORKS")
+# How long a scrape waits for the Celery workers to answer a ping (0 = no ping).
+STYRKORT_METRICS_WORKER_PING_SECONDS = float(
+    os.environ.get("STYRKORT_METRICS_WORKER_PING_SECONDS", "1")
+)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from config.metrics import metrics_view
 from config.security import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from dashboard import views as dashboard_views
 from sso import views as sso_views
@@ -12,6 +13,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     # The language switch is on the login page too, so it must work before login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
