@@ -44,8 +44,11 @@ demo: $(STAMP)
 test: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
+# Two test processes (pytest-xdist), each with its own database and Redis database
+# (config/settings_test.py); a file's tests stay in one process.
+TEST_PROCESSES ?= 2
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The same services as `make test`; leaves out the tiers that start something big.
 FAST := not worker and not browser and not fuzz and not slow and not operations
@@ -53,7 +56,7 @@ test-fast: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
 test-fast: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test-fast: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "$(FAST)" $(PYTEST_ARGS)
 
 # makemigrations only imports the settings: an in-memory SQLite database is enough.
 lint: $(STAMP)

@@ -24,10 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"
 RESTORE = ROOT / "deploy" / "restore.sh"
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("pg_dump", "pg_restore", "psql", "sha256sum")),
-    reason="PostgreSQL client tools are not installed",
-)
 
 # What an upload leaves under MEDIA_ROOT (indicators' Import.file: imports/%Y/%m/).
 UPLOADS = {

@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -146,7 +145,6 @@ def wait_for_http(port: int, path: str, timeout: float = 60) -> http.client.HTTP
             time.sleep(0.3)
 
 
-@pytest.mark.skipif(shutil.which("createdb") is None, reason="no PostgreSQL client")
 def test_running_without_docker(project, processes, new_database):
     database = urlsplit(new_database("nodocker", create=False))
     port = free_port()
@@ -234,7 +232,6 @@ def makefile_recipe(target: str) -> list[str]:
     ]
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_api_examples_against_make_demo(project, processes, tmp_path):
     port = free_port()
     # `make demo` as the Makefile runs it, on a database file of its own (naming one makes
