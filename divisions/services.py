@@ -36,7 +36,7 @@ def save_org_unit(*, unit: OrgUnit, actor: Actor | None) -> OrgUnit:
     unit.save()
     if stored is not None and stored.path != unit.path:
         # Prefix replace in one UPDATE: "/reg/old/x/" -> "/reg/new/x/".
-        OrgUnit.objects.filter(path__startswith=stored.path).exclude(pk=unit.pk).update(
+        OrgUnit.objects.filter(stored.subtree_q()).exclude(pk=unit.pk).update(
             path=Concat(Value(unit.path), Substr("path", len(stored.path) + 1))
         )
     if actor is not None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_REGEX
-from domain.rules import Direction, TargetKind, Trend
+from domain.rules import Direction, Status, TargetKind, Trend, status_after_override
 from indicators.imports.models import (  # noqa: F401  (registered with this app here)
     ACTIVE_IMPORT_STATUSES,
     QUEUED_IMPORT_SOURCES,
@@ -342,16 +342,20 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.indicator_id}/{self.org_unit_id}/{self.period}: {self.status}"
 
-    # The status a reader sees: the override where set, else the computed one. This, its
-    # per-breakdown form and effective_status() in SQL below are the only places saying so.
+    # The status a reader sees: the override where set, else the computed one
+    # (domain.rules.status_after_override); effective_status() below is its SQL form.
     @property
     def status(self) -> str:
-        return self.override_status or self.computed_status
+        return self._after_override(self.computed_status)
 
     def breakdown_status(self, breakdown: str) -> str:
         """The status shown on a breakdown's line; "" when that breakdown was not assessed."""
         computed = (self.details.get(breakdown) or {}).get("status") or ""
-        return (self.override_status or computed) if computed else ""
+        return self._after_override(computed) if computed else ""
+
+    def _after_override(self, computed: str) -> str:
+        override = Status(self.override_status) if self.override_status else None
+        return status_after_override(Status(computed), override, self.override_comment)
 
 
 def effective_status():
