@@ -51,7 +51,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The same services as `make test`; leaves out the tiers that start something big.
-FAST := not worker and not browser and not fuzz and not slow and not operations
+FAST := not worker and not browser and not fuzz and not slow and not operations and not matrix
 test-fast: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
 test-fast: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test-fast: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789

@@ -226,6 +226,7 @@ def cast(nara, other_division) -> dict:
 #   browser: Playwright driving Chromium against the live server (tests/e2e)
 #   fuzz:    schemathesis against the live server (tests/api/test_schema.py)
 #   slow:    large inputs, marked where they are
+#   matrix:  the exhaustive permission matrices, marked where they are
 #   operations: runs the operator's commands as processes (gunicorn, worker, beat, backup
 #            and restore scripts; tests/operations)
 

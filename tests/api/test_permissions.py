@@ -155,6 +155,7 @@ def targets(cast):
     assert Assessment.objects.filter(org_unit__code=OTHER_DIVISION).exists()
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("role", list(ALLOWED))
 @pytest.mark.parametrize("operation", list(WRITES))
 @pytest.mark.parametrize("unit", [NARA_UNIT, OTHER_DIVISION])

@@ -25,6 +25,10 @@ from scorecard.editing import create_action, set_perspective_assessment
 from scorecard.models import Action, Perspective, PerspectiveAssessment
 from tests.cast import CAST, INSIDE, OUTSIDE, PERIOD, db_state
 
+# The whole matrix (hundreds of cases) is a tier of its own: make test runs it, make
+# test-fast leaves it out.
+pytestmark = pytest.mark.matrix
+
 INDICATOR = "medicinsk_bedomning_3d"
 ROLES = list(CAST)
 # Who may write where (the closed period aside).
