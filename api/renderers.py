@@ -20,6 +20,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from domain.numbers import plain_decimal
+from domain.spreadsheet import escape_formula, xlsx_value
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,7 +63,7 @@ def _csv_text(value: object) -> str:
         return plain_decimal(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return str(value)
+    return escape_formula(str(value))  # a spreadsheet opening the file must not run it
 
 
 def _set_filename(renderer_context: Mapping | None, table: Table, extension: str) -> None:
@@ -105,19 +106,9 @@ class XLSXRenderer(BaseRenderer):
         sheet = workbook.create_sheet(title=table.name[:31] or "export")
         sheet.append(list(table.columns))
         for row in table.rows:
-            sheet.append([_xlsx_cell(sheet, row.get(column)) for column in table.columns])
+            sheet.append(
+                [xlsx_value(sheet, plain_cell(row.get(column))) for column in table.columns]
+            )
         out = io.BytesIO()
         workbook.save(out)
         return out.getvalue()
-
-
-def _xlsx_cell(sheet, value: object) -> object:
-    from openpyxl.cell import WriteOnlyCell
-
-    value = plain_cell(value)
-    if isinstance(value, str) and value.startswith("="):
-        # Text that openpyxl would write as a formula (a comment "=SUMMA(...)") stays text.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value

@@ -32,6 +32,7 @@ from dashboard.presentation import (
     unit_suffix,
 )
 from dashboard.selectors.division import DivisionPage
+from domain.spreadsheet import xlsx_value
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TINTS = {status: colors.HexColor(tint) for status, tint in STATUS_TINTS.items()}
@@ -222,7 +223,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
     ]
     sheet.append(header)
     for line in page.lines:
-        sheet.append(
+        _append(
+            sheet,
             [
                 line.perspective,
                 line.strategic_goal,
@@ -237,7 +239,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 status_label(line.status),
                 trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
-            ]
+            ],
         )
     _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 18, 18, 60])
 
@@ -256,7 +258,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
     )
     for section in page.sections:
         cell = section.cell
-        summary.append(
+        _append(
+            summary,
             [
                 section.perspective.name,
                 status_label(cell.status),
@@ -266,7 +269,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 cell.counts.not_fulfilled,
                 cell.counts.no_data,
                 cell.assessment.text if cell.assessment else "",
-            ]
+            ],
         )
     _finish_sheet(summary, widths=[16, 18, 20, 10, 14, 12, 14, 80])
 
@@ -274,7 +277,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
     actions.append([_("Perspektiv"), _("Nr"), _("Mål"), _("Åtgärd"), _("Status"), _("Kommentar")])
     for section in page.sections:
         for action in section.actions:
-            actions.append(
+            _append(
+                actions,
                 [
                     section.perspective.name,
                     action.number,
@@ -282,7 +286,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                     action.description,
                     str(action.get_status_display()),
                     action.comment,
-                ]
+                ],
             )
     _finish_sheet(actions, widths=[14, 6, 50, 70, 14, 70])
 
@@ -291,6 +295,11 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _append(sheet, values: list[object]) -> None:
+    # Stored text never fails the export (control characters) nor runs as a formula.
+    sheet.append([xlsx_value(sheet, value) for value in values])
 
 
 def _finish_sheet(sheet, *, widths: list[int]) -> None:

@@ -20,10 +20,88 @@ from divisions.models import OrgUnit, OrgUnitKind
 
 MAX_CODES = 500
 
+# Spellings of a boolean query parameter; anything else is a 400, never silently ignored.
+TRUE_WORDS = frozenset({"true", "1", "yes", "on", "ja"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "nej"})
+
+
+def _joined(data, name: str) -> str | None:
+    """`?x=a,b` and `?x=a&x=b` alike as "a,b": a repeated parameter must not keep only one."""
+    values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+    values = [value for value in values if value is not None]
+    return ",".join(values) if values else None
+
+
+class ListWidget(forms.TextInput):
+    def value_from_datadict(self, data, files, name):
+        return _joined(data, name)
+
+
+class ChoiceListWidget(forms.SelectMultiple):
+    def value_from_datadict(self, data, files, name):
+        text = _joined(data, name)
+        return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+class ChoiceListFilter(django_filters.MultipleChoiceFilter):
+    """Choices as `?status=a,b` or `?status=a&status=b`; an unknown choice is a 400."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", ChoiceListWidget)
+        super().__init__(*args, **kwargs)
+
+
+class TextListField(forms.CharField):
+    widget = ListWidget
+
+    def clean(self, value):
+        text = super().clean(value)
+        parts = list(dict.fromkeys(part.strip() for part in (text or "").split(",")))
+        return [part for part in parts if part] or None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CharListFilter(django_filters.Filter):
+    field_class = TextListField
+
+    def filter(self, qs: QuerySet, value):
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class BooleanTextWidget(BooleanWidget):
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)  # the field judges the spelling, and refuses what it cannot read
+
+
+class BooleanTextField(forms.Field):
+    widget = BooleanTextWidget
+
+    def clean(self, value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise forms.ValidationError(
+            _("Ange true eller false (även 1/0, yes/no, on/off, ja/nej), inte %(value)s."),
+            params={"value": value},
+        )
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = BooleanTextField
+
 
 class CodeListField(forms.CharField):
-    """Comma-separated codes of one model, all of which must exist: a typo is an error, not
-    an empty result."""
+    """Comma-separated (or repeated) codes of one model, all of which must exist: a typo is
+    an error, not an empty result."""
+
+    widget = ListWidget
 
     def __init__(self, *, model: type[Model], **kwargs) -> None:
         self.model = model
@@ -54,6 +132,8 @@ class CodeListFilter(django_filters.Filter):
     def filter(self, qs: QuerySet, value):
         if not value:
             return qs
+        if self.field_name == "code":  # the listed model's own code: compare codes, not objects
+            return qs.filter(code__in=[obj.code for obj in value])
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
@@ -78,16 +158,15 @@ class OrgUnitFilter(CodeListFilter):
 
 def subtree_filter() -> django_filters.BooleanFilter:
     """`subtree=true`: the org_unit filter also takes every unit under the named ones."""
-    return django_filters.BooleanFilter(
+    return StrictBooleanFilter(
         label=_("Med underliggande enheter"),
         method=lambda qs, name, value: qs,  # read by OrgUnitFilter
-        widget=BooleanWidget(),
     )
 
 
 class OrgUnitFilterSet(django_filters.FilterSet):
     code = CodeListFilter(model=OrgUnit, field_name="code", label=_("Kod (kommaseparerade)"))
-    kind = django_filters.MultipleChoiceFilter(choices=OrgUnitKind.choices, label=_("Typ"))
+    kind = ChoiceListFilter(choices=OrgUnitKind.choices, label=_("Typ"))
     parent = CodeListFilter(model=OrgUnit, field_name="parent", label=_("Överordnad"))
     within = CodeListFilter(
         model=OrgUnit,

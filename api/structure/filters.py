@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from api.organisation.filters import CodeListFilter, OrgUnitFilter, subtree_filter
+from api.organisation.filters import ChoiceListFilter, CodeListFilter, OrgUnitFilter, subtree_filter
 from api.values.filters import PeriodFilterSet
 from scorecard.models import (
     Action,
@@ -43,9 +43,7 @@ class PerspectiveAssessmentFilterSet(PeriodFilterSet):
     org_unit = OrgUnitFilter(field_name="org_unit", label=_("Organisationsenhet"))
     subtree = subtree_filter()
     perspective = CodeListFilter(model=Perspective, field_name="perspective", label=_("Perspektiv"))
-    status = django_filters.MultipleChoiceFilter(
-        choices=StatusChoices.choices, label=_("Måluppfyllelse")
-    )
+    status = ChoiceListFilter(choices=StatusChoices.choices, label=_("Måluppfyllelse"))
 
     class Meta:
         model = PerspectiveAssessment
@@ -59,7 +57,7 @@ class ActionFilterSet(django_filters.FilterSet):
     success_factor = CodeListFilter(
         model=SuccessFactor, field_name="success_factor", label=_("Framgångsfaktor")
     )
-    status = django_filters.MultipleChoiceFilter(
+    status = ChoiceListFilter(
         choices=[(value or "none", label) for value, label in ActionStatus.choices],
         method="filter_status",
         label=_("Status"),

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from api.organisation.filters import CodeListFilter, OrgUnitFilter, subtree_filter
+from api.organisation.filters import (
+    CharListFilter,
+    ChoiceListFilter,
+    CodeListFilter,
+    ListWidget,
+    OrgUnitFilter,
+    StrictBooleanFilter,
+    subtree_filter,
+)
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
 from indicators.models import Assessment, Indicator, Measurement, effective_status
@@ -92,6 +100,8 @@ class PeriodField(forms.CharField):
 
 
 class PeriodListField(forms.CharField):
+    widget = ListWidget
+
     def clean(self, value):
         text = super().clean(value)
         if not text:
@@ -113,11 +123,6 @@ class PeriodListFilter(django_filters.Filter):
 
     def filter(self, qs: QuerySet, value):
         return qs.filter(period__in=value) if value else qs
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class CharListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
-    pass
 
 
 class PeriodFilterSet(django_filters.FilterSet):
@@ -199,14 +204,10 @@ class AssessmentFilterSet(PeriodFilterSet):
         field_name="indicator__success_factor__strategic_goal__perspective",
         label=_("Perspektiv"),
     )
-    status = django_filters.MultipleChoiceFilter(
+    status = ChoiceListFilter(
         choices=StatusChoices.choices, method="filter_status", label=_("Måluppfyllelse")
     )
-    overridden = django_filters.BooleanFilter(
-        method="filter_overridden",
-        label=_("Manuellt ändrad"),
-        widget=django_filters.widgets.BooleanWidget(),
-    )
+    overridden = StrictBooleanFilter(method="filter_overridden", label=_("Manuellt ändrad"))
 
     class Meta:
         model = Assessment

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from domain.exchange.format import format_decimal
 from domain.periods import InvalidPeriod, Period
+from domain.spreadsheet import unescape_formula
 
 BREAKDOWN_ALIASES = {
     "": "total",
@@ -69,6 +70,18 @@ def clean_text(cell: object) -> str:
 
 def _required_text(cell: object) -> str:
     text = clean_text(cell)
+    if not text:
+        raise CellError("is empty")
+    return text
+
+
+def _text(cell: object) -> str:
+    # Our CSV export quotes text a spreadsheet would run ('=...); this gives back the text.
+    return unescape_formula(clean_text(cell))
+
+
+def _required_name(cell: object) -> str:
+    text = _text(cell)
     if not text:
         raise CellError("is empty")
     return text
@@ -158,12 +171,12 @@ def _parse_number(text: str) -> Decimal:
 
 
 CONVERTERS = {
-    "indicator": _required_text,
-    "org_unit": _required_text,
+    "indicator": _required_name,
+    "org_unit": _required_name,
     "period": _period,
     "breakdown": _breakdown,
     "value": _value,
     "numerator": _optional_number,
     "denominator": _optional_number,
-    "comment": clean_text,
+    "comment": _text,
 }

@@ -391,6 +391,8 @@ def _plain_row(
     code = PERIOD_CODES.get(period)
     if not indicator or not org_unit or code is None or not PLAIN_NUMBER_RE.fullmatch(value):
         return None
+    if indicator.startswith("'") or org_unit.startswith("'") or comment.startswith("'"):
+        return None  # maybe a quoted formula (see domain.spreadsheet): cells.py unquotes it
     breakdown = breakdown.lower()
     numbers: list[Decimal | None] = []
     for text in (numerator, denominator):

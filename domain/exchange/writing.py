@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from domain.exchange.format import HEADER, REQUIRED, MeasurementRow, format_decimal
+from domain.spreadsheet import escape_formula
 
 
 def write_measurements_csv(
@@ -44,4 +45,5 @@ def _export_cell(value: object) -> str:
         value = Decimal(str(value))
     if isinstance(value, Decimal):
         return format_decimal(value)
-    return str(value)
+    # Excel opening the file must not run a comment "=...": cells.py takes the quote off again.
+    return escape_formula(str(value))

@@ -201,10 +201,69 @@ def test_measurements_page_by_cursor_in_a_stable_order(api):
     assert [m["id"] for m in rows(api, "measurements/?page_size=7")] == ids
 
 
-def test_page_size_is_capped(api, settings):
-    response = api.get(f"{BASE}/measurements/?page_size=100000")
-    assert response.status_code == 200
+@pytest.mark.parametrize("size", ["100000", "1001", "0", "-5", "ten", "1.5"])
+@pytest.mark.parametrize("path", ["measurements/", "org-units/"])
+def test_an_invalid_page_size_is_a_json_400_not_another_size(api, path, size):
+    response = api.get(f"{BASE}/{path}?page_size={size}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "1000" in response.json()["page_size"][0]
+
+
+def test_the_largest_page_size_is_allowed(api):
+    response = api.get(f"{BASE}/measurements/?page_size=1000")
     assert len(response.json()["results"]) == min(1000, Measurement.objects.count())
+
+
+# --- finding 8: filters that silently did the wrong thing ------------------------------------
+
+
+def test_code_filters_by_code(api):
+    units = rows(api, "org-units/?code=div_nara,avp_pajala")
+    assert {unit["code"] for unit in units} == {"div_nara", "avp_pajala"}
+    indicators = rows(api, "indicators/?code=besok_filialer")
+    assert [indicator["code"] for indicator in indicators] == ["besok_filialer"]
+
+
+@pytest.mark.parametrize("word", ["true", "True", "1", "yes", "on", "ja"])
+def test_subtree_takes_the_common_spellings_of_true(api, word):
+    found = keys(rows(api, f"measurements/?org_unit=div_nara&subtree={word}"))
+    assert found == expected(org_unit__path__startswith="/region_norrbotten/div_nara/")
+
+
+@pytest.mark.parametrize("word", ["false", "0", "no", "off", "nej"])
+def test_subtree_takes_the_common_spellings_of_false(api, word):
+    found = keys(rows(api, f"measurements/?org_unit=div_nara&subtree={word}"))
+    assert found == expected(org_unit__code="div_nara")
+
+
+def test_a_boolean_it_cannot_read_is_a_400(api):
+    response = api.get(f"{BASE}/measurements/?org_unit=div_nara&subtree=kanske")
+    assert response.status_code == 400
+    assert "kanske" in response.json()["subtree"][0]
+    assert api.get(f"{BASE}/assessments/?overridden=maybe").status_code == 400
+
+
+def test_lists_work_comma_separated_and_as_repeated_parameters(api):
+    both = expected(indicator__code__in=["besok_filialer", "fallskador_aldre"])
+    for query in (
+        "indicator=besok_filialer,fallskador_aldre",
+        "indicator=besok_filialer&indicator=fallskador_aldre",
+    ):
+        assert keys(rows(api, f"measurements/?{query}")) == both
+    periods = expected(period__in=["2022-T1", "2022-T2"])
+    assert keys(rows(api, "measurements/?period=2022-T1&period=2022-T2")) == periods
+    kinds = rows(api, "org-units/?kind=division&kind=area")
+    assert {unit["kind"] for unit in kinds} == {"division", "area"}
+    assert kinds == rows(api, "org-units/?kind=division,area")
+
+
+def test_status_lists_work_comma_separated(api):
+    listed = rows(api, "assessments/?status=fulfilled,partly")
+    repeated = rows(api, "assessments/?status=fulfilled&status=partly")
+    assert listed == repeated and listed
+    assert {a["status"] for a in listed} <= {"fulfilled", "partly"}
+    assert api.get(f"{BASE}/assessments/?status=fulfilled,nope").status_code == 400
 
 
 def test_an_invalid_cursor_is_a_404_not_a_500(api):

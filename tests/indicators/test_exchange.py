@@ -610,6 +610,22 @@ def test_written_text() -> None:
     )
 
 
+# Text a spreadsheet would run, text that only looks like an escape, and text that is neither.
+FORMULA_COMMENTS = ["=1+1", "+46 70", "@SUMMA(A1)", "-1+cmd|' /C calc'!A0", "'=A1", "''@x"]
+HARMLESS_COMMENTS = ["-3", "-0,5", "-12 %", "'citat'", "e-post", "'", "-"]
+
+
+@pytest.mark.parametrize("comment", FORMULA_COMMENTS + HARMLESS_COMMENTS)
+def test_formulas_are_quoted_in_csv_and_read_back_exactly(comment: str) -> None:
+    rows = [row(2, "92.5", comment=comment), row(3, "-3", indicator=comment)]
+    out = io.StringIO(newline="")
+    write_measurements_csv(rows, out)
+    first, second = csv.DictReader(io.StringIO(out.getvalue()))
+    assert first["comment"] == ("'" + comment if comment in FORMULA_COMMENTS else comment)
+    assert second["value"] == "-3"  # numbers stay numbers
+    assert read(out.getvalue().encode()) == rows
+
+
 def test_write_refuses_a_mapping_without_required_keys() -> None:
     with pytest.raises(ValueError, match="has no period, value"):
         write_measurements_csv([{"indicator": "x", "org_unit": "y"}], io.StringIO())

@@ -15,7 +15,7 @@ from demo.nara import DEMO_PASSWORD
 from divisions.models import OrgUnit
 from indicators.models import Assessment
 from indicators.selectors import periods_with_data
-from scorecard.models import Perspective, PerspectiveAssessment
+from scorecard.models import Action, Perspective, PerspectiveAssessment
 
 PERIOD = "2022-T2"
 OVERVIEW = f"/oversikt/{PERIOD}/"
@@ -283,6 +283,31 @@ def test_pdf_and_xlsx_exports(board):
     telefon = next(r for r in rows if r[3] == "telefon_teleq")
     assert (telefon[8], telefon[10]) == (81, "Ej uppfyllt")
     assert [s.title for s in book.worksheets] == ["Styrkort", "Perspektiv", "Åtgärder"]
+
+
+def test_stored_text_never_fails_an_export_nor_runs_as_a_formula(board):
+    formula = '=HYPERLINK("http://example.invalid/";"Klicka")'
+    nara = OrgUnit.objects.get(code="div_nara")
+    Action.objects.create(
+        org_unit=nara,
+        perspective=Perspective.objects.get(code="medarbetare"),
+        goal=formula,
+        description="Rad ett\x0bRad två",  # Word's Shift+Enter
+        comment="-1+1",
+    )
+    Assessment.objects.filter(org_unit=nara, period=PERIOD).update(analysis="@SUMMA\x07")
+
+    xlsx = board.get(XLSX)
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.content))
+    action = next(row for row in book["Åtgärder"].iter_rows(min_row=2) if row[2].value == formula)
+    assert action[2].data_type == "s"  # text, not a live formula
+    assert action[3].value == "Rad ett\nRad två"  # the line break the writer meant
+    assert (action[5].value, action[5].data_type) == ("-1+1", "s")
+    analyses = {row[12].value for row in book["Styrkort"].iter_rows(min_row=2)}
+    assert "@SUMMA\ufffd" in analyses  # other control characters show as U+FFFD
+    assert all(cell.data_type != "f" for s in book for row in s.iter_rows() for cell in row)
+    assert board.get(PDF).status_code == 200
 
 
 # --------------------------------------------------------------------------- language
