@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from indicators.imports.queue import submit_import
@@ -59,3 +60,14 @@ def test_the_import_list_links_to_pages_that_answer(cast, client, imports):
         url = reverse("indicators:import", args=[record.pk])
         assert url in listing.text
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("username", ["admin", "chef.nara"])
+def test_the_demos_own_import_page_answers(client, demo, username):
+    """`make demo`'s import list links to one import, the demo's, which has no user."""
+    client.force_login(get_user_model().objects.get(username=username))
+    record = Import.objects.get(source=ImportSource.DEMO)
+    assert record.user is None
+    url = reverse("indicators:import", args=[record.pk])
+    assert url in client.get(reverse("indicators:imports")).text
+    assert client.get(url).status_code == 200
