@@ -22,6 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     DJANGO_SETTINGS_MODULE=config.settings \
     STATIC_ROOT=/app/staticfiles \
+    STYRKORT_STATIC_MANIFEST=1 \
     STYRKORT_IMPORT_INBOX=/data/inbox \
     MEDIA_ROOT=/data/media
 
@@ -59,43 +60,8 @@ FROM nginx:1.28.0-alpine AS static
 
 COPY --from=app /app/staticfiles /usr/share/nginx/static
 
-# Written with printf so the legacy builder can build it (no heredoc support).
-# - resolver + variable: nginx re-resolves "web" so recreating the web container
-#   (new IP) does not leave the proxy pointing at a stale address.
-# - client_max_body_size: above STYRKORT_IMPORT_MAX_BYTES (200 MiB by default), so that
-#   Django, not nginx, answers oversized imports with its own message. Raise both together.
-# - X-Forwarded-Proto is passed through from the TLS-terminating proxy in front;
-#   Django trusts it (SECURE_PROXY_SSL_HEADER), so this port must only be reachable
-#   through that proxy (compose binds it to 127.0.0.1 by default).
-RUN printf '%s\n' \
-    'server {' \
-    '    listen 80;' \
-    '    server_name _;' \
-    '    server_tokens off;' \
-    '    client_max_body_size 210m;' \
-    '' \
-    '    location /static/ {' \
-    '        alias /usr/share/nginx/static/;' \
-    '        expires 1h;' \
-    '        access_log off;' \
-    '    }' \
-    '' \
-    '    location = /nginx-health {' \
-    '        access_log off;' \
-    '        return 204;' \
-    '    }' \
-    '' \
-    '    location / {' \
-    '        resolver 127.0.0.11 valid=10s ipv6=off;' \
-    '        set $styrkort_web http://web:8000;' \
-    '        proxy_pass $styrkort_web;' \
-    '        proxy_set_header Host $http_host;' \
-    '        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' \
-    '        proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;' \
-    '        proxy_read_timeout 120s;' \
-    '    }' \
-    '}' \
-    > /etc/nginx/conf.d/default.conf
+# Compression, caching of static files and the proxy to web: see the file itself.
+COPY deploy/nginx.conf /etc/nginx/conf.d/default.conf
 
 
 # Default target: the application image.

@@ -9,13 +9,10 @@ import importlib.util
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from api.docs import RedocView, SwaggerView
 from api.organisation.views import OrgUnitViewSet
 from api.structure.views import (
     ActionViewSet,
@@ -51,12 +48,12 @@ urlpatterns = [
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "docs/",
-        login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        login_not_required(SwaggerView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path(
         "redoc/",
-        login_not_required(SpectacularRedocView.as_view(url_name="api-schema")),
+        login_not_required(RedocView.as_view(url_name="api-schema")),
         name="api-redoc",
     ),
 ]

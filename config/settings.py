@@ -93,6 +93,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # csp_nonce; a response names a nonce in its policy only if a template
+                # used it (today the ReDoc page, api/docs.py).
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -142,6 +145,16 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # WhiteNoise reads the files where the code has them (static/ and the apps'), not only
 # from STATIC_ROOT: without Docker there is no collectstatic step to forget after an update.
 WHITENOISE_USE_FINDERS = True
+# The Docker image (STYRKORT_STATIC_MANIFEST=1, set in the Dockerfile) collects its static
+# files under names with a content hash, and a .gz of each: nginx and WhiteNoise let
+# browsers keep those for a year and send them compressed (deploy/nginx.conf). Not in a
+# checkout: names with a hash need collectstatic first, which `make demo` and the tests
+# do not run.
+if os.environ.get("STYRKORT_STATIC_MANIFEST") == "1":
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 # Celery: without a broker, tasks run in-process (demo and unit tests).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

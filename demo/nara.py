@@ -7,16 +7,19 @@ reads outside its own tree at run time.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from divisions.models import OrgUnit, Role, RoleAssignment
+from domain.periods import InvalidPeriod, Period
 from indicators.definitions import LoadResult, load_scorecard, read_definition
 from indicators.imports.run import ImportResult, import_measurements
 from indicators.models import ImportSource
+from scorecard.closing import closed_lookup
 from scorecard.models import Action, Perspective
 
 DATA_DIR = Path(__file__).resolve().parent / "fixtures" / "nara_2022_t2"
@@ -44,26 +47,66 @@ DEMO_USERS = [
 @dataclass
 class DemoResult:
     scorecard: LoadResult
-    measurements: ImportResult
+    measurements: ImportResult | None  # None when every row lies in a closed period
     actions_created: int
     users_created: int
+    # Rows of the demo file left out because their period is closed for their unit, and
+    # those (period, org unit) pairs: a close freezes values, the demo included.
+    skipped_rows: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 @transaction.atomic
 def load_demo() -> DemoResult:
-    """Load (or refresh) the demo; running it again changes nothing."""
+    """Load (or refresh) the demo; running it again changes nothing.
+
+    Values in a period closed for their unit are left as they are: the import refuses the
+    whole file for one such row, so those rows are taken out before it (and reported).
+    """
     definition = read_definition((DATA_DIR / "scorecard.yaml").read_text(encoding="utf-8"))
     scorecard = load_scorecard(definition=definition, year=DEMO_YEAR)
-    with (DATA_DIR / "measurements.csv").open("rb") as handle:
+    text = (DATA_DIR / "measurements.csv").read_text(encoding="utf-8")
+    kept, skipped = _without_closed_rows(text)
+    measurements = None
+    if kept.count("\n") > 1:  # more than the header: an import of no rows is refused
         measurements = import_measurements(
-            fileobj=handle, filename="nara_2022_t2/measurements.csv", source=ImportSource.DEMO
+            fileobj=io.BytesIO(kept.encode("utf-8")),
+            filename="nara_2022_t2/measurements.csv",
+            source=ImportSource.DEMO,
         )
     return DemoResult(
         scorecard=scorecard,
         measurements=measurements,
         actions_created=_load_actions(DATA_DIR / "actions.csv", DEMO_DIVISION),
         users_created=_create_users(),
+        skipped_rows=sum(skipped.values()),
+        skipped=sorted(skipped),
     )
+
+
+def _period_code(text: str) -> str:
+    try:
+        return Period.parse(text.strip()).code
+    except InvalidPeriod:
+        return text  # the import reports it as a row error, as for any file
+
+
+def _without_closed_rows(text: str) -> tuple[str, dict[tuple[str, str], int]]:
+    """The file without rows in closed periods, and how many were taken out per period/unit."""
+    is_closed = closed_lookup()
+    paths = dict(OrgUnit.objects.values_list("code", "path"))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    kept = io.StringIO(newline="")
+    writer = csv.DictWriter(kept, fieldnames=reader.fieldnames or [], lineterminator="\n")
+    writer.writeheader()
+    skipped: dict[tuple[str, str], int] = {}
+    for row in reader:
+        unit, period = (row["org_unit"] or "").strip(), _period_code(row["period"] or "")
+        if unit in paths and is_closed(paths[unit], period):
+            skipped[(period, unit)] = skipped.get((period, unit), 0) + 1
+        else:
+            writer.writerow(row)
+    return kept.getvalue(), skipped
 
 
 def _load_actions(path: Path, org_unit_code: str) -> int:

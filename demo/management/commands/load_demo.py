@@ -109,12 +109,22 @@ class Command(BaseCommand):
             self.stdout.write(self._estimate(sizes))
         result = load_demo()
         m = result.measurements
+        counts = (
+            f"{m.created} created, {m.changed} changed, {m.unchanged} unchanged"
+            if m is not None
+            else "none imported"
+        )
         self.stdout.write(
             f"Demo scorecard: {result.scorecard.total_created} created, "
-            f"{result.scorecard.total_changed} changed; measurements: {m.created} created, "
-            f"{m.changed} changed, {m.unchanged} unchanged; "
+            f"{result.scorecard.total_changed} changed; measurements: {counts}; "
             f"actions: {result.actions_created} created"
         )
+        if result.skipped_rows:
+            closed = ", ".join(f"{period} for {unit}" for period, unit in result.skipped)
+            self.stdout.write(
+                f"{result.skipped_rows} row(s) skipped: their period is closed ({closed}); "
+                f"the values there stay as they are."
+            )
         users = ", ".join(u.username for u in DEMO_USERS)
         self.stdout.write(f"Demo users ({users}), password: {DEMO_PASSWORD}")
         if synthetic:

@@ -1,0 +1,43 @@
+"""`load_demo` runs again on any database, a closed period included, and leaves it frozen."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from audit.services import Actor
+from divisions.models import OrgUnit
+from indicators.models import Assessment, Measurement, MeasurementRevision
+from scorecard.closing import close_period
+from scorecard.models import PerspectiveAssessment
+
+CLOSED = "2022-T2"
+
+
+def _frozen() -> tuple:
+    """Everything of the closed period a write could change."""
+    return tuple(
+        list(model.objects.filter(**{lookup: CLOSED}).order_by("pk").values_list())
+        for model, lookup in (
+            (Measurement, "period"),
+            (MeasurementRevision, "measurement__period"),
+            (Assessment, "period"),
+            (PerspectiveAssessment, "period"),
+        )
+    )
+
+
+def test_load_demo_runs_again_after_a_period_is_closed(demo):
+    admin = get_user_model().objects.get(username="admin")
+    close_period(actor=Actor(admin), org_unit=OrgUnit.objects.get(code="div_nara"), period=CLOSED)
+    before = _frozen()
+    assert before[0], "the demo has values in the closed period"
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)  # raises (a traceback from the command) on failure
+
+    assert _frozen() == before
+    text = out.getvalue()
+    assert "41 row(s) skipped" in text and CLOSED in text, text
