@@ -190,8 +190,9 @@ STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # Inbox folder scanned by Celery beat (empty = no inbox); files move to done/ or failed/.
 STYRKORT_IMPORT_INBOX = os.environ.get("STYRKORT_IMPORT_INBOX", "")
-# A file must be this old before the inbox takes it, so half-copied files are left alone.
-STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = int(
+# A file is taken when two scans this far apart saw it unchanged, and nothing has it open
+# (indicators/imports/inbox.py), so half-written files are left alone. 0: at once (tests).
+STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = float(
     os.environ.get("STYRKORT_IMPORT_INBOX_SETTLE_SECONDS", "30")
 )
 # A running import whose worker has not been heard from for this long is taken over.

