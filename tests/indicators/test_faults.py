@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
+
 from indicators.imports.inbox import PROCESSING, scan_inbox
 from indicators.models import Import
 from tests.indicators.conftest import HEADER, large_csv, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGE = "telefon_teleq,div_nara,2022-T2,total,96,,,rättat\n"  # was 81
+
 
 @pytest.fixture(autouse=True)
 def _empty_inbox(import_folders) -> None:
