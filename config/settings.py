@@ -143,6 +143,22 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker that is down or hangs (a stopped Redis accepts connections and never answers)
+# must not hold a web request: connect and socket timeouts, one quick publish retry. An
+# upload then answers 503 in seconds; its import stays queued and the sweep sends it.
+STYRKORT_BROKER_TIMEOUT_SECONDS = float(os.environ.get("STYRKORT_BROKER_TIMEOUT_SECONDS", "3"))
+CELERY_BROKER_CONNECTION_TIMEOUT = STYRKORT_BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": STYRKORT_BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": STYRKORT_BROKER_TIMEOUT_SECONDS,
+    "socket_keepalive": True,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer anonymous requests with 401.
@@ -197,6 +213,10 @@ STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = float(
 )
 # A running import whose worker has not been heard from for this long is taken over.
 STYRKORT_IMPORT_STALE_SECONDS = int(os.environ.get("STYRKORT_IMPORT_STALE_SECONDS", "60"))
+# A queued import is sent again by the sweep when its message seems lost (run_import is safe
+# to run twice), or when it was never sent (the broker was down when it came in).
+STYRKORT_IMPORT_RESEND_SECONDS = float(os.environ.get("STYRKORT_IMPORT_RESEND_SECONDS", "600"))
+STYRKORT_IMPORT_UNSENT_SECONDS = float(os.environ.get("STYRKORT_IMPORT_UNSENT_SECONDS", "60"))
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

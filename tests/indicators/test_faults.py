@@ -8,17 +8,27 @@ Settle times, timeouts and retry delays are shortened here so that each test tak
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 from indicators.imports.inbox import PROCESSING, scan_inbox
+from indicators.imports.queue import submit_import
+from indicators.imports.sweep import sweep_imports
 from indicators.models import Import
-from tests.indicators.conftest import HEADER, large_csv, wait_for
+from tests.indicators.conftest import HEADER, csv_file, large_csv, wait_for
+from tests.indicators.test_import import snapshot
+from tests.indicators.test_pipeline import broker_at
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGE = "telefon_teleq,div_nara,2022-T2,total,96,,,rättat\n"  # was 81
@@ -120,3 +130,68 @@ def test_a_file_a_dead_scan_left_in_processing_is_taken_again(worker, cast, impo
     assert record.filename == "orphan.csv"
     assert wait_for(record.pk).status == "succeeded"
     assert not orphan.exists()
+
+
+@contextmanager
+def own_redis() -> Iterator[subprocess.Popen]:
+    """A redis-server of the test's own on a free loopback port (never the shared one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--daemonize", "no"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server.url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            server.send_signal(signal.SIGCONT)
+        server.kill()
+        server.wait()
+
+
+def test_a_hanging_broker_answers_503_in_seconds_and_the_sweep_sends_it_later(
+    worker, cast, settings, tmp_path
+):
+    before = snapshot()
+    api = APIClient()
+    api.force_authenticate(cast["manager"])
+    with own_redis() as redis, broker_at(redis.url):
+        redis.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+        started = time.monotonic()
+        with csv_file(tmp_path, CHANGE).open("rb") as handle:
+            response = api.post("/api/v1/imports/", {"file": handle}, format="multipart")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    assert elapsed < 4 * settings.STYRKORT_BROKER_TIMEOUT_SECONDS + 2, elapsed
+    body = response.json()
+    assert "skicka den inte igen" in body["detail"] and body["status"] == "queued"
+    assert snapshot() == before
+    # The broker is back (the session's): the sweep sends what was never sent.
+    settings.STYRKORT_IMPORT_UNSENT_SECONDS = 0
+    assert sweep_imports()["resent"] == 1
+    record = wait_for(body["id"])
+    assert (record.status, record.changed) == ("succeeded", 1)
+
+
+def test_a_lost_message_is_sent_again_within_the_resend_time(worker, cast, settings, tmp_path):
+    with own_redis() as redis, broker_at(redis.url):
+        with csv_file(tmp_path, CHANGE).open("rb") as handle:
+            record = submit_import(
+                fileobj=handle, filename="t2.csv", user=cast["manager"], source="upload"
+            )
+        assert record.enqueued_at is not None
+        redis.kill()  # the message dies with the broker's memory
+    settings.STYRKORT_IMPORT_RESEND_SECONDS = 0.5
+    assert sweep_imports()["resent"] == 0  # sent moments ago: give it its time
+    time.sleep(0.6)
+    assert sweep_imports()["resent"] == 1
+    record = wait_for(record.pk)
+    assert (record.status, record.changed) == ("succeeded", 1)
