@@ -217,6 +217,10 @@ STYRKORT_IMPORT_STALE_SECONDS = int(os.environ.get("STYRKORT_IMPORT_STALE_SECOND
 # to run twice), or when it was never sent (the broker was down when it came in).
 STYRKORT_IMPORT_RESEND_SECONDS = float(os.environ.get("STYRKORT_IMPORT_RESEND_SECONDS", "600"))
 STYRKORT_IMPORT_UNSENT_SECONDS = float(os.environ.get("STYRKORT_IMPORT_UNSENT_SECONDS", "60"))
+# An import the database broke off (connection lost, serialization failure, deadlock) is
+# tried again this many times, after 5, 10, 20 ... s (then failed, with why).
+STYRKORT_IMPORT_DB_RETRIES = int(os.environ.get("STYRKORT_IMPORT_DB_RETRIES", "5"))
+STYRKORT_IMPORT_DB_RETRY_SECONDS = float(os.environ.get("STYRKORT_IMPORT_DB_RETRY_SECONDS", "5"))
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

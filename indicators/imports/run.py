@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from audit.services import (
@@ -50,6 +50,20 @@ logger = logging.getLogger(__name__)
 PREVIEW_SAMPLE = 200  # rows of each kind (new, changed) a preview lists
 MAX_ATTEMPTS = 3  # a worker dying this often on one import marks it failed
 
+# Worth trying again: a lost connection, a serialization failure, a deadlock (psycopg files
+# the last two under OperationalError too). Anything else is a bug or bad data: retrying
+# would fail the same way.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+# What people are told of an error of ours; the error itself goes to the log.
+INTERNAL_ERROR = (
+    "the import stopped on an internal error; nothing was applied. The administrators "
+    "find the details in the log under import #{pk}"
+)
+DATABASE_GONE = (
+    "the database could not be reached or kept breaking off the import ({attempts} tries); "
+    "nothing was applied. Send the file again once the service is back"
+)
+
 
 @dataclass
 class ImportResult:
@@ -67,6 +81,11 @@ class ImportRejected(Exception):
         self.record = record
         self.errors = errors
         self.rejected_rows = rejected_rows
+
+
+class ImportInterrupted(Exception):
+    """A transient database error stopped the run; nothing was applied and the import is
+    queued again (if the database let us say so): try again after a pause."""
 
 
 class ImportBusy(Exception):
@@ -108,7 +127,13 @@ def import_measurements(
         user=user,
         rows_total=row_estimate(fileobj, lines),
     )
-    return _execute(record, fileobj, preview=False)
+    try:
+        return _execute(record, fileobj, preview=False)
+    except TRANSIENT_DATABASE_ERRORS:
+        logger.exception("import #%s: the database broke off", record.pk)
+        connection.close()
+        record.fail([RowError(0, "", DATABASE_GONE.format(attempts=1))])
+        raise
 
 
 def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResult:
@@ -138,8 +163,11 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
     except _Superseded:
         record.refresh_from_db()
         return ImportResult(record, record.created, record.changed, record.unchanged)
-    except Exception as exc:
-        record.fail([RowError(0, "", f"import failed: {exc}")])
+    except TRANSIENT_DATABASE_ERRORS:
+        raise  # the caller decides: run_import retries, the command line gives up
+    except Exception:
+        logger.exception("import #%s failed", record.pk)
+        record.fail([RowError(0, "", INTERNAL_ERROR.format(pk=record.pk))])
         raise
     if reader.errors:
         reader.name_duplicates()
@@ -332,13 +360,39 @@ def run_import(*, import_id: int) -> Import | None:
         except FileNotFoundError:
             message = "the stored file is missing; nothing was imported, send it again"
             record.fail([RowError(0, "", message)])
+        except TRANSIENT_DATABASE_ERRORS as exc:
+            logger.warning("import #%s: the database broke off: %s", import_id, exc)
+            _release(record)
+            raise ImportInterrupted(str(exc)) from exc
         except Exception:  # recorded by _execute; the task must not fail into a retry loop
-            logger.exception("import #%s failed", import_id)
+            pass
         record.refresh_from_db()
     if record.source == ImportSource.INBOX and record.status in (
         ImportStatus.SUCCEEDED,
         ImportStatus.FAILED,
     ):
+        file_away(record)
+    return record
+
+
+def _release(record: Import) -> None:
+    connection.close()  # broken: the next query opens a new one
+    try:
+        record.release()
+    except TRANSIENT_DATABASE_ERRORS:
+        # Still away: the record stays running until its heartbeat is stale, then the retry
+        # (or the sweep) takes it over.
+        logger.warning("import #%s: could not be queued again yet", record.pk)
+        connection.close()
+
+
+def give_up_interrupted(*, import_id: int, attempts: int) -> Import | None:
+    """The database broke off this import on every retry: failed, with why, for people."""
+    record = Import.objects.filter(pk=import_id).first()
+    if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return record
+    record.fail([RowError(0, "", DATABASE_GONE.format(attempts=attempts))])
+    if record.source == ImportSource.INBOX:
         file_away(record)
     return record
 

@@ -9,6 +9,7 @@ Settle times, timeouts and retry delays are shortened here so that each test tak
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -19,13 +20,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
+from django.db import DataError, connection
 from rest_framework.test import APIClient
 
 from indicators.imports.inbox import PROCESSING, scan_inbox
 from indicators.imports.queue import submit_import
+from indicators.imports.run import import_measurements
 from indicators.imports.sweep import sweep_imports
-from indicators.models import Import
+from indicators.models import Import, Measurement, MeasurementRevision
 from tests.indicators.conftest import HEADER, csv_file, large_csv, wait_for
 from tests.indicators.test_import import snapshot
 from tests.indicators.test_pipeline import broker_at
@@ -195,3 +199,80 @@ def test_a_lost_message_is_sent_again_within_the_resend_time(worker, cast, setti
     assert sweep_imports()["resent"] == 1
     record = wait_for(record.pk)
     assert (record.status, record.changed) == ("succeeded", 1)
+
+
+def _cut_other_connections() -> int:
+    """pg_terminate_backend on every other connection to the test database: the worker's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def _connection_parameters() -> dict:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    return params
+
+
+def _wait_until_blocked(timeout: float = 60.0) -> None:
+    """Until another connection to the test database waits for a lock (the import)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, "the import never reached the locked value"
+        time.sleep(0.05)
+
+
+def test_a_connection_cut_mid_merge_is_retried_and_applied_once(worker, cast, tmp_path):
+    rows = 20_000
+    with large_csv(tmp_path / "first.csv", rows, value="50").open("rb") as handle:
+        import_measurements(fileobj=handle, filename="first.csv")
+    before = Measurement.objects.count()
+    last = Measurement.objects.latest("pk")  # the file's last row: its last chunk
+    api = APIClient()
+    api.force_authenticate(cast["admin"])
+    # Another connection holds one value the import will change: the import stops there,
+    # mid-merge, and is cut off (with the holder).
+    holder = psycopg.connect(**_connection_parameters())
+    holder.execute("SELECT 1 FROM indicators_measurement WHERE id = %s FOR UPDATE", [last.pk])
+    try:
+        # Every row changes a value: each chunk goes through the merge.
+        with large_csv(tmp_path / "second.csv", rows, value="60").open("rb") as handle:
+            body = api.post("/api/v1/imports/", {"file": handle}, format="multipart").json()
+        _wait_until_blocked()
+        assert _cut_other_connections() >= 2
+    finally:
+        holder.close()
+    record = wait_for(body["id"], timeout=90)
+    assert (record.status, record.changed, record.attempts) == ("succeeded", rows, 1), record.errors
+    assert Measurement.objects.count() == before
+    assert not Measurement.objects.filter(value=50, period__startswith="19").exists()
+    assert MeasurementRevision.objects.filter(replaced_by_import_id=record.pk).count() == rows
+
+
+def test_a_permanent_error_tells_people_and_keeps_the_sql_in_the_log(cast, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise DataError('value too long for type character varying(16) in "INSERT ..."')
+
+    monkeypatch.setattr("indicators.imports.run.recompute_assessments", broken)
+    before = snapshot()
+    with pytest.raises(DataError):
+        import_measurements(fileobj=io.BytesIO((HEADER + CHANGE).encode()), filename="t2.csv")
+    record = Import.objects.latest("pk")
+    assert record.status == "failed"
+    message = record.errors[0]["message"]
+    assert "internal error" in message and f"import #{record.pk}" in message
+    assert "INSERT" not in message and "varying" not in message
+    assert "character varying(16)" in caplog.text
+    assert snapshot() == before
