@@ -221,6 +221,9 @@ STYRKORT_IMPORT_UNSENT_SECONDS = float(os.environ.get("STYRKORT_IMPORT_UNSENT_SE
 # tried again this many times, after 5, 10, 20 ... s (then failed, with why).
 STYRKORT_IMPORT_DB_RETRIES = int(os.environ.get("STYRKORT_IMPORT_DB_RETRIES", "5"))
 STYRKORT_IMPORT_DB_RETRY_SECONDS = float(os.environ.get("STYRKORT_IMPORT_DB_RETRY_SECONDS", "5"))
+# A manual edit of a value an import is writing gives up after this long (milliseconds) and
+# says so, rather than wait for the import's transaction.
+STYRKORT_EDIT_LOCK_TIMEOUT_MS = int(os.environ.get("STYRKORT_EDIT_LOCK_TIMEOUT_MS", "2000"))
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from indicators.imports.inbox import PROCESSING, scan_inbox
 from indicators.imports.queue import submit_import
+from indicators.imports.reader import STAGE_ROWS
 from indicators.imports.run import import_measurements
 from indicators.imports.sweep import sweep_imports
 from indicators.models import Import, Measurement, MeasurementRevision
@@ -276,3 +277,44 @@ def test_a_permanent_error_tells_people_and_keeps_the_sql_in_the_log(cast, monke
     assert "INSERT" not in message and "varying" not in message
     assert "character varying(16)" in caplog.text
     assert snapshot() == before
+
+
+def test_an_edit_during_an_import_answers_at_once(worker, cast, settings, tmp_path):
+    settings.STYRKORT_EDIT_LOCK_TIMEOUT_MS = 300
+    rows = STAGE_ROWS + 5_000  # two chunks: the first merged (its rows held), then stopped
+    with large_csv(tmp_path / "first.csv", rows, value="50").open("rb") as handle:
+        loaded = import_measurements(fileobj=handle, filename="first.csv").record
+    values = Measurement.objects.filter(source_import=loaded).select_related(
+        "indicator", "org_unit"
+    )
+    first, last = values.order_by("source_row")[0], values.order_by("-source_row")[0]
+    api = APIClient()
+    api.force_authenticate(cast["admin"])
+    holder = psycopg.connect(**_connection_parameters())  # keeps the import running
+    holder.execute("SELECT 1 FROM indicators_measurement WHERE id = %s FOR UPDATE", [last.pk])
+    try:
+        with large_csv(tmp_path / "second.csv", rows, value="60").open("rb") as handle:
+            body = api.post("/api/v1/imports/", {"file": handle}, format="multipart").json()
+        _wait_until_blocked()
+        edit = {
+            "indicator": first.indicator.code,
+            "org_unit": first.org_unit.code,
+            "period": first.period,
+            "value": "70",
+        }
+        with connection.cursor() as cursor:  # without the fix the edit would wait forever
+            cursor.execute("SET statement_timeout = '10s'")
+        started = time.monotonic()
+        response = api.post("/api/v1/measurements/", edit, format="json")
+        assert time.monotonic() - started < 3
+        assert response.status_code == 409, response.content
+        assert "En import uppdaterar just nu" in response.json()["detail"]
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+    assert wait_for(body["id"]).status == "succeeded"
+    response = api.post("/api/v1/measurements/", edit, format="json")  # now it can
+    assert response.status_code == 200, response.content
+    first.refresh_from_db()
+    assert first.value == 70
