@@ -224,6 +224,11 @@ STYRKORT_IMPORT_DB_RETRY_SECONDS = float(os.environ.get("STYRKORT_IMPORT_DB_RETR
 # A manual edit of a value an import is writing gives up after this long (milliseconds) and
 # says so, rather than wait for the import's transaction.
 STYRKORT_EDIT_LOCK_TIMEOUT_MS = int(os.environ.get("STYRKORT_EDIT_LOCK_TIMEOUT_MS", "2000"))
+# Imports are applied in the order received: one whose turn has not come yet (an earlier
+# one is queued or running) looks again after this long.
+STYRKORT_IMPORT_ORDER_RETRY_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_ORDER_RETRY_SECONDS", "5")
+)
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

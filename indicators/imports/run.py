@@ -30,6 +30,7 @@ from domain.numbers import plain_decimal
 
 from .. import bulk
 from ..models import (
+    QUEUED_IMPORT_SOURCES,
     Import,
     ImportPhase,
     ImportSource,
@@ -96,6 +97,14 @@ class ImportBusy(Exception):
         self.retry_in = retry_in
 
 
+class _Waiting(Exception):
+    """An import received earlier is still to be applied: this one must wait its turn."""
+
+    def __init__(self, earlier: int) -> None:
+        super().__init__(f"import #{earlier} was received earlier and is not applied yet")
+        self.earlier = earlier
+
+
 class _Superseded(Exception):
     """Another attempt took the import over while this one ran: this one must not commit."""
 
@@ -160,6 +169,8 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
     except FileRejected as exc:
         record.fail(exc.errors, rejected=0)
         raise ImportRejected(record, exc.errors, 0) from None
+    except _Waiting:
+        raise
     except _Superseded:
         record.refresh_from_db()
         return ImportResult(record, record.created, record.changed, record.unchanged)
@@ -203,6 +214,11 @@ def _write(
     chunk as the reader thread delivers it, then recompute what changed."""
     if not preview:
         bulk.serialise_imports()
+        # Under the lock, so that of two imports the earlier always gets here first in the
+        # end: applied in the order received, whatever order their messages came in.
+        earlier = _earlier_pending(record)
+        if earlier is not None:
+            raise _Waiting(earlier)
     stage = bulk.MeasurementStage()
     now = timezone.now()
     chunks = reader.chunks(import_id=record.pk, user_id=record.user_id, now=now)
@@ -238,6 +254,23 @@ def _write(
         recompute_assessments(pairs=outcome.touched)
     if not preview and outcome.changed:
         _record_changed_values(record, reader.resolver)
+
+
+def _earlier_pending(record: Import) -> int | None:
+    """An import through the queue received before this one and still to be applied."""
+    if record.source not in QUEUED_IMPORT_SOURCES:
+        return None
+    return (
+        Import.objects.filter(
+            pk__lt=record.pk,
+            status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING),
+            source__in=QUEUED_IMPORT_SOURCES,
+        )
+        .exclude(preview=True, previewed_at__isnull=True)  # a preview writes nothing
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _record_changed_values(record: Import, resolver: Resolver) -> None:
@@ -360,6 +393,10 @@ def run_import(*, import_id: int) -> Import | None:
         except FileNotFoundError:
             message = "the stored file is missing; nothing was imported, send it again"
             record.fail([RowError(0, "", message)])
+        except _Waiting as exc:
+            logger.info("import #%s waits its turn: %s", import_id, exc)
+            record.release()
+            raise ImportBusy(retry_in=settings.STYRKORT_IMPORT_ORDER_RETRY_SECONDS) from None
         except TRANSIENT_DATABASE_ERRORS as exc:
             logger.warning("import #%s: the database broke off: %s", import_id, exc)
             _release(record)

@@ -82,6 +82,7 @@ def celery_worker(django_db_setup, django_db_blocker, import_folders, tmp_path_f
         "STYRKORT_IMPORT_STALE_SECONDS": str(STALE_SECONDS),
         "STYRKORT_IMPORT_PROGRESS_SECONDS": "0.2",  # a test's import lasts seconds
         "STYRKORT_IMPORT_DB_RETRY_SECONDS": "0.5",
+        "STYRKORT_IMPORT_ORDER_RETRY_SECONDS": "0.5",
         "PYTHONUNBUFFERED": "1",
     }
     celery_app.control.purge()  # messages left in the test Redis by an earlier session

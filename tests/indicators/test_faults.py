@@ -26,7 +26,7 @@ from django.db import DataError, connection
 from rest_framework.test import APIClient
 
 from indicators.imports.inbox import PROCESSING, scan_inbox
-from indicators.imports.queue import submit_import
+from indicators.imports.queue import enqueue_import, receive_import, submit_import
 from indicators.imports.reader import STAGE_ROWS
 from indicators.imports.run import import_measurements
 from indicators.imports.sweep import sweep_imports
@@ -318,3 +318,24 @@ def test_an_edit_during_an_import_answers_at_once(worker, cast, settings, tmp_pa
     assert response.status_code == 200, response.content
     first.refresh_from_db()
     assert first.value == 70
+
+
+def test_two_files_on_the_same_values_are_applied_in_the_order_received(worker, cast):
+    def received(value: str, name: str) -> Import:
+        body = HEADER + f"telefon_teleq,div_nara,2022-T2,total,{value},,,\n"
+        return receive_import(
+            fileobj=io.BytesIO(body.encode()), filename=name, user=cast["manager"], source="api"
+        )
+
+    earlier, later = received("91", "earlier.csv"), received("92", "later.csv")
+    # Their messages arrive the other way round (a redelivery, a resend, two workers).
+    enqueue_import(later)
+    time.sleep(0.3)
+    enqueue_import(earlier)
+    earlier, later = wait_for(earlier.pk), wait_for(later.pk)
+    assert (earlier.status, later.status) == ("succeeded", "succeeded")
+    assert earlier.finished_at < later.finished_at
+    value = Measurement.objects.get(
+        indicator__code="telefon_teleq", org_unit__code="div_nara", period="2022-T2"
+    ).value
+    assert value == 92
