@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings as settings_module
 from django.db import DataError, connection
 from rest_framework.test import APIClient
 
@@ -339,3 +340,77 @@ def test_two_files_on_the_same_values_are_applied_in_the_order_received(worker, 
         indicator__code="telefon_teleq", org_unit__code="div_nara", period="2022-T2"
     ).value
     assert value == 92
+
+
+def _start_worker(broker_url: str, log: Path) -> subprocess.Popen:
+    """`celery worker` as conftest starts it, on another broker; ready once it answers."""
+    with connection.cursor():
+        database = connection.settings_dict["NAME"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + database,
+        "CELERY_BROKER_URL": broker_url,
+        "CONN_MAX_AGE": "0",
+        "MEDIA_ROOT": settings_module.MEDIA_ROOT,
+        "STYRKORT_IMPORT_PROGRESS_SECONDS": "0.2",
+        "STYRKORT_BROKER_TIMEOUT_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    # As compose runs it: gossip, mingle and heartbeats on (they talk to the broker too).
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork"]
+    command += ["--concurrency=2", "--loglevel=INFO", "-n", "faults@%h"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+def _consuming(log: Path, after: int, timeout: float = 30, *, sign: str = "ready.") -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sign in log.read_text(errors="replace")[after:]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_worker_survives_redis_dying_mid_import(transactional_db, cast, tmp_path):
+    log = tmp_path / "worker.log"
+    api = APIClient()
+    api.force_authenticate(cast["admin"])
+    with own_redis() as redis:
+        port = redis.url.rsplit(":", 1)[1].split("/")[0]
+        with broker_at(redis.url):
+            worker = _start_worker(redis.url, log)
+            try:
+                assert _consuming(log, 0), log.read_text()
+                with large_csv(tmp_path / "large.csv", 30_000).open("rb") as handle:
+                    body = api.post("/api/v1/imports/", {"file": handle}, format="multipart")
+                wait_for(body.json()["id"], lambda r: r.status == "running")
+                redis.kill()  # mid-import
+                redis.wait()
+                time.sleep(1)
+                assert worker.poll() is None, log.read_text()[-3000:]
+                # Redis back (empty: the message died with it), on the same port.
+                command = ["redis-server", "--port", port, "--bind", "127.0.0.1"]
+                command += ["--save", "", "--appendonly", "no"]
+                again = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+                try:
+                    mark = len(log.read_text(errors="replace"))
+                    assert _consuming(log, mark, 60, sign="Connected to"), log.read_text()[-3000:]
+                    assert worker.poll() is None, log.read_text()[-3000:]
+                    # The import finished in its own transaction all the same.
+                    assert wait_for(body.json()["id"]).status == "succeeded"
+                    # And the worker takes new work from the new Redis.
+                    with csv_file(tmp_path, CHANGE).open("rb") as handle:
+                        second = api.post("/api/v1/imports/", {"file": handle}, format="multipart")
+                    assert second.status_code == 202, second.content
+                    assert wait_for(second.json()["id"]).status == "succeeded"
+                finally:
+                    again.kill()
+                    again.wait()
+            finally:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
