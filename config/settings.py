@@ -143,6 +143,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Worker processes are recycled: after this many tasks, or once a task leaves the process
+# above this resident size (KiB), a fresh one takes its place (memory freed by Python is
+# seldom given back to the system).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "100"))
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(
+    os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD", str(512 * 1024))
+)
 # A broker that is down or hangs (a stopped Redis accepts connections and never answers)
 # must not hold a web request: connect and socket timeouts, one quick publish retry. An
 # upload then answers 503 in seconds; its import stays queued and the sweep sends it.

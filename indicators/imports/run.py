@@ -291,7 +291,7 @@ def _record_changed_values(record: Import, resolver: Resolver) -> None:
         content_type=ContentType.objects.get_for_model(Measurement),
         indicator_codes=resolver.indicator_codes,
         unit_codes=resolver.unit_codes,
-        values=[
+        values=(  # a generator: written one batch at a time, never all held at once
             ImportedValue(
                 measurement_id=old.measurement_id,
                 indicator_id=old.measurement.indicator_id,
@@ -303,7 +303,7 @@ def _record_changed_values(record: Import, resolver: Resolver) -> None:
                 after=measurement_values(old.measurement),
             )
             for old in replaced.iterator(chunk_size=2000)
-        ],
+        ),
     )
 
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from django.conf import settings as settings_module
 from django.db import DataError, connection
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from indicators.imports.inbox import PROCESSING, scan_inbox
 from indicators.imports.queue import enqueue_import, receive_import, submit_import
 from indicators.imports.reader import STAGE_ROWS
@@ -414,3 +416,39 @@ def test_the_worker_survives_redis_dying_mid_import(transactional_db, cast, tmp_
                 except subprocess.TimeoutExpired:
                     worker.kill()
                     worker.wait()
+
+
+def test_memory_of_an_import_does_not_grow_with_the_changed_rows(cast, tmp_path, monkeypatch):
+    """The audit of changed values is streamed, a batch at a time: Python's peak while 40,000
+    changed values are audited stays that of a batch (it held them all, and every entry)."""
+    from indicators.imports import run
+
+    peaks = []
+    original = run._record_changed_values
+
+    def traced(*args, **kwargs):
+        tracemalloc.start()
+        try:
+            original(*args, **kwargs)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+
+    monkeypatch.setattr(run, "_record_changed_values", traced)
+    rows = 2 * STAGE_ROWS
+    with large_csv(tmp_path / "first.csv", rows, value="50").open("rb") as handle:
+        import_measurements(fileobj=handle, filename="first.csv")
+    with large_csv(tmp_path / "second.csv", rows, value="60").open("rb") as handle:
+        result = import_measurements(fileobj=handle, filename="second.csv")
+    assert result.changed == rows
+    assert (
+        AuditEntry.objects.filter(reference__startswith=f"import {result.record.pk} ").count()
+        == rows
+    )
+    assert peaks[0] < 16 * 2**20, f"{peaks[0] / 2**20:.0f} MiB"
+
+
+def test_worker_processes_are_recycled():
+    from config.celery import app
+
+    assert app.conf.worker_max_tasks_per_child and app.conf.worker_max_memory_per_child
