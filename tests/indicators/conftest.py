@@ -127,10 +127,11 @@ def worker(celery_worker, transactional_db) -> Worker:
 @pytest.fixture
 def eager_celery() -> Iterator[None]:
     """Tasks run in-process, as in the demo (no broker): for tests without a worker."""
+    # By its namespaced name: celery 5.6 reads that one (Django's setting) before the plain.
     before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    celery_app.conf.task_always_eager = before
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 def wait_for(
