@@ -30,6 +30,7 @@ from api.permissions import ReadAllWriteOwnSubtree
 from api.renderers import CSVRenderer, Table, XLSXRenderer
 from divisions.models import OrgUnit
 from domain.periods import Period
+from indicators.editing import ValuesBusy
 
 TABULAR_FORMATS = ("csv", "xlsx")
 LAYOUTS = ("long", "wide")
@@ -151,6 +152,10 @@ class ApiMixin:
         return super().filter_queryset(queryset)
 
     def handle_exception(self, exc):
+        if isinstance(exc, ValuesBusy):
+            response = Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            response["Retry-After"] = "10"
+            return response
         if isinstance(exc, DjangoValidationError):
             # A service refusing a write (a rule in the model layer) is the client's error.
             exc = exceptions.ValidationError(detail=get_error_detail(exc))

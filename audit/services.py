@@ -210,15 +210,15 @@ def record_import(
     batch, none per value). Returns the number of entries written.
 
     The caller, which knows the measurement model, gives its content type and the codes
-    that name each value (the trail sits below the apps that own them).
+    that name each value (the trail sits below the apps that own them). `values` is taken
+    one batch at a time: give an iterator, and memory stays that of one batch however many
+    values the import changed.
     """
-    values = list(values)
-    if not values:
-        return 0
     actor = Actor(user=user, source=Source.IMPORT)
     where = f"import {import_record.pk} ({getattr(import_record, 'filename', '')})"
     now = timezone.now()
     entries = []
+    written = 0
     for value in values:
         changes = diff(value.before, value.after)
         if not changes:
@@ -243,8 +243,12 @@ def record_import(
                 reference=(f"{where}, rad {value.row}" if value.row else where)[:200],
             )
         )
-    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
-    return len(entries)
+        if len(entries) >= batch_size:
+            AuditEntry.objects.bulk_create(entries)
+            written += len(entries)
+            entries = []
+    AuditEntry.objects.bulk_create(entries)
+    return written + len(entries)
 
 
 def measurement_values(measurement: models.Model) -> dict[str, Any]:

@@ -182,6 +182,29 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "heartbeats"}
     ),
 }
+# Worker processes are recycled: after this many tasks, or once a task leaves the process
+# above this resident size (KiB), a fresh one takes its place (memory freed by Python is
+# seldom given back to the system).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "100"))
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(
+    os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD", str(512 * 1024))
+)
+# A broker that is down or hangs (a stopped Redis accepts connections and never answers)
+# must not hold a web request: connect and socket timeouts, one quick publish retry. An
+# upload then answers 503 in seconds; its import stays queued and the sweep sends it.
+STYRKORT_BROKER_TIMEOUT_SECONDS = float(os.environ.get("STYRKORT_BROKER_TIMEOUT_SECONDS", "3"))
+CELERY_BROKER_CONNECTION_TIMEOUT = STYRKORT_BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": STYRKORT_BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": STYRKORT_BROKER_TIMEOUT_SECONDS,
+    "socket_keepalive": True,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer anonymous requests with 401.
@@ -229,12 +252,29 @@ STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # Inbox folder scanned by Celery beat (empty = no inbox); files move to done/ or failed/.
 STYRKORT_IMPORT_INBOX = os.environ.get("STYRKORT_IMPORT_INBOX", "")
-# A file must be this old before the inbox takes it, so half-copied files are left alone.
-STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = int(
+# A file is taken when two scans this far apart saw it unchanged, and nothing has it open
+# (indicators/imports/inbox.py), so half-written files are left alone. 0: at once (tests).
+STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = float(
     os.environ.get("STYRKORT_IMPORT_INBOX_SETTLE_SECONDS", "30")
 )
 # A running import whose worker has not been heard from for this long is taken over.
 STYRKORT_IMPORT_STALE_SECONDS = int(os.environ.get("STYRKORT_IMPORT_STALE_SECONDS", "60"))
+# A queued import is sent again by the sweep when its message seems lost (run_import is safe
+# to run twice), or when it was never sent (the broker was down when it came in).
+STYRKORT_IMPORT_RESEND_SECONDS = float(os.environ.get("STYRKORT_IMPORT_RESEND_SECONDS", "600"))
+STYRKORT_IMPORT_UNSENT_SECONDS = float(os.environ.get("STYRKORT_IMPORT_UNSENT_SECONDS", "60"))
+# An import the database broke off (connection lost, serialization failure, deadlock) is
+# tried again this many times, after 5, 10, 20 ... s (then failed, with why).
+STYRKORT_IMPORT_DB_RETRIES = int(os.environ.get("STYRKORT_IMPORT_DB_RETRIES", "5"))
+STYRKORT_IMPORT_DB_RETRY_SECONDS = float(os.environ.get("STYRKORT_IMPORT_DB_RETRY_SECONDS", "5"))
+# A manual edit of a value an import is writing gives up after this long (milliseconds) and
+# says so, rather than wait for the import's transaction.
+STYRKORT_EDIT_LOCK_TIMEOUT_MS = int(os.environ.get("STYRKORT_EDIT_LOCK_TIMEOUT_MS", "2000"))
+# Imports are applied in the order received: one whose turn has not come yet (an earlier
+# one is queued or running) looks again after this long.
+STYRKORT_IMPORT_ORDER_RETRY_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_ORDER_RETRY_SECONDS", "5")
+)
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

@@ -7,11 +7,14 @@ that depend on it, as an import does.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import Source
 from audit.services import Actor, measurement_values, record_change
@@ -21,6 +24,7 @@ from domain.measurements import number_problems
 from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
+from . import bulk
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
 from .recompute import recompute_assessments
 
@@ -48,7 +52,39 @@ def _check_values(
         raise ValidationError(errors)
 
 
-@transaction.atomic
+class ValuesBusy(Exception):
+    """An import holds these values (it writes them in one transaction): try again soon."""
+
+    def __init__(self) -> None:
+        super().__init__(_("En import uppdaterar just nu de här värdena. Försök igen om en stund."))
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
+
+
+def _without_waiting_for_imports(service):
+    """A write that would wait for a row an import holds gives up after
+    STYRKORT_EDIT_LOCK_TIMEOUT_MS with ValuesBusy, rather than hold the web worker for the
+    whole import (minutes, for a large file)."""
+
+    @functools.wraps(service)
+    def write(*args, **kwargs):
+        with transaction.atomic():
+            if bulk.is_postgresql():
+                timeout = f"{settings.STYRKORT_EDIT_LOCK_TIMEOUT_MS}ms"
+                with connection.cursor() as cursor:  # for this transaction only
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+            try:
+                return service(*args, **kwargs)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    raise ValuesBusy from exc
+                raise
+
+    return write
+
+
+@_without_waiting_for_imports
 def set_measurement(
     *,
     user,
@@ -104,7 +140,7 @@ def set_measurement(
     return _replace(current, values, user=user, actor=actor), False
 
 
-@transaction.atomic
+@_without_waiting_for_imports
 def update_measurement(
     *,
     user,
@@ -167,7 +203,7 @@ def _same(stored: object, new: object) -> bool:
     return stored == new
 
 
-@transaction.atomic
+@_without_waiting_for_imports
 def update_assessment(
     *,
     user,

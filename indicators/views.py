@@ -29,8 +29,8 @@ def _import_for(request: HttpRequest, pk: int) -> Import:
 
 def _queue_down_message() -> str:
     return _(
-        "Filen togs emot men kunde inte lämnas till bearbetning eftersom importkön inte svarar. "
-        "Inget har importerats. Försök igen om en stund, eller kontakta förvaltningen."
+        "Filen togs emot och är sparad, men importkön svarar inte just nu. Den bearbetas "
+        "automatiskt när kön svarar igen, inom några minuter; skicka den inte igen."
     )
 
 

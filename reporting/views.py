@@ -198,19 +198,23 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
     form = MeasurementForm(request.POST, indicator=item, breakdown=breakdown, prefix=breakdown)
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, **{f"value_{breakdown}": form})
-    indicator_editing.set_measurement(
-        user=request.user,
-        source=Source.FORM,
-        indicator=item,
-        org_unit=unit,
-        period=period,
-        breakdown=breakdown,
-        value=form.cleaned_data["value"],
-        numerator=form.cleaned_data.get("numerator"),
-        denominator=form.cleaned_data.get("denominator"),
-        comment=form.cleaned_data["comment"],
-    )
-    messages.success(request, _("Utfallet är sparat."))
+    try:
+        indicator_editing.set_measurement(
+            user=request.user,
+            source=Source.FORM,
+            indicator=item,
+            org_unit=unit,
+            period=period,
+            breakdown=breakdown,
+            value=form.cleaned_data["value"],
+            numerator=form.cleaned_data.get("numerator"),
+            denominator=form.cleaned_data.get("denominator"),
+            comment=form.cleaned_data["comment"],
+        )
+    except indicator_editing.ValuesBusy as busy:
+        messages.error(request, str(busy))
+    else:
+        messages.success(request, _("Utfallet är sparat."))
     return _back_to_indicator(unit, period, indicator)
 
 
@@ -223,13 +227,17 @@ def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: st
     form = AnalysisForm(request.POST)
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, analysis=form)
-    indicator_editing.update_assessment(
-        user=request.user,
-        source=Source.FORM,
-        assessment=assessment,
-        analysis=form.cleaned_data["analysis"],
-    )
-    messages.success(request, _("Analysen är sparad."))
+    try:
+        indicator_editing.update_assessment(
+            user=request.user,
+            source=Source.FORM,
+            assessment=assessment,
+            analysis=form.cleaned_data["analysis"],
+        )
+    except indicator_editing.ValuesBusy as busy:
+        messages.error(request, str(busy))
+    else:
+        messages.success(request, _("Analysen är sparad."))
     return _back_to_indicator(unit, period, indicator)
 
 
@@ -242,14 +250,18 @@ def override_status(request: HttpRequest, org_unit: str, period: str, indicator:
     form = OverrideForm(request.POST)
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, override=form)
-    indicator_editing.update_assessment(
-        user=request.user,
-        source=Source.FORM,
-        assessment=assessment,
-        override_status=form.cleaned_data["status"],
-        override_comment=form.cleaned_data["comment"],
-    )
-    messages.success(request, _("Bedömningen är sparad."))
+    try:
+        indicator_editing.update_assessment(
+            user=request.user,
+            source=Source.FORM,
+            assessment=assessment,
+            override_status=form.cleaned_data["status"],
+            override_comment=form.cleaned_data["comment"],
+        )
+    except indicator_editing.ValuesBusy as busy:
+        messages.error(request, str(busy))
+    else:
+        messages.success(request, _("Bedömningen är sparad."))
     return _back_to_indicator(unit, period, indicator)
 
 

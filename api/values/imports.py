@@ -97,7 +97,11 @@ class ImportViewSet(
         responses={
             202: ImportSerializer,
             409: OpenApiResponse(ImportSerializer, description="The same file was sent before."),
-            503: OpenApiResponse(description="The task queue is unavailable; send it again."),
+            503: OpenApiResponse(
+                ImportSerializer,
+                description="The task queue does not answer: the file is kept, its import "
+                "queued, and it runs when the queue is back. Do not send it again.",
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -110,17 +114,14 @@ class ImportViewSet(
             )
         except ImportQueueUnavailable as exc:
             detail = _(
-                "Filen togs emot men kunde inte lämnas till bearbetning: kön svarar inte. "
-                "Inget har importerats; skicka filen igen om en stund."
+                "Filen togs emot och är sparad, men kön svarar inte just nu. Den bearbetas "
+                "automatiskt när kön svarar igen; skicka den inte igen."
             )
-            body = {"detail": detail, "id": exc.record.pk, **self._links(exc.record)}
-            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            data = {**self.get_serializer(exc.record).data, "detail": detail}
+            return Response(data, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         data = self.get_serializer(record).data
         if record.duplicate_of_id is not None:
             message = _("Samma fil har redan tagits emot (import %(id)s); den används inte igen.")
             data["detail"] = message % {"id": record.duplicate_of_id}
             return Response(data, status=status.HTTP_409_CONFLICT)
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
-
-    def _links(self, record: Import) -> dict[str, str]:
-        return {"url": self.request.build_absolute_uri(reverse("import-detail", args=[record.pk]))}

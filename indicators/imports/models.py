@@ -227,6 +227,21 @@ class Import(models.Model):
         self.finished_at = timezone.now()
         self.save(update_fields=["status", "created", "finished_at"])
 
+    def release(self) -> bool:
+        """Back in the queue after a transient database error (its transaction was rolled
+        back): the retry takes it again, and the attempt does not count as a dead worker's."""
+        return bool(
+            Import.objects.filter(
+                pk=self.pk, status=ImportStatus.RUNNING, attempts=self.attempts
+            ).update(
+                status=ImportStatus.QUEUED,
+                attempts=F("attempts") - 1,
+                heartbeat_at=None,
+                phase="",
+                rows_done=0,
+            )
+        )
+
     def _decide(self, status: str, **fields) -> bool:
         done = Import.objects.filter(pk=self.pk, status=ImportStatus.PREVIEWED).update(
             status=status, **fields

@@ -66,5 +66,6 @@ class Progress:
                     logger.warning(
                         "import #%s: progress not written", self.record_id, exc_info=True
                     )
+                    db_connection.close()  # a lost connection: a new one next time
         finally:
             db_connection.close()  # this thread's own connection

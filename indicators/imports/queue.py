@@ -17,6 +17,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from divisions.access import is_administrator
 from domain.exchange.format import RowError
@@ -30,11 +31,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROCESS_IMPORT_TASK = "indicators.tasks.process_import"
-QUEUE_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, OSError)
+# What a broker that is down or hangs raises, once kombu's publish retries are spent (redis
+# timeouts are not OSErrors).
+QUEUE_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, OSError, RedisError)
 
 
 class ImportQueueUnavailable(Exception):
-    """The file was received and recorded (as failed), but the task queue did not answer."""
+    """The file was received and recorded (queued), but the task queue did not answer: the
+    sweep sends it once the queue is back, so the sender need not send it again."""
 
     def __init__(self, record: Import) -> None:
         super().__init__(f"import #{record.pk}: the task queue could not be reached")
@@ -104,16 +108,13 @@ def receive_import(
 
 def enqueue_import(record: Import) -> None:
     """Hand a queued import to a worker; call it outside a transaction (the worker must see
-    the record). A broker that does not answer fails the record and raises
-    ImportQueueUnavailable: the sender is told to send the file again."""
+    the record). A broker that is down or hangs answers within the broker timeouts
+    (settings: STYRKORT_BROKER_TIMEOUT_SECONDS) with ImportQueueUnavailable; the record
+    stays queued, unsent, and the sweep sends it when the broker is back."""
     try:
         signature(PROCESS_IMPORT_TASK, args=(record.pk,)).delay()
     except QUEUE_ERRORS as exc:
-        logger.warning("import #%s: task queue unavailable: %s", record.pk, exc)
-        record.refresh_from_db()
-        if record.status == ImportStatus.QUEUED:
-            message = "the task queue could not be reached; nothing was imported, send it again"
-            record.fail([RowError(0, "", message)])
+        logger.warning("import #%s: task queue unavailable, left for the sweep: %s", record.pk, exc)
         raise ImportQueueUnavailable(record) from exc
     record.mark_enqueued()
 

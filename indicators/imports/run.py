@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from audit.services import (
@@ -30,6 +30,7 @@ from domain.numbers import plain_decimal
 
 from .. import bulk
 from ..models import (
+    QUEUED_IMPORT_SOURCES,
     Import,
     ImportPhase,
     ImportSource,
@@ -50,6 +51,20 @@ logger = logging.getLogger(__name__)
 PREVIEW_SAMPLE = 200  # rows of each kind (new, changed) a preview lists
 MAX_ATTEMPTS = 3  # a worker dying this often on one import marks it failed
 
+# Worth trying again: a lost connection, a serialization failure, a deadlock (psycopg files
+# the last two under OperationalError too). Anything else is a bug or bad data: retrying
+# would fail the same way.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+# What people are told of an error of ours; the error itself goes to the log.
+INTERNAL_ERROR = (
+    "the import stopped on an internal error; nothing was applied. The administrators "
+    "find the details in the log under import #{pk}"
+)
+DATABASE_GONE = (
+    "the database could not be reached or kept breaking off the import ({attempts} tries); "
+    "nothing was applied. Send the file again once the service is back"
+)
+
 
 @dataclass
 class ImportResult:
@@ -69,12 +84,25 @@ class ImportRejected(Exception):
         self.rejected_rows = rejected_rows
 
 
+class ImportInterrupted(Exception):
+    """A transient database error stopped the run; nothing was applied and the import is
+    queued again (if the database let us say so): try again after a pause."""
+
+
 class ImportBusy(Exception):
     """A worker is on this import, or died on it moments ago: try again in `retry_in` s."""
 
     def __init__(self, retry_in: int) -> None:
         super().__init__(f"import is running elsewhere; retry in {retry_in} s")
         self.retry_in = retry_in
+
+
+class _Waiting(Exception):
+    """An import received earlier is still to be applied: this one must wait its turn."""
+
+    def __init__(self, earlier: int) -> None:
+        super().__init__(f"import #{earlier} was received earlier and is not applied yet")
+        self.earlier = earlier
 
 
 class _Superseded(Exception):
@@ -108,7 +136,13 @@ def import_measurements(
         user=user,
         rows_total=row_estimate(fileobj, lines),
     )
-    return _execute(record, fileobj, preview=False)
+    try:
+        return _execute(record, fileobj, preview=False)
+    except TRANSIENT_DATABASE_ERRORS:
+        logger.exception("import #%s: the database broke off", record.pk)
+        connection.close()
+        record.fail([RowError(0, "", DATABASE_GONE.format(attempts=1))])
+        raise
 
 
 def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResult:
@@ -135,11 +169,16 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
     except FileRejected as exc:
         record.fail(exc.errors, rejected=0)
         raise ImportRejected(record, exc.errors, 0) from None
+    except _Waiting:
+        raise
     except _Superseded:
         record.refresh_from_db()
         return ImportResult(record, record.created, record.changed, record.unchanged)
-    except Exception as exc:
-        record.fail([RowError(0, "", f"import failed: {exc}")])
+    except TRANSIENT_DATABASE_ERRORS:
+        raise  # the caller decides: run_import retries, the command line gives up
+    except Exception:
+        logger.exception("import #%s failed", record.pk)
+        record.fail([RowError(0, "", INTERNAL_ERROR.format(pk=record.pk))])
         raise
     if reader.errors:
         reader.name_duplicates()
@@ -175,6 +214,11 @@ def _write(
     chunk as the reader thread delivers it, then recompute what changed."""
     if not preview:
         bulk.serialise_imports()
+        # Under the lock, so that of two imports the earlier always gets here first in the
+        # end: applied in the order received, whatever order their messages came in.
+        earlier = _earlier_pending(record)
+        if earlier is not None:
+            raise _Waiting(earlier)
     stage = bulk.MeasurementStage()
     now = timezone.now()
     chunks = reader.chunks(import_id=record.pk, user_id=record.user_id, now=now)
@@ -212,6 +256,23 @@ def _write(
         _record_changed_values(record, reader.resolver)
 
 
+def _earlier_pending(record: Import) -> int | None:
+    """An import through the queue received before this one and still to be applied."""
+    if record.source not in QUEUED_IMPORT_SOURCES:
+        return None
+    return (
+        Import.objects.filter(
+            pk__lt=record.pk,
+            status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING),
+            source__in=QUEUED_IMPORT_SOURCES,
+        )
+        .exclude(preview=True, previewed_at__isnull=True)  # a preview writes nothing
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def _record_changed_values(record: Import, resolver: Resolver) -> None:
     """Audit each value the import replaced, with before and after.
 
@@ -230,7 +291,7 @@ def _record_changed_values(record: Import, resolver: Resolver) -> None:
         content_type=ContentType.objects.get_for_model(Measurement),
         indicator_codes=resolver.indicator_codes,
         unit_codes=resolver.unit_codes,
-        values=[
+        values=(  # a generator: written one batch at a time, never all held at once
             ImportedValue(
                 measurement_id=old.measurement_id,
                 indicator_id=old.measurement.indicator_id,
@@ -242,7 +303,7 @@ def _record_changed_values(record: Import, resolver: Resolver) -> None:
                 after=measurement_values(old.measurement),
             )
             for old in replaced.iterator(chunk_size=2000)
-        ],
+        ),
     )
 
 
@@ -332,13 +393,43 @@ def run_import(*, import_id: int) -> Import | None:
         except FileNotFoundError:
             message = "the stored file is missing; nothing was imported, send it again"
             record.fail([RowError(0, "", message)])
+        except _Waiting as exc:
+            logger.info("import #%s waits its turn: %s", import_id, exc)
+            record.release()
+            raise ImportBusy(retry_in=settings.STYRKORT_IMPORT_ORDER_RETRY_SECONDS) from None
+        except TRANSIENT_DATABASE_ERRORS as exc:
+            logger.warning("import #%s: the database broke off: %s", import_id, exc)
+            _release(record)
+            raise ImportInterrupted(str(exc)) from exc
         except Exception:  # recorded by _execute; the task must not fail into a retry loop
-            logger.exception("import #%s failed", import_id)
+            pass
         record.refresh_from_db()
     if record.source == ImportSource.INBOX and record.status in (
         ImportStatus.SUCCEEDED,
         ImportStatus.FAILED,
     ):
+        file_away(record)
+    return record
+
+
+def _release(record: Import) -> None:
+    connection.close()  # broken: the next query opens a new one
+    try:
+        record.release()
+    except TRANSIENT_DATABASE_ERRORS:
+        # Still away: the record stays running until its heartbeat is stale, then the retry
+        # (or the sweep) takes it over.
+        logger.warning("import #%s: could not be queued again yet", record.pk)
+        connection.close()
+
+
+def give_up_interrupted(*, import_id: int, attempts: int) -> Import | None:
+    """The database broke off this import on every retry: failed, with why, for people."""
+    record = Import.objects.filter(pk=import_id).first()
+    if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return record
+    record.fail([RowError(0, "", DATABASE_GONE.format(attempts=attempts))])
+    if record.source == ImportSource.INBOX:
         file_away(record)
     return record
 

@@ -20,8 +20,10 @@ def sweep_imports() -> dict[str, int]:
 
     A running import whose worker stopped beating is queued again (its transaction died with
     the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS. A queued
-    import whose message seems lost is sent again; a second message is harmless, since only
-    one run can take an import.
+    import is sent again: one never sent (the broker was down when it came in) after
+    STYRKORT_IMPORT_UNSENT_SECONDS, one whose message seems lost after
+    STYRKORT_IMPORT_RESEND_SECONDS. A second message is harmless, since only one run can
+    take an import; each send restarts the clock, so a long queue gets one per interval.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STYRKORT_IMPORT_STALE_SECONDS)
@@ -42,9 +44,10 @@ def sweep_imports() -> dict[str, int]:
         elif record.requeue():
             counts["requeued"] += 1
             _resend(record)
+    resend = timedelta(seconds=settings.STYRKORT_IMPORT_RESEND_SECONDS)
+    unsent = timedelta(seconds=settings.STYRKORT_IMPORT_UNSENT_SECONDS)
     lost = Import.objects.filter(status=ImportStatus.QUEUED).filter(
-        Q(enqueued_at__lt=now - RESEND_AFTER)
-        | Q(enqueued_at__isnull=True, received_at__lt=now - RESEND_UNSENT_AFTER)
+        Q(enqueued_at__lt=now - resend) | Q(enqueued_at__isnull=True, received_at__lt=now - unsent)
     )
     for record in lost:
         counts["resent"] += 1
@@ -52,11 +55,7 @@ def sweep_imports() -> dict[str, int]:
     return counts
 
 
-# A queued import not taken within this time is sent again (the broker may have lost it).
-RESEND_AFTER = timedelta(hours=1)
-RESEND_UNSENT_AFTER = timedelta(minutes=5)  # received, but the process died before sending
-
-
 def _resend(record: Import) -> None:
-    with contextlib.suppress(ImportQueueUnavailable):  # recorded as failed on the record
+    # Still down: it stays queued, and the next sweep tries again.
+    with contextlib.suppress(ImportQueueUnavailable):
         enqueue_import(record)

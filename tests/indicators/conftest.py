@@ -79,6 +79,8 @@ def celery_worker(django_db_setup, django_db_blocker, import_folders, tmp_path_f
         "STYRKORT_IMPORT_INBOX_SETTLE_SECONDS": "0",
         "STYRKORT_IMPORT_STALE_SECONDS": str(STALE_SECONDS),
         "STYRKORT_IMPORT_PROGRESS_SECONDS": "0.2",  # a test's import lasts seconds
+        "STYRKORT_IMPORT_DB_RETRY_SECONDS": "0.5",
+        "STYRKORT_IMPORT_ORDER_RETRY_SECONDS": "0.5",
         "PYTHONUNBUFFERED": "1",
     }
     celery_app.control.purge()  # messages left in the test Redis by an earlier session
@@ -123,10 +125,11 @@ def worker(celery_worker, transactional_db) -> Worker:
 @pytest.fixture
 def eager_celery() -> Iterator[None]:
     """Tasks run in-process, as in the demo (no broker): for tests without a worker."""
+    # By its namespaced name: celery 5.6 reads that one (Django's setting) before the plain.
     before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
     yield
-    celery_app.conf.task_always_eager = before
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 def wait_for(

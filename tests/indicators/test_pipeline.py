@@ -271,7 +271,7 @@ def test_a_broker_outage_gives_a_clear_message_not_a_500(transactional_db, cast,
         if way == "browser":
             response = upload(Client(), cast["manager"], csv_file(tmp_path, CHANGE))
             assert response.status_code == 503
-            assert "importkön inte svarar" in response.text
+            assert "importkön svarar inte" in response.text
         else:
             api = APIClient()
             api.force_authenticate(cast["manager"])
@@ -280,7 +280,6 @@ def test_a_broker_outage_gives_a_clear_message_not_a_500(transactional_db, cast,
             assert response.status_code == 503
             assert "kön svarar inte" in response.json()["detail"]
     record = Import.objects.latest("pk")
-    assert record.status == "failed" and "task queue" in record.errors[0]["message"]
+    # Kept, queued and not sent: the sweep sends it when the queue is back (test_faults.py).
+    assert (record.status, record.enqueued_at, bool(record.file)) == ("queued", None, True)
     assert snapshot() == before
-    # The same file can be sent again once the queue is back: a failed import is no duplicate.
-    assert Import.objects.filter(sha256=record.sha256, status="queued").count() == 0
