@@ -374,6 +374,7 @@ def _consuming(log: Path, after: int, timeout: float = 30, *, sign: str = "ready
     return False
 
 
+@pytest.mark.worker
 def test_the_worker_survives_redis_dying_mid_import(transactional_db, cast, tmp_path):
     log = tmp_path / "worker.log"
     api = APIClient()
@@ -418,6 +419,7 @@ def test_the_worker_survives_redis_dying_mid_import(transactional_db, cast, tmp_
                     worker.wait()
 
 
+@pytest.mark.slow
 def test_memory_of_an_import_does_not_grow_with_the_changed_rows(cast, tmp_path, monkeypatch):
     """The audit of changed values is streamed, a batch at a time: Python's peak while 40,000
     changed values are audited stays that of a batch (it held them all, and every entry)."""
