@@ -1,7 +1,8 @@
-"""The indicator catalogue: indicators and their region-wide targets, as definitions say.
+"""The indicator catalogue and the scorecards that place its indicators.
 
-indicators.definitions reads the definition files into IndicatorSpecs; upsert_indicators
-writes them and recomputes the assessments whose targets changed.
+indicators.definitions reads a scorecard file into IndicatorSpecs; catalogue_conflicts says
+where it contradicts the catalogue, place_indicators writes its placements and targets and
+recomputes the assessments they change.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from django.db import transaction
 
 from divisions.models import OrgUnit
 from domain import rules
-from scorecard.models import SuccessFactor
+from scorecard.models import Scorecard
 
-from .models import Indicator, Target
+from .models import Aggregation, Indicator, Placement, Target, Unit
 from .recompute import recompute_assessments
 
 
@@ -33,6 +34,8 @@ class TargetRow:
 
 @dataclass(frozen=True)
 class IndicatorSpec:
+    """One indicator as a scorecard file places it."""
+
     code: str
     success_factor: str
     name: str
@@ -43,6 +46,7 @@ class IndicatorSpec:
     baseline_text: str = ""
     order: int = 0
     targets: list[TargetRow] = field(default_factory=list)
+    aggregation: str = ""  # "": the catalogue's, or the default for the unit
 
 
 @dataclass
@@ -51,61 +55,122 @@ class UpsertCounts:
     changed: dict[str, int] = field(default_factory=dict)
 
 
-@transaction.atomic
-def upsert_indicators(
-    *, specs: list[IndicatorSpec], owner: OrgUnit | None, year: int | None
-) -> UpsertCounts:
-    """Create or update indicators and their region-wide targets for `year`.
+def default_aggregation(unit: str) -> str:
+    """Shares add up from numerators and denominators, counts and amounts by sum."""
+    if unit == Unit.PERCENT:
+        return Aggregation.RATIO
+    if unit in (Unit.COUNT, Unit.MSEK):
+        return Aggregation.SUM
+    return Aggregation.NONE
 
-    Targets of the same indicator, year and scope that the definition no longer names are
-    removed, so the file stays the source of truth. Assessments of every indicator whose
-    targets changed are recomputed before returning.
+
+def catalogue_conflicts(specs: list[IndicatorSpec]) -> list[str]:
+    """Where a file contradicts the regional catalogue: same code, another unit or direction.
+
+    Names and breakdowns may differ between scorecards; what a number *is* may not (one
+    division counting what another reports as a share needs a code of its own).
     """
-    factor_ids = dict(SuccessFactor.objects.values_list("code", "pk"))
-    existing = {i.code: i for i in Indicator.objects.filter(code__in=[s.code for s in specs])}
-    counts = UpsertCounts(
-        created={"indicators": 0, "targets": 0}, changed={"indicators": 0, "targets": 0}
-    )
-    retarget: list[int] = []
+    stored = {
+        i.code: i for i in Indicator.objects.filter(code__in=[s.code for s in specs if s.code])
+    }
+    problems = []
     for spec in specs:
+        indicator = stored.get(spec.code)
+        if indicator is None:
+            continue
+        for label, attribute, wanted in (
+            ("unit", "unit", spec.unit),
+            ("direction", "direction", spec.direction),
+            ("aggregation", "aggregation", spec.aggregation),
+        ):
+            have = getattr(indicator, attribute)
+            if wanted and have != wanted:
+                problems.append(
+                    f"indicators.{spec.code}: the catalogue has {label} '{have}', this file "
+                    f"'{wanted}'; give the indicator a code of its own"
+                )
+    return problems
+
+
+@transaction.atomic
+def place_indicators(
+    *, scorecard: Scorecard, specs: list[IndicatorSpec], factor_ids: dict[str, int]
+) -> UpsertCounts:
+    """Make the scorecard's placements and its owner's targets for its year equal to `specs`.
+
+    Indicators new to the catalogue are added to it; existing ones only learn new breakdown
+    keys. Placements the file no longer names are removed from this scorecard (never from
+    another). Assessments of every indicator whose placement or targets changed are
+    recomputed before returning.
+    """
+    counts = UpsertCounts(
+        created={"indicators": 0, "placements": 0, "targets": 0},
+        changed={"indicators": 0, "placements": 0, "targets": 0},
+    )
+    catalogue = {i.code: i for i in Indicator.objects.filter(code__in=[s.code for s in specs])}
+    current = {p.indicator_id: p for p in Placement.objects.filter(scorecard=scorecard)}
+    retarget: list[int] = []
+    kept: set[int] = set()
+    for spec in specs:
+        indicator = catalogue.get(spec.code)
+        if indicator is None:
+            indicator = Indicator.objects.create(
+                code=spec.code,
+                name=spec.name,
+                unit=spec.unit,
+                direction=spec.direction,
+                aggregation=spec.aggregation or default_aggregation(spec.unit),
+                breakdowns=spec.breakdowns,
+            )
+            counts.created["indicators"] += 1
+        elif new_keys := [b for b in spec.breakdowns if b not in indicator.breakdowns]:
+            indicator.breakdowns = [*indicator.breakdowns, *new_keys]
+            indicator.save(update_fields=["breakdowns"])
+            counts.changed["indicators"] += 1
+        kept.add(indicator.pk)
         fields = {
             "success_factor_id": factor_ids[spec.success_factor],
-            "owner_id": owner.pk if owner else None,
             "name": spec.name,
-            "unit": spec.unit,
-            "direction": spec.direction,
             "breakdowns": spec.breakdowns,
             "follow_up": spec.follow_up,
             "baseline_text": spec.baseline_text,
             "order": spec.order,
         }
-        indicator = existing.get(spec.code)
-        if indicator is None:
-            indicator = Indicator.objects.create(code=spec.code, **fields)
-            counts.created["indicators"] += 1
-        elif any(getattr(indicator, k) != v for k, v in fields.items()):
-            for k, v in fields.items():
-                setattr(indicator, k, v)
-            indicator.save()
-            counts.changed["indicators"] += 1
+        placement = current.get(indicator.pk)
+        if placement is None:
+            Placement.objects.create(scorecard=scorecard, indicator=indicator, **fields)
+            counts.created["placements"] += 1
             retarget.append(indicator.pk)
-        created, changed = _replace_targets(indicator, spec.targets, year=year)
+        elif any(getattr(placement, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(placement, k, v)
+            placement.save()
+            counts.changed["placements"] += 1
+            retarget.append(indicator.pk)
+        created, changed = _replace_targets(
+            indicator, spec.targets, year=scorecard.year, org_unit=scorecard.org_unit
+        )
         counts.created["targets"] += created
         counts.changed["targets"] += changed
         if created or changed:
             retarget.append(indicator.pk)
+    for indicator_id, placement in current.items():
+        if indicator_id not in kept:
+            placement.delete()
+            counts.changed["placements"] += 1
+            retarget.append(indicator_id)
     if retarget:
         recompute_assessments(indicator_ids=retarget)
     return counts
 
 
 def _replace_targets(
-    indicator: Indicator, rows: list[TargetRow], *, year: int | None
+    indicator: Indicator, rows: list[TargetRow], *, year: int, org_unit: OrgUnit
 ) -> tuple[int, int]:
-    """Make the indicator's region-wide targets for `year` equal to `rows`."""
+    """Make the indicator's targets of `org_unit` for `year` equal to `rows`."""
     current = {
         t.breakdown: t
-        for t in Target.objects.filter(indicator=indicator, year=year, org_unit__isnull=True)
+        for t in Target.objects.filter(indicator=indicator, year=year, org_unit=org_unit)
     }
     wanted = {
         row.breakdown: row
@@ -130,7 +195,7 @@ def _replace_targets(
         target = current.get(breakdown)
         if target is None:
             Target.objects.create(
-                indicator=indicator, year=year, org_unit=None, breakdown=breakdown, **fields
+                indicator=indicator, year=year, org_unit=org_unit, breakdown=breakdown, **fields
             )
             created += 1
         elif any(_differs(getattr(target, k), v) for k, v in fields.items()):

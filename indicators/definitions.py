@@ -10,14 +10,15 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.utils import timezone
 
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
 from domain.rules import Direction, TargetKind
 from domain.targets import TargetParseError, parse_target_text
-from indicators.catalogue import IndicatorSpec, TargetRow, upsert_indicators
-from indicators.models import DirectionChoices, Unit
-from scorecard.models import Perspective, StrategicGoal, SuccessFactor
+from indicators.catalogue import IndicatorSpec, TargetRow, catalogue_conflicts, place_indicators
+from indicators.models import Aggregation, DirectionChoices, Unit
+from scorecard.models import Perspective, Scorecard, StrategicGoal, SuccessFactor
 
 FOLLOW_UP_CODES = {"T1", "T2", "T3", "YEAR", "MONTH"}
 
@@ -233,16 +234,51 @@ def _follow_up(check: _Checker, entry: Mapping, where: str) -> list[str]:
     return [str(v) for v in values]
 
 
-@transaction.atomic
-def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResult:
-    """Create or update everything a definition file describes; loading twice changes nothing.
+def _owner_code(check: _Checker, definition: Mapping, given: str | None) -> str:
+    """The org unit whose scorecard the file is: given, the file's `owner:`, else its division.
 
-    Targets apply to `year` (argument, else the file's `year:`); without one they are standing
-    targets for every year that has none of its own.
+    A file naming several divisions and no owner is refused: guessing would put one
+    division's indicators on another's scorecard.
+    """
+    if given or definition.get("owner"):
+        return str(given or definition.get("owner"))
+    units = [u for u in definition.get("org_units") or [] if isinstance(u, dict)]
+    divisions = [str(u.get("code")) for u in units if u.get("kind") == OrgUnitKind.DIVISION]
+    regions = [str(u.get("code")) for u in units if u.get("kind") == OrgUnitKind.REGION]
+    if len(divisions) == 1:
+        return divisions[0]
+    if len(divisions) > 1:
+        check.problems.append(
+            f"owner: the file names {len(divisions)} divisions ({', '.join(divisions)}); "
+            "say whose scorecard it is with --org-unit CODE or `owner:`"
+        )
+    elif len(regions) == 1:
+        return regions[0]
+    else:
+        check.problems.append("owner: say whose scorecard it is with --org-unit CODE or `owner:`")
+    return ""
+
+
+@transaction.atomic
+def load_scorecard(
+    *,
+    definition: Mapping,
+    year: int | None = None,
+    org_unit: str | None = None,
+    source: str = "",
+) -> LoadResult:
+    """Load one org unit's scorecard for one year; loading twice changes nothing.
+
+    The owner is `org_unit`, else the file's `owner:`, else its single division; the year is
+    `year`, else the file's `year:`. Perspectives and strategic goals are the region's;
+    success factors, placements and targets are this scorecard's own, so another unit's or
+    another year's scorecard is never touched. Nothing is written when anything is wrong.
     """
     check = _Checker()
     year = year or definition.get("year")
-    if year is not None and not (isinstance(year, int) and 1900 <= year <= 2999):
+    if year is None:
+        check.problems.append("year: missing; give --year YYYY or `year:` in the file")
+    elif not (isinstance(year, int) and 1900 <= year <= 2999):
         check.problems.append(f"year: '{year}' is not a year")
 
     org_specs = _org_unit_specs(check, definition)
@@ -273,9 +309,9 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
     for index, factor in enumerate(factors):
         check.ref(factor, f"success_factors[{index}]", "strategic_goal", goal_codes)
 
-    owner = definition.get("owner")
+    owner = _owner_code(check, definition, org_unit)
     org_codes = {s.code for s in org_specs} | set(OrgUnit.objects.values_list("code", flat=True))
-    if owner is not None and str(owner) not in org_codes:
+    if owner and owner not in org_codes:
         check.problems.append(f"owner: unknown org unit '{owner}'")
 
     indicator_entries = check.entries(definition, "indicators")
@@ -288,6 +324,9 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
         if not isinstance(breakdowns, list) or len(set(map(str, breakdowns))) != len(breakdowns):
             check.problems.append(f"{where}.breakdowns: must be a list of distinct keys")
             breakdowns = ["total"]
+        aggregation = ""
+        if entry.get("aggregation") is not None:
+            aggregation = check.choice(entry, where, "aggregation", list(Aggregation.values))
         indicator_specs.append(
             IndicatorSpec(
                 code=check.text(entry, where, "code"),
@@ -300,8 +339,10 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
                 baseline_text=check.text(entry, where, "baseline_text", required=False),
                 order=index,
                 targets=_target_rows(check, entry, where, direction or Direction.HIGHER_IS_BETTER),
+                aggregation=aggregation,
             )
         )
+    check.problems.extend(catalogue_conflicts(indicator_specs))
     if check.problems:
         raise DefinitionError(check.problems)
 
@@ -309,7 +350,7 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
     result.created["org_units"], result.changed["org_units"] = upsert_org_units(specs=org_specs)
 
     counts = _upsert_by_code(
-        Perspective,
+        Perspective.objects,
         [
             {
                 "code": str(p["code"]),
@@ -323,7 +364,7 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
     result.created["perspectives"], result.changed["perspectives"] = counts
     perspective_ids = dict(Perspective.objects.values_list("code", "pk"))
     result.created["strategic_goals"], result.changed["strategic_goals"] = _upsert_by_code(
-        StrategicGoal,
+        StrategicGoal.objects,
         [
             {
                 "code": str(g["code"]),
@@ -335,32 +376,47 @@ def load_scorecard(*, definition: Mapping, year: int | None = None) -> LoadResul
         ],
     )
     goal_ids = dict(StrategicGoal.objects.values_list("code", "pk"))
+    owner_unit = OrgUnit.objects.get(code=owner)
+    scorecard, created = Scorecard.objects.get_or_create(org_unit=owner_unit, year=year)
+    scorecard.name = str(definition.get("name") or f"{owner_unit.name} {year}")
+    scorecard.source = source[:300]
+    scorecard.loaded_at = timezone.now()
+    scorecard.save()
+    result.created["scorecards"], result.changed["scorecards"] = int(created), 0
+    own_factors = SuccessFactor.objects.filter(scorecard=scorecard)
     result.created["success_factors"], result.changed["success_factors"] = _upsert_by_code(
-        SuccessFactor,
+        own_factors,
         [
             {
                 "code": str(f["code"]),
                 "name": str(f["name"]),
                 "order": n,
                 "strategic_goal_id": goal_ids[str(f["strategic_goal"])],
+                "scorecard_id": scorecard.pk,
             }
             for n, f in enumerate(factors)
         ],
     )
-    owner_unit = OrgUnit.objects.get(code=str(owner)) if owner is not None else None
-    indicator_counts = upsert_indicators(specs=indicator_specs, owner=owner_unit, year=year)
-    result.created.update(indicator_counts.created)
-    result.changed.update(indicator_counts.changed)
+    factor_ids = dict(own_factors.values_list("code", "pk"))
+    placed = place_indicators(scorecard=scorecard, specs=indicator_specs, factor_ids=factor_ids)
+    result.created.update(placed.created)
+    result.changed.update(placed.changed)
+    # Success factors the file dropped go, unless an action still points at one.
+    dropped = own_factors.exclude(code__in=factor_codes).filter(
+        placements__isnull=True, action__isnull=True
+    )
+    result.changed["success_factors"] += dropped.count()
+    dropped.delete()
     return result
 
 
-def _upsert_by_code(model, rows: list[dict]) -> tuple[int, int]:
-    existing = {obj.code: obj for obj in model.objects.filter(code__in=[r["code"] for r in rows])}
+def _upsert_by_code(objects, rows: list[dict]) -> tuple[int, int]:
+    existing = {obj.code: obj for obj in objects.filter(code__in=[r["code"] for r in rows])}
     created = changed = 0
     for row in rows:
         obj = existing.get(row["code"])
         if obj is None:
-            model.objects.create(**row)
+            objects.model.objects.create(**row)
             created += 1
         elif any(getattr(obj, k) != v for k, v in row.items()):
             for k, v in row.items():

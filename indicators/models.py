@@ -15,7 +15,7 @@ from indicators.imports.models import (  # noqa: F401  (registered with this app
     ImportSource,
     ImportStatus,
 )
-from scorecard.models import StatusChoices, SuccessFactor
+from scorecard.models import Scorecard, StatusChoices, SuccessFactor
 
 
 class Unit(models.TextChoices):
@@ -47,31 +47,31 @@ class TrendChoices(models.TextChoices):
     NO_DATA = Trend.NO_DATA, _("Jämförelse saknas")
 
 
+class Aggregation(models.TextChoices):
+    """How an indicator's values add up from units to areas, divisions and the region."""
+
+    SUM = "sum", _("summa")
+    RATIO = "ratio", _("andel av summerad täljare och nämnare")
+    WEIGHTED_MEAN = "weighted_mean", _("medelvärde viktat med nämnaren")
+    NONE = "none", _("summeras inte")
+
+
 class Indicator(models.Model):
-    """A measure (styrmått) under a success factor."""
+    """A regional catalogue entry (styrmått): what is measured and how it adds up.
+
+    Where and how a report shows it (success factor, name, breakdowns, targets, follow-up)
+    belongs to each scorecard's Placement; the catalogue holds what every division shares.
+    """
 
     code = models.SlugField(_("kod"), max_length=64, unique=True)
-    success_factor = models.ForeignKey(
-        SuccessFactor,
-        verbose_name=_("framgångsfaktor"),
-        on_delete=models.PROTECT,
-        related_name="indicators",
-    )
-    # The org unit whose scorecard holds the indicator; empty = every org unit's.
-    owner = models.ForeignKey(
-        OrgUnit,
-        verbose_name=_("ägare"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="indicators",
-    )
     name = models.CharField(_("namn"), max_length=400)
     unit = models.CharField(_("enhet"), max_length=16, choices=Unit.choices)
     direction = models.CharField(_("riktning"), max_length=16, choices=DirectionChoices.choices)
+    aggregation = models.CharField(
+        _("summering"), max_length=16, choices=Aggregation.choices, default=Aggregation.NONE
+    )
+    # Every breakdown key some placement follows: what an import may send for the indicator.
     breakdowns = models.JSONField(_("uppdelningar"), default=list)
-    follow_up = models.JSONField(_("uppföljning"), default=list)
-    baseline_text = models.CharField(_("ingångsvärde"), max_length=300, blank=True)
     trend_band = models.DecimalField(
         _("trendband"),
         max_digits=18,
@@ -79,18 +79,11 @@ class Indicator(models.Model):
         default=0,
         help_text=_("Förändring inom bandet räknas som oförändrad."),
     )
-    order = models.PositiveIntegerField(_("ordning"), default=0)
 
     class Meta:
         verbose_name = _("styrmått")
         verbose_name_plural = _("styrmått")
-        ordering = [
-            "success_factor__strategic_goal__perspective__order",
-            "success_factor__strategic_goal__order",
-            "success_factor__order",
-            "order",
-            "pk",
-        ]
+        ordering = ["code"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(trend_band__gte=0), name="indicator_trend_band_gte_0"
@@ -99,6 +92,79 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Placement(models.Model):
+    """An indicator on one scorecard: where it sits and how that report writes it.
+
+    Its targets are the indicator's Target rows for the scorecard's org unit and year.
+    """
+
+    scorecard = models.ForeignKey(
+        Scorecard,
+        on_delete=models.CASCADE,
+        related_name="placements",
+        verbose_name=_("styrkort"),
+    )
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="placements",
+        verbose_name=_("styrmått"),
+    )
+    success_factor = models.ForeignKey(
+        SuccessFactor,
+        on_delete=models.PROTECT,
+        related_name="placements",
+        verbose_name=_("framgångsfaktor"),
+    )
+    name = models.CharField(_("namn"), max_length=400)
+    breakdowns = models.JSONField(_("uppdelningar"), default=list)
+    follow_up = models.JSONField(_("uppföljning"), default=list)
+    baseline_text = models.CharField(_("ingångsvärde"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(_("ordning"), default=0)
+
+    class Meta:
+        verbose_name = _("placering")
+        verbose_name_plural = _("placeringar")
+        ordering = [
+            "success_factor__strategic_goal__perspective__order",
+            "success_factor__strategic_goal__order",
+            "success_factor__order",
+            "order",
+            "pk",
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "indicator"], name="placement_once_per_scorecard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # The catalogue's fields, so that a placement reads like the indicator it places.
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def unit(self) -> str:
+        return self.indicator.unit
+
+    @property
+    def direction(self) -> str:
+        return self.indicator.direction
+
+    @property
+    def trend_band(self):
+        return self.indicator.trend_band
+
+    def get_unit_display(self) -> str:
+        return self.indicator.get_unit_display()
+
+    def get_direction_display(self) -> str:
+        return self.indicator.get_direction_display()
 
 
 class Target(models.Model):

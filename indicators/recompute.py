@@ -23,6 +23,7 @@ from domain.periods import Period, PeriodKind
 
 from . import bulk
 from .models import Indicator, Measurement, Target
+from .scorecards import PlacementIndex
 
 
 def recompute_assessments(
@@ -48,6 +49,7 @@ def recompute_assessments(
     }
     count = 0
     batch = bulk.AssessmentBatch(now=timezone.now())
+    placements = PlacementIndex(indicator_ids=list(by_indicator))
     indicators = Indicator.objects.filter(pk__in=by_indicator).prefetch_related("targets")
     # The rules run in a thread while this one reads the next indicator's values and writes
     # the last one's assessments: the database and Python work at the same time.
@@ -56,7 +58,9 @@ def recompute_assessments(
         for indicator in indicators:
             values = _values_by_unit(indicator.pk, by_indicator[indicator.pk])
             targets = list(indicator.targets.all())  # prefetched: no query in the thread
-            future = pool.submit(_assess_indicator, indicator, targets, values, ancestries, batch)
+            future = pool.submit(
+                _assess_indicator, indicator, targets, values, ancestries, placements, batch
+            )
             if pending is not None:
                 count += _store_assessments(pending.result())
             pending = future
@@ -91,9 +95,14 @@ def _assess_indicator(
     targets: list[Target],
     values: dict[int, dict[str, dict[str, Decimal]]],
     ancestries: dict[int, list[int]],
+    placements: PlacementIndex,
     empty: bulk.AssessmentBatch,
 ) -> list[bulk.AssessmentBatch]:
-    """Pure: every assessment of one indicator, ready for the database (in batches)."""
+    """Pure: every assessment of one indicator, ready for the database (in batches).
+
+    A unit is assessed by the nearest placement of the indicator above it for the period's
+    year (its breakdowns, its owner's targets); with none, the value stays unjudged.
+    """
     cache: dict = {}
     periods: dict[str, Period] = {}
     batches = [empty.new()]
@@ -103,7 +112,19 @@ def _assess_indicator(
             period = periods.get(period_code)
             if period is None:
                 period = periods[period_code] = Period.parse(period_code)
-            result = assess(indicator, targets, ancestry, period, by_period, cache=cache)
+            placement = placements.placement(indicator.pk, ancestry, period.year)
+            if placement is None:
+                continue
+            result = assess(
+                indicator,
+                targets,
+                ancestry,
+                period,
+                by_period,
+                cache=cache,
+                breakdowns=placement.breakdowns,
+                scorecard_year=placements.year_of[placement.scorecard_id],
+            )
             if batches[-1].count == ASSESSMENT_BATCH:
                 batches.append(empty.new())
             batches[-1].add(
@@ -159,17 +180,26 @@ class AssessmentResult:
 
 
 def resolve_target(
-    targets: list[Target], *, ancestry: list[int], year: int, breakdown: str, has_total: bool
+    targets: list[Target],
+    *,
+    ancestry: list[int],
+    year: int,
+    breakdown: str,
+    has_total: bool,
+    scorecard_year: int | None = None,
 ) -> Target | None:
-    """The most specific target: nearest org unit, then exact breakdown, then exact year.
+    """The most specific target: nearest org unit, then exact breakdown, then year.
 
-    A target without breakdown covers the total and the gender split; other breakdowns of an
-    indicator that has a total (counts written beside a share) carry no target of their own.
+    Years: the period's own first, then the year of the scorecard in force (a scorecard holds
+    until the next one), then standing targets. A target without breakdown covers the total
+    and the gender split; other breakdowns of an indicator that has a total (counts written
+    beside a share) carry no target of their own.
     """
     generic_applies = breakdown in ("total", "women", "men") or not has_total
+    years = (year, scorecard_year, None)
     best, best_rank = None, None
     for target in targets:
-        if target.year not in (year, None):
+        if target.year not in years:
             continue
         if target.breakdown not in (breakdown, ""):
             continue
@@ -181,7 +211,7 @@ def resolve_target(
             distance = ancestry.index(target.org_unit_id)
         else:
             continue
-        rank = (distance, target.breakdown == "", target.year is None)
+        rank = (distance, target.breakdown == "", years.index(target.year))
         if best_rank is None or rank < best_rank:
             best, best_rank = target, rank
     return best
@@ -206,14 +236,18 @@ def assess(
     by_period: dict[str, dict[str, Decimal]],
     *,
     cache: dict | None = None,
+    breakdowns: list[str] | None = None,
+    scorecard_year: int | None = None,
 ) -> AssessmentResult:
     """Status and trend of one indicator at one org unit and period, from plain values.
 
+    `breakdowns`: those the placement follows (default: every one the catalogue knows).
     `cache`: a dict kept across calls for the same indicator and targets, so that recompute
     resolves each target once per org unit, year and breakdown rather than per period.
     """
+    breakdowns = breakdowns if breakdowns is not None else indicator.breakdowns
     current = by_period.get(period.code, {})
-    has_total = "total" in indicator.breakdowns
+    has_total = "total" in breakdowns
     direction = rules.Direction(indicator.direction)
     # Worked out once per call rather than per breakdown: recompute runs this per period.
     previous_values = by_period.get(period.year_before().code, {})
@@ -222,7 +256,7 @@ def assess(
     trends: dict[str, rules.Trend] = {}
     details: dict[str, dict[str, str | None]] = {}
     specific = False
-    for breakdown in indicator.breakdowns:
+    for breakdown in breakdowns:
         value = current.get(breakdown)
         memo = (id(ancestry), period.year, breakdown)
         found = cache.get(memo) if cache is not None else None
@@ -233,6 +267,7 @@ def assess(
                 year=period.year,
                 breakdown=breakdown,
                 has_total=has_total,
+                scorecard_year=scorecard_year,
             )
             found = (
                 target,

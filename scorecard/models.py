@@ -60,8 +60,51 @@ class StrategicGoal(models.Model):
         return self.name
 
 
+class Scorecard(models.Model):
+    """One org unit's scorecard (styrkort) from `year` until the unit's next one.
+
+    Perspectives and strategic goals are the region's; the success factors and the placed
+    indicators (indicators.Placement) are this scorecard's own, so that loading another
+    unit's or another year's scorecard never changes this one. Units without a scorecard of
+    their own follow the nearest one above them.
+    """
+
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="scorecards",
+        verbose_name=_("organisationsenhet"),
+    )
+    year = models.PositiveSmallIntegerField(_("från år"))
+    name = models.CharField(_("namn"), max_length=300, blank=True)
+    source = models.CharField(_("källa"), max_length=300, blank=True)
+    loaded_at = models.DateTimeField(_("inläst"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("styrkort")
+        verbose_name_plural = _("styrkort")
+        ordering = ["org_unit__path", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "year"], name="scorecard_unit_year"),
+            models.CheckConstraint(
+                condition=Q(year__gte=1900, year__lte=2999), name="scorecard_year_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.org_unit} {self.year}"
+
+
 class SuccessFactor(models.Model):
-    code = models.SlugField(_("kod"), max_length=64, unique=True)
+    """One of a scorecard's own goals (framgångsfaktor) under a regional strategic goal."""
+
+    scorecard = models.ForeignKey(
+        Scorecard,
+        verbose_name=_("styrkort"),
+        on_delete=models.CASCADE,
+        related_name="success_factors",
+    )
+    code = models.SlugField(_("kod"), max_length=64)
     strategic_goal = models.ForeignKey(
         StrategicGoal,
         verbose_name=_("strategiskt mål"),
@@ -75,6 +118,9 @@ class SuccessFactor(models.Model):
         verbose_name = _("framgångsfaktor")
         verbose_name_plural = _("framgångsfaktorer")
         ordering = ["strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "code"], name="successfactor_unique_code")
+        ]
 
     def __str__(self) -> str:
         return self.name
