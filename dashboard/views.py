@@ -14,7 +14,7 @@ from divisions.access import can_write
 from divisions.models import OrgUnit
 from divisions.selectors import get_org_unit
 from domain.periods import InvalidPeriod, Period, PeriodKind
-from indicators.models import Indicator
+from indicators.models import Placement
 from indicators.selectors import periods_with_data
 from scorecard.closing import closure_for
 
@@ -51,8 +51,8 @@ def _period(text: str) -> str:
         raise Http404(str(exc)) from None
 
 
-def _indicator(code: str, unit: OrgUnit) -> Indicator:
-    indicator = indicator_for(code, unit)
+def _indicator(code: str, unit: OrgUnit, period: str) -> Placement:
+    indicator = indicator_for(code, unit, period)
     if indicator is None:
         raise Http404("no such indicator on this org unit's scorecard")
     return indicator
@@ -162,7 +162,7 @@ def division_xlsx(request: HttpRequest, org_unit: str, period: str) -> HttpRespo
 def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str) -> HttpResponse:
     unit = _org_unit(org_unit)
     period_code = _period(period)
-    indicator = _indicator(code, unit)
+    indicator = _indicator(code, unit, period_code)
     if period_code != period:
         return redirect(
             "dashboard:indicator", code=indicator.code, org_unit=unit.code, period=period_code
@@ -226,7 +226,7 @@ def choose(request: HttpRequest) -> HttpResponse:
     if indicator:
         return redirect(
             "dashboard:indicator",
-            code=_indicator(indicator, unit).code,
+            code=_indicator(indicator, unit, period).code,
             org_unit=unit.code,
             period=period,
         )

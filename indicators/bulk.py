@@ -43,6 +43,7 @@ ASSESSMENT_COLUMNS = (
     "indicator_id",
     "org_unit_id",
     "period",
+    "placement_id",
     "computed_status",
     "trend",
     "details",
@@ -313,15 +314,24 @@ class AssessmentBatch:
         return batch
 
     def add(
-        self, indicator_id: int, unit_id: int, period: str, status: str, trend: str, details: str
+        self,
+        indicator_id: int,
+        unit_id: int,
+        period: str,
+        placement_id: int,
+        status: str,
+        trend: str,
+        details: str,
     ) -> None:
         if self.copy:
             self.parts.append(
-                f"{indicator_id}\t{unit_id}\t{period}\t{status}\t{trend}\t{copy_text(details)}"
-                f"{self._tail}"
+                f"{indicator_id}\t{unit_id}\t{period}\t{placement_id}\t{status}\t{trend}\t"
+                f"{copy_text(details)}{self._tail}"
             )
         else:
-            self.parts.append((indicator_id, unit_id, period, status, trend, details, *self._tail))
+            self.parts.append(
+                (indicator_id, unit_id, period, placement_id, status, trend, details, *self._tail)
+            )
         self.count += 1
 
     @property
@@ -342,7 +352,8 @@ def upsert_assessments(batch: AssessmentBatch) -> None:
     _create_stage(
         ASSESSMENT_STAGE,
         "indicator_id bigint NOT NULL, org_unit_id bigint NOT NULL, period varchar(7) NOT NULL,"
-        " computed_status varchar(16) NOT NULL, trend varchar(16) NOT NULL,"
+        " placement_id bigint NOT NULL, computed_status varchar(16) NOT NULL,"
+        " trend varchar(16) NOT NULL,"
         f" details {'jsonb' if is_postgresql() else 'text'} NOT NULL,"
         f" computed_at {'timestamptz' if is_postgresql() else 'datetime'} NOT NULL,"
         " override_status varchar(16) NOT NULL, override_comment text NOT NULL,"
@@ -356,6 +367,7 @@ def upsert_assessments(batch: AssessmentBatch) -> None:
             f"INSERT INTO indicators_assessment ({columns})"
             f" SELECT {columns} FROM {ASSESSMENT_STAGE} WHERE true"
             " ON CONFLICT (indicator_id, org_unit_id, period) DO UPDATE SET"
+            " placement_id = excluded.placement_id,"
             " computed_status = excluded.computed_status, trend = excluded.trend,"
             " details = excluded.details, computed_at = excluded.computed_at"
         )

@@ -212,3 +212,36 @@ def _differs(stored, new) -> bool:
             return stored is not new
         return Decimal(stored) != Decimal(new)
     return stored != new
+
+
+@transaction.atomic
+def copy_scorecard(source: Scorecard, *, org_unit: OrgUnit, year: int) -> Scorecard:
+    """A new scorecard for `org_unit` and `year` with the source's success factors,
+    placements and targets: the starting point for next year's, or a sister division's.
+    """
+    copy = Scorecard.objects.create(
+        org_unit=org_unit, year=year, name=f"{org_unit.name} {year}", source=str(source)
+    )
+    factor_ids = {}
+    for factor in source.success_factors.order_by("pk"):
+        old = factor.pk
+        factor.pk = None
+        factor.scorecard = copy
+        factor.save()
+        factor_ids[old] = factor.pk
+    placements = list(source.placements.order_by("pk"))
+    for placement in placements:
+        placement.pk = None
+        placement.scorecard = copy
+        placement.success_factor_id = factor_ids[placement.success_factor_id]
+        placement.save()
+    for target in Target.objects.filter(
+        indicator__in=[p.indicator_id for p in placements],
+        org_unit=source.org_unit,
+        year=source.year,
+    ):
+        target.pk = None
+        target.org_unit, target.year = org_unit, year
+        target.save()
+    recompute_assessments(indicator_ids=[p.indicator_id for p in placements])
+    return copy

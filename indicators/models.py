@@ -367,6 +367,15 @@ class Assessment(models.Model):
         db_index=False,
     )
     period = models.CharField(_("period"), max_length=7)
+    # The placement that judged it: the one on the scorecard the unit follows that year.
+    placement = models.ForeignKey(
+        Placement,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assessments",
+        verbose_name=_("placering"),
+    )
     computed_status = models.CharField(
         _("beräknad måluppfyllelse"), max_length=16, choices=StatusChoices.choices
     )

@@ -131,6 +131,7 @@ def _assess_indicator(
                 indicator.pk,
                 unit_id,
                 period_code,
+                placement.pk,
                 result.status,
                 result.trend,
                 _details_json(result.details, cache),

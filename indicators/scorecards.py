@@ -2,15 +2,14 @@
 
 A scorecard holds from its year until its org unit's next one. A unit without a scorecard of
 its own follows the nearest unit above it that has one (a health centre follows its
-division's). An indicator is judged at a unit by the nearest placement of it up the tree: a
-region key figure reported by health centres is judged by the region's scorecard there.
+division's), and is judged by that scorecard's placements only.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from divisions.models import OrgUnit
 from scorecard.models import Scorecard
@@ -19,40 +18,44 @@ from .models import Placement, Target
 
 
 def scorecard_for(org_unit: OrgUnit, year: int) -> Scorecard | None:
-    """The scorecard an org unit follows in `year`: its own, else the nearest above it."""
-    candidates = (
-        Scorecard.objects.filter(org_unit__code__in=org_unit.lineage_codes, year__lte=year)
-        .select_related("org_unit")
-        .order_by("-org_unit__path", "-year")
-    )
-    return candidates.first()
+    """The scorecard an org unit follows in `year`: its own, else the nearest above it.
+
+    A unit's scorecard holds from its year until the unit's next one; before its first one,
+    the first one judges the history loaded for earlier years.
+    """
+    candidates = Scorecard.objects.filter(org_unit__code__in=org_unit.lineage_codes)
+    nearest = candidates.order_by("-org_unit__path").values_list("org_unit_id", flat=True)[:1]
+    own = candidates.filter(org_unit_id__in=nearest).select_related("org_unit")
+    return own.filter(year__lte=year).order_by("-year").first() or own.order_by("year").first()
 
 
 def placements_of(
-    scorecard: Scorecard | None, *, target_year: int | None = None
+    scorecard: Scorecard | None, *, target_year: int | None = None, within: OrgUnit | None = None
 ) -> list[Placement]:
     """The scorecard's placements in report order, with their targets prefetched.
 
-    Targets: the indicator's, those of `target_year` (default the scorecard's year) and
-    standing ones; the caller resolves which of them applies to a unit.
+    Targets: those of `target_year` (default the scorecard's year), of the scorecard's year
+    and standing ones, set by `within`'s lineage or region-wide (all units without it); the
+    caller resolves which of them applies.
     """
     if scorecard is None:
         return []
-    year = target_year or scorecard.year
-    targets = Target.objects.filter(year__in=[year, scorecard.year]).order_by("pk")
-    standing = Target.objects.filter(year__isnull=True).order_by("pk")
+    years = Q(year__in=[target_year or scorecard.year, scorecard.year]) | Q(year__isnull=True)
+    scope = Q()
+    if within is not None:
+        scope = Q(org_unit__isnull=True) | Q(org_unit__code__in=within.lineage_codes)
+    targets = Target.objects.filter(years, scope).select_related("org_unit").order_by("pk")
     return list(
         Placement.objects.filter(scorecard=scorecard)
         .select_related("indicator", "success_factor__strategic_goal__perspective")
-        .prefetch_related(
-            Prefetch("indicator__targets", queryset=(targets | standing).order_by("pk"))
-        )
+        .prefetch_related(Prefetch("indicator__targets", queryset=targets))
     )
 
 
 def placements_for(org_unit: OrgUnit, year: int) -> list[Placement]:
-    """The placements on the scorecard an org unit follows in `year`, in report order."""
-    return placements_of(scorecard_for(org_unit, year), target_year=year)
+    """The placements on the scorecard an org unit follows in `year`, in report order,
+    with the targets that can apply to the unit."""
+    return placements_of(scorecard_for(org_unit, year), target_year=year, within=org_unit)
 
 
 def placement_for(org_unit: OrgUnit, year: int, code: str) -> Placement | None:
@@ -91,18 +94,24 @@ class PlacementIndex:
         }
 
     def scorecard_at(self, unit_id: int, year: int) -> int | None:
-        """The scorecard a unit itself has for `year` (not one inherited)."""
-        for scorecard_year, pk in self.scorecards.get(unit_id, ()):
+        """The scorecard a unit itself has for `year` (not one inherited); before its first
+        one, the first (see scorecard_for)."""
+        own = self.scorecards.get(unit_id)
+        if not own:
+            return None
+        for scorecard_year, pk in own:
             if scorecard_year <= year:
                 return pk
-        return None
+        return own[-1][1]
 
     def placement(self, indicator_id: int, ancestry: list[int], year: int) -> Placement | None:
-        """The nearest placement of the indicator for a unit (ancestry: the unit first)."""
+        """The indicator on the scorecard a unit follows (ancestry: the unit first), if there.
+
+        A unit is judged only on its own scorecard's indicators; a value for another one
+        still adds up to the units above whose scorecards place it.
+        """
         for unit_id in ancestry:
             scorecard = self.scorecard_at(unit_id, year)
             if scorecard is not None:
-                found = self.placed.get((scorecard, indicator_id))
-                if found is not None:
-                    return found
+                return self.placed.get((scorecard, indicator_id))
         return None

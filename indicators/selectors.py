@@ -7,21 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
-
 from divisions.models import OrgUnit
 from domain.periods import Period
 
-from .models import Assessment, Indicator, Measurement, Target
-
-
-def indicators_for(org_unit: OrgUnit) -> QuerySet[Indicator]:
-    """The indicators on an org unit's scorecard: region-wide ones and those owned above it."""
-    return (
-        Indicator.objects.filter(Q(owner__isnull=True) | Q(owner__code__in=org_unit.lineage_codes))
-        .select_related("success_factor__strategic_goal__perspective")
-        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("pk")))
-    )
+from .models import Assessment, Measurement
 
 
 def measurements_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Measurement]]:

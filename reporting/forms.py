@@ -162,12 +162,13 @@ class ActionForm(forms.ModelForm):
             "due_date": DateInput(format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, scorecard=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["perspective"].queryset = Perspective.objects.order_by("order")
-        self.fields["success_factor"].queryset = SuccessFactor.objects.select_related(
-            "strategic_goal"
-        )
+        # The success factors of the scorecard the unit follows in the report's year.
+        self.fields["success_factor"].queryset = SuccessFactor.objects.filter(
+            scorecard=scorecard
+        ).select_related("strategic_goal")
 
     def clean(self):
         cleaned = super().clean()

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from divisions.models import OrgUnit
-from indicators.models import Assessment, Indicator, Measurement
-from indicators.selectors import indicators_for
+from domain.periods import Period
+from indicators.models import Assessment, Indicator, Measurement, Placement
+from indicators.scorecards import placement_for
 from scorecard.models import Action, Perspective, PerspectiveAssessment
 
 
-def indicator_on_scorecard(org_unit: OrgUnit, code: str) -> Indicator:
-    """The indicator if it is on the unit's scorecard, else 404."""
-    indicator = indicators_for(org_unit).filter(code=code).first()
-    if indicator is None:
+def indicator_on_scorecard(org_unit: OrgUnit, period: str, code: str) -> Placement:
+    """The indicator as the scorecard the unit follows in the period places it, else 404."""
+    placement = placement_for(org_unit, Period.parse(period).year, code)
+    if placement is None:
         raise Http404("no such indicator on this scorecard")
-    return indicator
+    return placement
 
 
 def existing_assessment(indicator: Indicator, org_unit: OrgUnit, period: str) -> Assessment:

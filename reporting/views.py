@@ -32,6 +32,7 @@ from divisions.models import OrgUnit
 from divisions.selectors import default_org_unit_for
 from domain.periods import InvalidPeriod, Period
 from indicators import editing as indicator_editing
+from indicators.scorecards import scorecard_for
 from indicators.selectors import periods_with_data
 from scorecard import closing
 from scorecard import editing as scorecard_editing
@@ -130,8 +131,8 @@ def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
 def _indicator_page(
     request: HttpRequest, unit: OrgUnit, period: str, indicator_code: str, **bound
 ) -> HttpResponse:
-    indicator = indicator_on_scorecard(unit, indicator_code)
-    state = indicator_state(indicator, unit, period)
+    indicator = indicator_on_scorecard(unit, period, indicator_code)
+    state = indicator_state(indicator.indicator, unit, period)
     value_forms = []
     for breakdown in indicator.breakdowns:
         form = bound.get(f"value_{breakdown}")
@@ -192,7 +193,7 @@ def indicator_page(request: HttpRequest, org_unit: str, period: str, indicator: 
 @closed_period_is_403
 def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, breakdown: str):
     unit, period = _for_writing(request, org_unit, period)
-    item = indicator_on_scorecard(unit, indicator)
+    item = indicator_on_scorecard(unit, period, indicator)
     if breakdown not in item.breakdowns:
         raise Http404("no such breakdown")
     form = MeasurementForm(request.POST, indicator=item, breakdown=breakdown, prefix=breakdown)
@@ -202,7 +203,7 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
         indicator_editing.set_measurement(
             user=request.user,
             source=Source.FORM,
-            indicator=item,
+            indicator=item.indicator,
             org_unit=unit,
             period=period,
             breakdown=breakdown,
@@ -222,8 +223,8 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
 @closed_period_is_403
 def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: str):
     unit, period = _for_writing(request, org_unit, period)
-    item = indicator_on_scorecard(unit, indicator)
-    assessment = existing_assessment(item, unit, period)
+    item = indicator_on_scorecard(unit, period, indicator)
+    assessment = existing_assessment(item.indicator, unit, period)
     form = AnalysisForm(request.POST)
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, analysis=form)
@@ -245,8 +246,8 @@ def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: st
 @closed_period_is_403
 def override_status(request: HttpRequest, org_unit: str, period: str, indicator: str):
     unit, period = _for_writing(request, org_unit, period)
-    item = indicator_on_scorecard(unit, indicator)
-    assessment = existing_assessment(item, unit, period)
+    item = indicator_on_scorecard(unit, period, indicator)
+    assessment = existing_assessment(item.indicator, unit, period)
     form = OverrideForm(request.POST)
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, override=form)
@@ -313,8 +314,9 @@ def action_form(request: HttpRequest, org_unit: str, period: str, pk: int | None
     unit = org_unit_for_writing(request.user, org_unit)
     period = _period(period)
     action = get_object_or_404(Action, pk=pk, org_unit=unit) if pk is not None else None
+    scorecard = scorecard_for(unit, Period.parse(period).year)
     if request.method == "POST":
-        form = ActionForm(request.POST, instance=action)
+        form = ActionForm(request.POST, instance=action, scorecard=scorecard)
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in ActionForm.Meta.fields}
             if action is None:
@@ -333,7 +335,7 @@ def action_form(request: HttpRequest, org_unit: str, period: str, pk: int | None
             initial["perspective"] = Perspective.objects.filter(
                 code=request.GET["perspective"]
             ).first()
-        form = ActionForm(instance=action, initial=initial)
+        form = ActionForm(instance=action, initial=initial, scorecard=scorecard)
     return render(
         request,
         "reporting/action.html",

@@ -17,8 +17,9 @@ the reporter's scope) and `div_annan` (outside both).
 from __future__ import annotations
 
 from divisions.models import OrgUnit, OrgUnitKind, Role
+from indicators.catalogue import copy_scorecard
 from indicators.models import Assessment, Measurement, MeasurementRevision
-from scorecard.models import Action, PerspectiveAssessment
+from scorecard.models import Action, PerspectiveAssessment, Scorecard
 from tests.factories import OrgUnitFactory, RoleAssignmentFactory, UserFactory
 
 PASSWORD = "Styrkort-test-lösen-1"
@@ -51,11 +52,16 @@ def make_user(username: str, role: str, unit_code: str | None, *, password: str 
 
 
 def add_other_division() -> OrgUnit:
-    """Division Annan, beside Nära under the region: the outsider's division."""
+    """Division Annan, beside Nära under the region: the outsider's division, with a copy of
+    Nära's 2022 scorecard as its own (when Nära's is loaded)."""
     region = OrgUnit.objects.get(kind=OrgUnitKind.REGION)
-    return OrgUnitFactory(
+    other = OrgUnitFactory(
         code=OUTSIDE, name="Division Annan", kind=OrgUnitKind.DIVISION, parent=region
     )
+    nara = Scorecard.objects.filter(org_unit__code="div_nara", year=2022).first()
+    if nara is not None and not other.scorecards.exists():
+        copy_scorecard(nara, org_unit=other, year=2022)
+    return other
 
 
 def add_cast() -> dict:

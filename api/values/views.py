@@ -122,7 +122,7 @@ class AssessmentViewSet(WritableViewSet):
     queryset = (
         Assessment.objects.select_related("indicator", "org_unit", "override_by")
         .annotate(
-            perspective_code=F("indicator__success_factor__strategic_goal__perspective__code"),
+            perspective_code=F("placement__success_factor__strategic_goal__perspective__code"),
             sort_id=F("id") + 0,
         )
         .order_by("id")

@@ -10,8 +10,8 @@ from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
-from indicators.models import Assessment, Indicator, Measurement
-from indicators.selectors import indicators_for
+from indicators.models import Assessment, Measurement, Placement
+from indicators.scorecards import placement_for
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ComparisonRow:
 
 @dataclass(frozen=True)
 class IndicatorPage:
-    indicator: Indicator
+    indicator: Placement  # as the unit's scorecard places it; .indicator is the catalogue
     org_unit: OrgUnit
     period: str
     kind: PeriodKind
@@ -69,13 +69,14 @@ class IndicatorPage:
         return "women" in self.breakdowns and "men" in self.breakdowns
 
 
-def indicator_for(code: str, org_unit: OrgUnit) -> Indicator | None:
-    """The indicator if it is on the org unit's scorecard."""
-    return indicators_for(org_unit).filter(code=code).first()
+def indicator_for(code: str, org_unit: OrgUnit, period: str) -> Placement | None:
+    """The indicator as the scorecard the org unit follows in the period places it."""
+    return placement_for(org_unit, Period.parse(period).year, code)
 
 
-def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> IndicatorPage:
+def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> IndicatorPage:
     """One indicator at one org unit: its series over one follow-up kind and its units."""
+    indicator = placement.indicator
     kind = Period.parse(period).kind
     series: dict[str, dict[str, Measurement]] = defaultdict(dict)
     latest: dict[PeriodKind, str] = {}
@@ -97,7 +98,7 @@ def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> Indi
     )
     for m in sources:
         series[m.period][m.breakdown] = m
-    order = {b: i for i, b in enumerate(indicator.breakdowns)}
+    order = {b: i for i, b in enumerate(placement.breakdowns)}
     sources.sort(key=lambda m: (m.period, -order.get(m.breakdown, 99)), reverse=True)
     assessments = {
         a.period: a
@@ -111,16 +112,16 @@ def indicator_page(indicator: Indicator, org_unit: OrgUnit, period: str) -> Indi
     ]
     present = {b for row in history for b in row.values}
     parent, units = _comparison_units(org_unit, period)
-    breakdown = "total" if "total" in indicator.breakdowns else indicator.breakdowns[0]
+    breakdown = "total" if "total" in placement.breakdowns else placement.breakdowns[0]
     return IndicatorPage(
-        indicator=indicator,
+        indicator=placement,
         org_unit=org_unit,
         period=period,
         kind=kind,
         kinds=[k for k in PeriodKind if k in latest],
         periods=sorted(series, reverse=True),
         ancestors=ancestors_of(org_unit),
-        breakdowns=[b for b in indicator.breakdowns if b in present],
+        breakdowns=[b for b in placement.breakdowns if b in present],
         history=history,
         current=next((row for row in history if row.period == period), None),
         comparison_parent=parent,
@@ -160,7 +161,7 @@ def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[Org
 
 
 def _comparison(
-    indicator: Indicator, units: list[OrgUnit], period: str, breakdown: str, current: OrgUnit
+    indicator, units: list[OrgUnit], period: str, breakdown: str, current: OrgUnit
 ) -> list[ComparisonRow]:
     ids = [u.pk for u in units]
     values = {

@@ -40,10 +40,10 @@ def fulfilment_over_time(org_unit: OrgUnit, kind: PeriodKind) -> FulfilmentOverT
     found: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     kinds: set[PeriodKind] = set()
     for period, perspective_id, status, n in (
-        Assessment.objects.filter(org_unit__in=[u.pk for u in scope])
+        Assessment.objects.filter(org_unit__in=[u.pk for u in scope], placement__isnull=False)
         .annotate(
             shown=effective_status(),
-            perspective_id=F("indicator__success_factor__strategic_goal__perspective_id"),
+            perspective_id=F("placement__success_factor__strategic_goal__perspective_id"),
         )
         .values_list("period", "perspective_id", "shown")
         .annotate(n=Count("pk"))

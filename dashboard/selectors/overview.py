@@ -103,10 +103,12 @@ def perspective_grid(
         perspectives = list(Perspective.objects.all())
     counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
     for unit_id, perspective_id, status, n in (
-        Assessment.objects.filter(org_unit__in=[u.pk for u in org_units], period=period)
+        Assessment.objects.filter(
+            org_unit__in=[u.pk for u in org_units], period=period, placement__isnull=False
+        )
         .annotate(
             shown=effective_status(),
-            perspective_id=F("indicator__success_factor__strategic_goal__perspective_id"),
+            perspective_id=F("placement__success_factor__strategic_goal__perspective_id"),
         )
         .values_list("org_unit_id", "perspective_id", "shown")
         .annotate(n=Count("pk"))

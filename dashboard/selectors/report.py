@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
-
 from divisions.models import OrgUnit
 from domain.periods import Period
 from domain.rules import Status, TargetKind, Trend
-from indicators.models import Assessment, Indicator, Measurement, Target
-from indicators.selectors import assessments_at, indicators_for, measurements_at
+from indicators.models import Assessment, Measurement, Placement, Target
+from indicators.scorecards import placements_for
+from indicators.selectors import assessments_at, measurements_at
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class ReportLine:
     perspective: str
     strategic_goal: str
     success_factor: str
-    indicator: Indicator
+    indicator: Placement  # reads like the indicator: code, name, unit, breakdowns, follow-up
     breakdown: str
     target: str
     value: Decimal | None
@@ -31,7 +30,8 @@ class ReportLine:
 
 
 def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
-    """One line per indicator and breakdown, in scorecard order (a fixed number of queries).
+    """One line per placed indicator and breakdown, in the order of the scorecard the unit
+    follows that year (a fixed number of queries).
 
     Each line shows its breakdown's stored status and trend; a manual override of the
     indicator replaces the status on every line that has one.
@@ -39,17 +39,12 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     values = measurements_at(org_unit, period)
     assessments = assessments_at(org_unit, period)
     lines: list[ReportLine] = []
-    # Only the targets that can apply to the period's year (a synthetic or long-lived
-    # indicator has one per year; reading them all cost more than the rest of the page).
-    year = Period.parse(period).year
-    relevant = Target.objects.filter(Q(year=year) | Q(year__isnull=True)).order_by("pk")
-    scorecard = indicators_for(org_unit).prefetch_related(None)
-    for indicator in scorecard.prefetch_related(Prefetch("targets", queryset=relevant)):
-        factor = indicator.success_factor
-        assessment = assessments.get(indicator.pk)
-        targets = list(indicator.targets.all())
-        for index, breakdown in enumerate(indicator.breakdowns):
-            measurement = values.get(indicator.pk, {}).get(breakdown)
+    for placement in placements_for(org_unit, Period.parse(period).year):
+        factor = placement.success_factor
+        assessment = assessments.get(placement.indicator_id)
+        targets = _nearest_first(placement.indicator.targets.all())
+        for index, breakdown in enumerate(placement.breakdowns):
+            measurement = values.get(placement.indicator_id, {}).get(breakdown)
             detail = (assessment.details.get(breakdown) if assessment else None) or {}
             if assessment is None:
                 # Nothing measured at this unit and period: say so on the indicator's first line.
@@ -72,7 +67,7 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     perspective=factor.strategic_goal.perspective.name,
                     strategic_goal=factor.strategic_goal.name,
                     success_factor=factor.name,
-                    indicator=indicator,
+                    indicator=placement,
                     breakdown=breakdown,
                     target=target or "",
                     value=measurement.value if measurement else None,
@@ -86,9 +81,14 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     return lines
 
 
+def _nearest_first(targets) -> list[Target]:
+    """Targets of the unit's lineage (placements_for's prefetch): the nearest unit's first."""
+    return sorted(targets, key=lambda t: (-len(t.org_unit.path) if t.org_unit else 0, t.pk))
+
+
 @dataclass
 class IndicatorGroup:
-    indicator: Indicator
+    indicator: Placement
     lines: list[ReportLine]
 
 
@@ -123,7 +123,7 @@ def group_report(lines: list[ReportLine]) -> list[PerspectiveGroup]:
         if not factors or factors[-1].name != line.success_factor:
             factors.append(FactorGroup(line.success_factor, []))
         indicators = factors[-1].indicators
-        if not indicators or indicators[-1].indicator.pk != line.indicator.pk:
+        if not indicators or indicators[-1].indicator.pk != line.indicator.pk:  # placements
             indicators.append(IndicatorGroup(line.indicator, []))
         indicators[-1].lines.append(line)
     return groups

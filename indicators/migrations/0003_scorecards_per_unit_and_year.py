@@ -28,6 +28,7 @@ def carry_over(apps, schema_editor):
     Placement = apps.get_model("indicators", "Placement")
     Target = apps.get_model("indicators", "Target")
     Measurement = apps.get_model("indicators", "Measurement")
+    Assessment = apps.get_model("indicators", "Assessment")
     OrgUnit = apps.get_model("divisions", "OrgUnit")
     Scorecard = apps.get_model("scorecard", "Scorecard")
     SuccessFactor = apps.get_model("scorecard", "SuccessFactor")
@@ -63,7 +64,7 @@ def carry_over(apps, schema_editor):
                 factor.scorecard_id = scorecard.pk
                 factor.save()
             factor_copies[key] = factor.pk
-        Placement.objects.create(
+        placement = Placement.objects.create(
             scorecard=scorecard,
             indicator=indicator,
             success_factor_id=factor_copies[key],
@@ -73,6 +74,7 @@ def carry_over(apps, schema_editor):
             baseline_text=indicator.baseline_text,
             order=indicator.order,
         )
+        Assessment.objects.filter(indicator=indicator).update(placement=placement)
         Target.objects.filter(indicator=indicator, org_unit__isnull=True).update(
             org_unit_id=owner_id
         )
@@ -170,6 +172,18 @@ class Migration(migrations.Migration):
                     )
                 ],
             },
+        ),
+        migrations.AddField(
+            model_name="assessment",
+            name="placement",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assessments",
+                to="indicators.placement",
+                verbose_name="placering",
+            ),
         ),
         migrations.RunPython(carry_over, migrations.RunPython.noop, elidable=False),
         migrations.RemoveField(model_name="indicator", name="baseline_text"),
