@@ -350,7 +350,8 @@ def _create_indicators(
                     )
                 )
             raise NotImplementedError(  # TEMP: region-api helper rewrites this
-                specs=specs, owner=owner, year=year)
+                specs=specs, owner=owner, year=year
+            )
         indicators = Indicator.objects.filter(code__in=kinds).order_by("code")
         result[division_code] = [(indicator, kinds[indicator.code]) for indicator in indicators]
     return result

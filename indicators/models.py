@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
+from domain import rollup
 from domain.periods import PERIOD_REGEX
 from domain.rules import Direction, Status, TargetKind, Trend, status_after_override
 from indicators.imports.models import (  # noqa: F401  (registered with this app here)
@@ -50,10 +51,10 @@ class TrendChoices(models.TextChoices):
 class Aggregation(models.TextChoices):
     """How an indicator's values add up from units to areas, divisions and the region."""
 
-    SUM = "sum", _("summa")
-    RATIO = "ratio", _("andel av summerad täljare och nämnare")
-    WEIGHTED_MEAN = "weighted_mean", _("medelvärde viktat med nämnaren")
-    NONE = "none", _("summeras inte")
+    SUM = rollup.Aggregation.SUM, _("summa")
+    RATIO = rollup.Aggregation.RATIO, _("andel av summerad täljare och nämnare")
+    WEIGHTED_MEAN = rollup.Aggregation.WEIGHTED_MEAN, _("medelvärde viktat med nämnaren")
+    NONE = rollup.Aggregation.NONE, _("summeras inte")
 
 
 class Indicator(models.Model):
@@ -312,6 +313,49 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.org_unit.code} {self.period} {self.breakdown}"
+
+
+class Aggregate(models.Model):
+    """What an org unit's children add up to for one key, and which leaf units it covers.
+
+    Derived: recompute writes it for every unit with children whenever a value below it
+    changes (domain.rollup). A unit's own value, where it has one, wins on its pages; both
+    are in the API.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="aggregates", db_index=False
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="aggregates", db_index=False
+    )
+    period = models.CharField(_("period"), max_length=7)
+    breakdown = models.CharField(_("uppdelning"), max_length=64)
+    value = models.DecimalField(_("summerat utfall"), max_digits=20, decimal_places=6)
+    numerator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
+    covered = models.PositiveIntegerField(_("enheter med värde"))
+    expected = models.PositiveIntegerField(_("enheter"))
+    missing_units = models.JSONField(_("enheter utan värde"), default=list)
+    computed_at = models.DateTimeField(_("beräknad"))
+
+    class Meta:
+        verbose_name = _("summerat utfall")
+        verbose_name_plural = _("summerade utfall")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "org_unit", "period", "breakdown"],
+                name="aggregate_unique_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["org_unit", "period"], name="aggregate_unit_period")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.org_unit_id}/{self.period}/{self.breakdown}"
+
+    @property
+    def complete(self) -> bool:
+        return self.covered == self.expected
 
 
 class MeasurementRevision(models.Model):

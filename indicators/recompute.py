@@ -16,13 +16,12 @@ from decimal import Decimal
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from divisions.models import OrgUnit
 from domain import rules
 from domain.numbers import plain_decimal
 from domain.periods import Period, PeriodKind
 
-from . import bulk
-from .models import Indicator, Measurement, Target
+from . import bulk, rollups
+from .models import Aggregate, Indicator, Measurement, Target
 from .scorecards import PlacementIndex
 
 
@@ -32,7 +31,9 @@ def recompute_assessments(
     """Recompute stored assessments for (indicator, org unit) pairs, or whole indicators.
 
     Every period of a pair is recomputed, since a changed value is also another period's
-    reference (one year later, or a named base year). Overrides and analysis are kept.
+    reference (one year later, or a named base year). The roll-ups of the indicators are
+    refreshed first, and the units above a changed one are assessed again on them. Overrides
+    and analysis are kept.
     """
     by_indicator: dict[int, set[int] | None] = defaultdict(set)
     for indicator_id, unit_id in pairs or ():
@@ -42,13 +43,15 @@ def recompute_assessments(
             by_indicator[indicator_id] = None  # all org units
     if not by_indicator:
         return 0
-    units = list(OrgUnit.objects.values_list("pk", "code", "path"))
-    unit_pk_by_code = {code: pk for pk, code, _ in units}
-    ancestries = {
-        pk: [unit_pk_by_code[c] for c in OrgUnit.codes_in(path)][::-1] for pk, _, path in units
-    }
+    now = timezone.now()
+    tree = rollups.Tree()
+    ancestries = {pk: [pk, *tree.ancestors(pk)] for pk in tree.code_of}
+    rollups.refresh_aggregates(by_indicator, now=now, tree=tree)
+    for unit_ids in by_indicator.values():
+        if unit_ids is not None:  # the units above see a new sum
+            unit_ids.update(a for pk in list(unit_ids) for a in ancestries[pk][1:])
     count = 0
-    batch = bulk.AssessmentBatch(now=timezone.now())
+    batch = bulk.AssessmentBatch(now=now)
     placements = PlacementIndex(indicator_ids=list(by_indicator))
     indicators = Indicator.objects.filter(pk__in=by_indicator).prefetch_related("targets")
     # The rules run in a thread while this one reads the next indicator's values and writes
@@ -72,21 +75,23 @@ def recompute_assessments(
 def _values_by_unit(
     indicator_id: int, unit_ids: set[int] | None
 ) -> dict[int, dict[str, dict[str, Decimal]]]:
-    """org unit id -> period -> breakdown -> value, for one indicator."""
-    measurements = Measurement.objects.filter(indicator_id=indicator_id)
-    if unit_ids is not None:
-        measurements = measurements.filter(org_unit_id__in=unit_ids)
-    query = measurements.values_list("org_unit_id", "period", "breakdown", "value").query
-    sql, params = query.sql_with_params()
+    """org unit id -> period -> breakdown -> value, for one indicator: the unit's own value,
+    else what its children add up to."""
     values: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    # The cursor, not the ORM's iterator: a million values in a third of the time.
-    with db_connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(20_000):
-            for unit_id, period, breakdown, value in rows:
-                if not isinstance(value, Decimal):  # SQLite returns floats and ints
-                    value = Decimal(str(value))
-                values[unit_id][period][breakdown] = value
+    for model in (Aggregate, Measurement):  # own values last: they win
+        rows = model.objects.filter(indicator_id=indicator_id)
+        if unit_ids is not None:
+            rows = rows.filter(org_unit_id__in=unit_ids)
+        query = rows.values_list("org_unit_id", "period", "breakdown", "value").query
+        sql, params = query.sql_with_params()
+        # The cursor, not the ORM's iterator: a million values in a third of the time.
+        with db_connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(20_000):
+                for unit_id, period, breakdown, value in batch:
+                    if not isinstance(value, Decimal):  # SQLite returns floats and ints
+                        value = Decimal(str(value))
+                    values[unit_id][period][breakdown] = value
     return values
 
 

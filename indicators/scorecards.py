@@ -115,3 +115,12 @@ class PlacementIndex:
             if scorecard is not None:
                 return self.placed.get((scorecard, indicator_id))
         return None
+
+    def placed_within(self, indicator_id: int, ancestry: list[int], year: int) -> bool:
+        """Whether the scorecard of the unit or of any unit above it places the indicator
+        that year: a value for it there is judged or added up somewhere."""
+        for unit_id in ancestry:
+            scorecard = self.scorecard_at(unit_id, year)
+            if scorecard is not None and (scorecard, indicator_id) in self.placed:
+                return True
+        return False

@@ -10,7 +10,7 @@ from decimal import Decimal
 from divisions.models import OrgUnit
 from domain.periods import Period
 
-from .models import Assessment, Measurement
+from .models import Aggregate, Assessment, Measurement
 
 
 def measurements_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Measurement]]:
@@ -20,6 +20,14 @@ def measurements_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Measu
         "source_import", "entered_by"
     ):
         found[m.indicator_id][m.breakdown] = m
+    return found
+
+
+def aggregates_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Aggregate]]:
+    """indicator id -> breakdown -> what the unit's children add up to, for one period."""
+    found: dict[int, dict[str, Aggregate]] = defaultdict(dict)
+    for a in Aggregate.objects.filter(org_unit=org_unit, period=period):
+        found[a.indicator_id][a.breakdown] = a
     return found
 
 

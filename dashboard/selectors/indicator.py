@@ -6,11 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
-from indicators.models import Assessment, Measurement, Placement
+from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placement_for
 
 
@@ -38,8 +40,17 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    breakdown: str
+    aggregate: Aggregate
+    missing: list[OrgUnit]
+
+
+@dataclass(frozen=True)
 class IndicatorPage:
     indicator: Placement  # as the unit's scorecard places it; .indicator is the catalogue
+    target_text: str  # the target the unit is judged against, as the scorecard writes it
+    coverage: list[Coverage]  # the children's sums of the period, with their missing units
     org_unit: OrgUnit
     period: str
     kind: PeriodKind
@@ -80,10 +91,11 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
     kind = Period.parse(period).kind
     series: dict[str, dict[str, Measurement]] = defaultdict(dict)
     latest: dict[PeriodKind, str] = {}
+    own = Measurement.objects.filter(indicator=indicator, org_unit=org_unit)
+    summed = Aggregate.objects.filter(indicator=indicator, org_unit=org_unit)
     for code in (
-        Measurement.objects.filter(indicator=indicator, org_unit=org_unit)
-        .values_list("period", flat=True)
-        .distinct()
+        own.values_list("period", flat=True)
+        .union(summed.values_list("period", flat=True))
         .order_by()
     ):
         period_kind = Period.parse(code).kind
@@ -96,6 +108,10 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
             indicator=indicator, org_unit=org_unit, period__regex=PERIOD_KIND_REGEX[kind]
         ).select_related("source_import__user", "entered_by")
     )
+    # The children's sums where the unit has no value of its own (marked on the page).
+    sums = list(summed.filter(period__regex=PERIOD_KIND_REGEX[kind]))
+    for a in sums:
+        series[a.period][a.breakdown] = a
     for m in sources:
         series[m.period][m.breakdown] = m
     order = {b: i for i, b in enumerate(placement.breakdowns)}
@@ -115,6 +131,8 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
     breakdown = "total" if "total" in placement.breakdowns else placement.breakdowns[0]
     return IndicatorPage(
         indicator=placement,
+        target_text=_target_text(placement, org_unit, period),
+        coverage=_coverage([a for a in sums if a.period == period], placement.breakdowns),
         org_unit=org_unit,
         period=period,
         kind=kind,
@@ -130,6 +148,38 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         latest_by_kind=latest,
         sources=sources,
     )
+
+
+def _target_text(placement: Placement, org_unit: OrgUnit, period: str) -> str:
+    """The nearest target of the unit's lineage for the period's or the scorecard's year."""
+    year = Period.parse(period).year
+    targets = (
+        Target.objects.filter(indicator_id=placement.indicator_id)
+        .filter(Q(year__in=[year, placement.scorecard.year]) | Q(year__isnull=True))
+        .filter(Q(org_unit__isnull=True) | Q(org_unit__code__in=org_unit.lineage_codes))
+        .select_related("org_unit")
+    )
+    years = (year, placement.scorecard.year, None)
+    ranked = sorted(
+        targets,
+        key=lambda t: (
+            -len(t.org_unit.path) if t.org_unit else 0,
+            t.breakdown != "",
+            years.index(t.year),
+            t.pk,
+        ),
+    )
+    return (ranked[0].text or ranked[0].get_kind_display()) if ranked else ""
+
+
+def _coverage(sums: list[Aggregate], breakdowns: list[str]) -> list[Coverage]:
+    codes = {code for a in sums for code in a.missing_units}
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)} if codes else {}
+    order = {b: i for i, b in enumerate(breakdowns)}
+    return [
+        Coverage(a.breakdown, a, [units[c] for c in a.missing_units if c in units])
+        for a in sorted(sums, key=lambda a: order.get(a.breakdown, 99))
+    ]
 
 
 def _history_row(period: str, values: dict[str, Measurement], a: Assessment | None) -> HistoryRow:

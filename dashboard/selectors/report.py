@@ -8,9 +8,9 @@ from decimal import Decimal
 from divisions.models import OrgUnit
 from domain.periods import Period
 from domain.rules import Status, TargetKind, Trend
-from indicators.models import Assessment, Measurement, Placement, Target
+from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placements_for
-from indicators.selectors import assessments_at, measurements_at
+from indicators.selectors import aggregates_at, assessments_at, measurements_at
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,14 @@ class ReportLine:
     measurement: Measurement | None
     assessment: Assessment | None
     first_of_indicator: bool
+    # What the unit's children add up to, with its coverage; the value shown when the unit
+    # has none of its own.
+    aggregate: Aggregate | None = None
+
+    @property
+    def aggregated(self) -> bool:
+        """The value shown is the children's sum, not one reported for this unit."""
+        return self.measurement is None and self.aggregate is not None
 
 
 def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
@@ -37,6 +45,7 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     indicator replaces the status on every line that has one.
     """
     values = measurements_at(org_unit, period)
+    sums = aggregates_at(org_unit, period)
     assessments = assessments_at(org_unit, period)
     lines: list[ReportLine] = []
     for placement in placements_for(org_unit, Period.parse(period).year):
@@ -45,6 +54,8 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
         targets = _nearest_first(placement.indicator.targets.all())
         for index, breakdown in enumerate(placement.breakdowns):
             measurement = values.get(placement.indicator_id, {}).get(breakdown)
+            aggregate = sums.get(placement.indicator_id, {}).get(breakdown)
+            shown = measurement or aggregate
             detail = (assessment.details.get(breakdown) if assessment else None) or {}
             if assessment is None:
                 # Nothing measured at this unit and period: say so on the indicator's first line.
@@ -70,12 +81,13 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     indicator=placement,
                     breakdown=breakdown,
                     target=target or "",
-                    value=measurement.value if measurement else None,
+                    value=shown.value if shown else None,
                     status=status,
                     trend=trend,
                     measurement=measurement,
                     assessment=assessment,
                     first_of_indicator=index == 0,
+                    aggregate=aggregate,
                 )
             )
     return lines

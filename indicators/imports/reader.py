@@ -21,6 +21,7 @@ from scorecard.closing import closed_lookup
 
 from .. import bulk
 from ..models import Indicator
+from ..scorecards import PlacementIndex
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -55,6 +56,8 @@ class Resolver:
         self.unit_paths = {pk: path for _, pk, path in units}
         # A closed period refuses every row in the closed unit's subtree, whoever sends it.
         self.is_closed = closed_lookup()
+        self.placements = PlacementIndex()
+        self._placed: dict[tuple[int, int, str], bool] = {}
         if user is None:
             self.allowed: set[int] | None = None
         else:
@@ -93,12 +96,29 @@ class Resolver:
                     f"(declared: {', '.join(sorted(breakdowns))})",
                 )
             ]
+        if not self._on_a_scorecard(indicator_id, unit_id, item.period):
+            return [
+                RowError(
+                    item.row,
+                    "indicator",
+                    f"{item.indicator} is not on the scorecard of '{item.org_unit}' or of a unit "
+                    f"above it in {item.period[:4]}",
+                )
+            ]
         problems = number_problems(
             value=item.value, numerator=item.numerator, denominator=item.denominator
         )
         if problems:
             return [RowError(item.row, name, message) for name, message in problems.items()]
         return (indicator_id, unit_id, item.period, item.breakdown)  # type: ignore[return-value]
+
+    def _on_a_scorecard(self, indicator_id: int, unit_id: int, period: str) -> bool:
+        key = (indicator_id, unit_id, period[:4])
+        if key not in self._placed:
+            codes = OrgUnit.codes_in(self.unit_paths[unit_id])[::-1]
+            ancestry = [self.units[c] for c in codes]
+            self._placed[key] = self.placements.placed_within(indicator_id, ancestry, int(key[2]))
+        return self._placed[key]
 
 
 @dataclass

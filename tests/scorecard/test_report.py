@@ -61,6 +61,8 @@ def test_report_csv_has_a_line_per_indicator_and_breakdown(nara):
         "value",
         "status",
         "trend",
+        "value_source",
+        "coverage",
     ]
     assert len(rows) == 64  # 46 indicators, 64 declared breakdowns
     by_key = {(r["indicator"], r["breakdown"]): r for r in rows}

@@ -17,6 +17,8 @@ COLUMNS = [
     "value",
     "status",
     "trend",
+    "value_source",  # "own": reported for this unit; "units": what the units below add up to
+    "coverage",  # for a sum: "covered/expected" leaf units
 ]
 
 
@@ -47,6 +49,8 @@ class Command(BaseCommand):
                 plain_decimal(line.value) if line.value is not None else "",
                 line.status,
                 line.trend,
+                ("units" if line.aggregated else "own") if line.value is not None else "",
+                f"{line.aggregate.covered}/{line.aggregate.expected}" if line.aggregate else "",
             ]
             for line in division_report(unit, period_code)
         ]
@@ -56,7 +60,7 @@ class Command(BaseCommand):
             writer.writerows(rows)
             return
         self.stdout.write(f"{unit.name} ({unit.code}), {period_code}")
-        widths = [4, 4, 4, 30, 10, 24, 10, 14, 10]
+        widths = [4, 4, 4, 30, 10, 24, 10, 14, 10, 6, 7]
         skip = {0, 1, 2}  # grouping columns are printed as headings in text form
         last = [None, None, None]
         for row in rows:

@@ -1,0 +1,151 @@
+"""Stored roll-ups: what each org unit's children add up to (domain.rollup), per key.
+
+Recompute calls refresh_aggregates for the indicators whose values changed, before it
+assesses, so that an area or division without its own value is judged on its children's.
+The whole tree of an indicator is recomputed at once: units with children are few (areas,
+divisions, the region), and a full pass cannot drift the way an incremental one could.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from divisions.models import OrgUnit
+from domain import rollup
+from domain.periods import Period
+from scorecard.closing import closed_lookup
+
+from .models import Aggregate, Indicator, Measurement, Unit
+
+
+class Tree:
+    """The organisation as roll-ups need it, with each unit's validity, read once."""
+
+    def __init__(self) -> None:
+        self.units = list(
+            OrgUnit.objects.values_list("pk", "code", "path", "parent_id", "valid_from", "valid_to")
+        )
+        self.code_of = {pk: code for pk, code, *_ in self.units}
+        self.pk_of = {code: pk for pk, code, *_ in self.units}
+        self.path_of = {pk: path for pk, _, path, *_ in self.units}
+        self._children: dict[str, dict[str, list[str]]] = {}
+
+    def children(self, period: str) -> dict[str, list[str]]:
+        """Unit code -> the codes of its children that existed during the period."""
+        if period not in self._children:
+            first, last = Period.parse(period).dates()
+            kids: dict[str, list[str]] = defaultdict(list)
+            for _pk, code, _path, parent_id, valid_from, valid_to in sorted(
+                self.units, key=lambda u: u[1]
+            ):
+                if parent_id is None:
+                    continue
+                if (valid_from and valid_from > last) or (valid_to and valid_to < first):
+                    continue
+                kids[self.code_of[parent_id]].append(code)
+            self._children[period] = kids
+        return self._children[period]
+
+    @property
+    def roots(self) -> list[str]:
+        return [code for _, code, _, parent_id, *_ in self.units if parent_id is None]
+
+    def ancestors(self, unit_id: int) -> list[int]:
+        """The unit's ancestors' ids, nearest first."""
+        codes = OrgUnit.codes_in(self.path_of[unit_id])[:-1]
+        return [self.pk_of[c] for c in reversed(codes)]
+
+
+def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tree) -> int:
+    """Recompute and store every roll-up of these indicators; returns how many are stored.
+
+    Roll-ups of a unit and period under a close in force are left as they were.
+    """
+    indicators = list(
+        Indicator.objects.filter(pk__in=list(indicator_ids))
+        .exclude(aggregation=rollup.Aggregation.NONE)
+        .values_list("pk", "aggregation", "unit")
+    )
+    is_closed = closed_lookup()
+    stored = 0
+    for indicator_id, how, unit in indicators:
+        rows = []
+        by_key = _figures(indicator_id, tree)
+        for (period, breakdown), figures in by_key.items():
+            if not rollup.adds_up(breakdown):
+                continue
+            children = tree.children(period)
+            for root in tree.roots:
+                results = rollup.roll_up(
+                    children,
+                    root,
+                    figures,
+                    rollup.Aggregation(how),
+                    percent=unit == Unit.PERCENT,
+                )
+                for code, result in results.items():
+                    pk = tree.pk_of[code]
+                    if is_closed(tree.path_of[pk], period):
+                        continue
+                    rows.append(
+                        Aggregate(
+                            indicator_id=indicator_id,
+                            org_unit_id=pk,
+                            period=period,
+                            breakdown=breakdown,
+                            value=result.figure.value,
+                            numerator=result.figure.numerator,
+                            denominator=result.figure.denominator,
+                            covered=len(result.covered),
+                            expected=len(result.expected),
+                            missing_units=list(result.missing),
+                            computed_at=now,
+                        )
+                    )
+        with transaction.atomic():
+            old = Aggregate.objects.filter(indicator_id=indicator_id)
+            keep = [
+                a.pk
+                for a in old.only("pk", "org_unit_id", "period")
+                if is_closed(tree.path_of.get(a.org_unit_id, "/"), a.period)
+            ]
+            old.exclude(pk__in=keep).delete()
+            kept = set(
+                Aggregate.objects.filter(pk__in=keep).values_list(
+                    "org_unit_id", "period", "breakdown"
+                )
+            )
+            rows = [r for r in rows if (r.org_unit_id, r.period, r.breakdown) not in kept]
+            Aggregate.objects.bulk_create(rows, batch_size=5000)
+        stored += len(rows)
+    return stored
+
+
+def _figures(indicator_id: int, tree: Tree) -> dict[tuple[str, str], dict[str, rollup.Figure]]:
+    """(period, breakdown) -> unit code -> the value it reported, for one indicator."""
+    query = (
+        Measurement.objects.filter(indicator_id=indicator_id)
+        .values_list("org_unit_id", "period", "breakdown", "value", "numerator", "denominator")
+        .query
+    )
+    sql, params = query.sql_with_params()
+    found: dict[tuple[str, str], dict[str, rollup.Figure]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(20_000):
+            for unit_id, period, breakdown, value, numerator, denominator in rows:
+                found[(period, breakdown)][tree.code_of[unit_id]] = rollup.Figure(
+                    _decimal(value), _decimal(numerator), _decimal(denominator)
+                )
+    return found
+
+
+def _decimal(number) -> Decimal | None:
+    if number is None or isinstance(number, Decimal):
+        return number
+    return Decimal(str(number))  # SQLite returns floats and ints

@@ -1,0 +1,197 @@
+"""Figures add up the organisation tree with their coverage (issue: a region, not one division).
+
+Every expected number below is worked out by hand in the comments.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management.base import CommandError
+
+from domain.rollup import Aggregation, Figure, roll_up
+from indicators.models import Aggregate, Assessment, Import
+from tests.conftest import run
+
+# ------------------------------------------------------------------------ the pure rule
+
+TREE = {
+    "region": ["div"],
+    "div": ["area_a", "area_b"],
+    "area_a": ["hc1", "hc2", "hc3"],
+    "area_b": ["hc4"],
+}
+
+
+def test_shares_add_up_from_numerators_and_denominators_with_their_coverage():
+    figures = {
+        "hc1": Figure(Decimal(90), Decimal(90), Decimal(100)),
+        "hc2": Figure(Decimal(90), Decimal(180), Decimal(200)),
+        # a share without its numerator and denominator cannot be added up: missing
+        "hc3": Figure(Decimal(50)),
+    }
+    result = roll_up(TREE, "region", figures, Aggregation.RATIO, percent=True)
+    area = result["area_a"]
+    assert area.figure == Figure(Decimal("90.000000"), Decimal(270), Decimal(300))
+    assert area.covered == ("hc1", "hc2") and area.missing == ("hc3",)
+    assert "area_b" not in result  # nothing below it reported
+    assert result["div"].expected == ("hc1", "hc2", "hc3", "hc4")
+    assert result["div"].missing == ("hc3", "hc4")
+    assert result["region"].figure.value == Decimal("90.000000")
+
+
+def test_counts_sum_and_a_units_own_figure_wins_and_covers_its_units():
+    figures = {
+        "hc1": Figure(Decimal(10)),
+        "hc2": Figure(Decimal(5)),
+        "area_a": Figure(Decimal(100)),  # the area reported its own total
+        "hc4": Figure(Decimal(7)),
+    }
+    result = roll_up(TREE, "region", figures, Aggregation.SUM)
+    assert result["area_a"].figure.value == 15  # what its units add up to, shown beside
+    assert result["div"].figure.value == 107  # the area's own 100 + hc4's 7
+    assert result["div"].complete  # the area's own figure stands for hc1..hc3
+    assert result["region"].covered == ("hc1", "hc2", "hc3", "hc4")
+
+
+def test_means_are_weighted_by_their_denominator():
+    figures = {
+        "hc1": Figure(Decimal(10), None, Decimal(1)),  # 10 days for 1 patient
+        "hc2": Figure(Decimal(40), None, Decimal(3)),  # 40 days for 3 patients
+    }
+    # (10 x 1 + 40 x 3) / 4 = 32.5
+    assert roll_up(TREE, "div", figures, Aggregation.WEIGHTED_MEAN)["area_a"].figure == Figure(
+        Decimal("32.500000"), None, Decimal(4)
+    )
+
+
+def test_an_indicator_that_does_not_aggregate_has_no_sums():
+    assert roll_up(TREE, "region", {"hc1": Figure(Decimal(1))}, Aggregation.NONE) == {}
+
+
+# ------------------------------------------------- imported unit values up to the region
+
+CSV_HEADER = "indicator,org_unit,period,breakdown,value,numerator,denominator,comment\n"
+
+
+@pytest.fixture
+def unit_values(nara_scorecard, tmp_path):
+    """Unit-level values only: three of Primärvården's four units, and two counts."""
+    path = tmp_path / "units.csv"
+    path.write_text(
+        CSV_HEADER
+        + "telefon_teleq,avp_arvidsjaur,2023-T1,total,90,90,100,\n"
+        + "telefon_teleq,avp_overtornea,2023-T1,total,90,180,200,\n"
+        + "telefon_teleq,avp_jokkmokk,2023-T1,total,96.67,290,300,\n"
+        + "besok_filialer,avp_arvidsjaur,2022-T1,total,10,,,\n"
+        + "besok_filialer,avp_pajala,2022-T1,total,5,,,\n"
+        + "besok_filialer,avp_arvidsjaur,2023-T1,total,12,,,\n"
+        + "besok_filialer,avp_pajala,2023-T1,total,4,,,\n",
+        encoding="utf-8",
+    )
+    out = run("import_measurements", str(path))
+    assert "7 created" in out
+    return path
+
+
+def _sum(code, unit, period="2023-T1", breakdown="total"):
+    return Aggregate.objects.get(
+        indicator__code=code, org_unit__code=unit, period=period, breakdown=breakdown
+    )
+
+
+def _status(code, unit, period="2023-T1"):
+    return Assessment.objects.get(indicator__code=code, org_unit__code=unit, period=period).status
+
+
+def test_unit_values_add_up_to_area_division_and_region_with_coverage(unit_values):
+    # 90 + 180 + 290 = 560 of 100 + 200 + 300 = 600 -> 93.333333 %
+    area = _sum("telefon_teleq", "primarvarden")
+    assert (area.numerator, area.denominator, area.value) == (560, 600, Decimal("93.333333"))
+    assert (area.covered, area.expected, area.missing_units) == (3, 4, ["avp_pajala"])
+    # Nära's leaves: the four units and Folktandvården (an area without units of its own)
+    division = _sum("telefon_teleq", "div_nara")
+    assert division.value == Decimal("93.333333")
+    assert (division.covered, division.expected) == (3, 5)
+    assert sorted(division.missing_units) == ["avp_pajala", "folktandvarden"]
+    region = _sum("telefon_teleq", "region_norrbotten")
+    assert (region.covered, region.expected) == (3, 5)
+    # Target at least 95 %, band 9.5: 93.33 is partly, a unit's 90 partly, 96.67 fulfilled.
+    assert _status("telefon_teleq", "primarvarden") == "partly"
+    assert _status("telefon_teleq", "div_nara") == "partly"
+    assert _status("telefon_teleq", "avp_jokkmokk") == "fulfilled"
+    assert _status("telefon_teleq", "avp_arvidsjaur") == "partly"
+
+
+def test_counts_sum_and_are_judged_against_the_year_before(unit_values):
+    # 10 + 5 = 15 in 2022-T1; 12 + 4 = 16 in 2023-T1: "Öka" is met (16 > 15).
+    assert _sum("besok_filialer", "primarvarden", "2022-T1").value == 15
+    assert _sum("besok_filialer", "div_nara").value == 16
+    assert _sum("besok_filialer", "div_nara").covered == 2
+    assert _status("besok_filialer", "div_nara") == "fulfilled"
+    assert _status("besok_filialer", "avp_pajala") == "not_fulfilled"  # 5 -> 4
+
+
+def test_an_imported_value_at_a_level_wins_and_both_are_kept(unit_values, tmp_path):
+    path = tmp_path / "area.csv"
+    path.write_text(CSV_HEADER + "telefon_teleq,primarvarden,2023-T1,total,97,,,\n")
+    run("import_measurements", str(path))
+    assert _status("telefon_teleq", "primarvarden") == "fulfilled"  # its own 97 %
+    assert _sum("telefon_teleq", "primarvarden").value == Decimal("93.333333")  # still there
+    # The division now adds the area's own 97 % - without numerator and denominator a
+    # share cannot be added, so the division's share is missing Primärvården altogether.
+    assert not Aggregate.objects.filter(
+        indicator__code="telefon_teleq", org_unit__code="div_nara", period="2023-T1"
+    ).exists()
+
+
+def test_area_and_division_pages_show_the_sums_and_their_coverage(unit_values, client):
+    from tests.cast import make_user
+
+    client.force_login(make_user("ledamot", "board_member", None))
+    board = client
+    page = board.get("/styrkort/primarvarden/2023-T1/").text
+    assert "93,3" in page and "summerat från 3 av 4 enheter" in page
+    indicator = board.get("/styrmatt/telefon_teleq/div_nara/2023-T1/").text
+    assert "3 av 5 enheter" in indicator
+    assert "Allmänmedicinska vårdplatser Pajala" in indicator  # a missing unit, by name
+    assert "Folktandvården (FTV)" in indicator
+
+
+def test_the_report_says_which_figures_are_sums(unit_values):
+    import csv
+    import io
+
+    out = run("report", "--org-unit", "div_nara", "--period", "2023-T1", "--format", "csv")
+    rows = {r["indicator"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["telefon_teleq"]["value"] == "93.333333"
+    assert rows["telefon_teleq"]["value_source"] == "units"
+    assert rows["telefon_teleq"]["coverage"] == "3/5"
+    assert rows["telefon_teleq"]["status"] == "partly"
+
+
+def test_a_value_off_every_scorecard_above_the_unit_is_a_row_error(nara_scorecard, tmp_path):
+    from divisions.models import OrgUnit
+    from indicators.catalogue import copy_scorecard
+    from indicators.models import Measurement
+    from scorecard.models import Scorecard
+    from tests.factories import OrgUnitFactory
+
+    region = OrgUnit.objects.get(code="region_norrbotten")
+    OrgUnitFactory(code="div_annan", kind="division", parent=region)
+    path = tmp_path / "annan.csv"
+    path.write_text(CSV_HEADER + "telefon_teleq,div_annan,2023-T1,total,80,80,100,\n")
+    with pytest.raises(CommandError, match="rejected, nothing was imported"):
+        run("import_measurements", str(path))
+    [error] = Import.objects.latest("pk").errors
+    assert error["message"] == (
+        "telefon_teleq is not on the scorecard of 'div_annan' or of a unit above it in 2023"
+    )
+    assert not Measurement.objects.filter(org_unit__code="div_annan").exists()
+    # Once the region's own scorecard follows the indicator, Annan's value adds up there.
+    copy_scorecard(Scorecard.objects.get(org_unit__code="div_nara"), org_unit=region, year=2023)
+    run("import_measurements", str(path))
+    assert Measurement.objects.filter(org_unit__code="div_annan").count() == 1
+    # Region: Nära has nothing for 2023-T1, Annan 80 of 100; leaves: Nära's five and Annan.
+    region_sum = _sum("telefon_teleq", "region_norrbotten")
+    assert (region_sum.value, region_sum.covered, region_sum.expected) == (80, 1, 6)
+    assert _status("telefon_teleq", "region_norrbotten") == "not_fulfilled"  # 80 < 95 - 9.5
