@@ -25,6 +25,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from dashboard.presentation import (
     STATUS_TINTS,
     breakdown_label,
+    coverage_text,
     follow_up,
     number,
     status_label,
@@ -49,7 +50,8 @@ def _value(line) -> str:
     shown = line.breakdown in ("total", "women", "men")
     suffix = unit_suffix(line.indicator.unit) if shown else ""
     prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
-    return f"{prefix}{number(line.value)}{suffix}"
+    coverage = coverage_text(line.aggregate, own_value=not line.aggregated)
+    return f"{prefix}{number(line.value)}{suffix}" + (f" ({coverage})" if coverage else "")
 
 
 # --------------------------------------------------------------------------- PDF
@@ -217,6 +219,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
         _("Uppföljningsperiod"),
         _("Periodens utfall"),
         _("Enhet"),
+        _("Omfattar"),
         _("Måluppfyllelse"),
         _("Utveckling"),
         _("Analys"),
@@ -236,12 +239,13 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 follow_up(line.indicator.follow_up),
                 float(line.value) if line.value is not None else None,
                 str(line.indicator.get_unit_display()),
+                coverage_text(line.aggregate, own_value=not line.aggregated),
                 status_label(line.status),
                 trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
             ],
         )
-    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 18, 18, 60])
+    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60])
 
     summary = book.create_sheet(_("Perspektiv")[:31])
     summary.append(

@@ -164,3 +164,22 @@ def _separators(language: str) -> tuple[str, str]:
 def number_separators() -> str:
     """Plotly's `separators`: decimal mark, then thousands separator."""
     return ".," if (get_language() or "sv").startswith("en") else ",\u00a0"
+
+
+def coverage_text(aggregate, *, own_value: bool) -> str:
+    """Which units a sum covers, for exports: "summerat från 3 av 5 enheter"."""
+    if aggregate is None:
+        return ""
+    if own_value:
+        return str(
+            _("eget värde; enheterna summerar till %(value)s (%(covered)s av %(expected)s)")
+            % {
+                "value": number(aggregate.value),
+                "covered": aggregate.covered,
+                "expected": aggregate.expected,
+            }
+        )
+    return str(
+        _("summerat från %(covered)s av %(expected)s enheter")
+        % {"covered": aggregate.covered, "expected": aggregate.expected}
+    )

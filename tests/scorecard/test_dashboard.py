@@ -279,7 +279,7 @@ def test_pdf_and_xlsx_exports(board):
     assert rows[0][:5] == ("Perspektiv", "Strategiskt mål", "Framgångsfaktor", "Kod", "Styrmått")
     assert len(rows) == 1 + 64  # as the report: 64 declared breakdowns
     telefon = next(r for r in rows if r[3] == "telefon_teleq")
-    assert (telefon[8], telefon[10]) == (81, "Ej uppfyllt")
+    assert (telefon[8], telefon[11]) == (81, "Ej uppfyllt")
     assert [s.title for s in book.worksheets] == ["Styrkort", "Perspektiv", "Åtgärder"]
 
 
@@ -302,7 +302,7 @@ def test_stored_text_never_fails_an_export_nor_runs_as_a_formula(board):
     assert action[2].data_type == "s"  # text, not a live formula
     assert action[3].value == "Rad ett\nRad två"  # the line break the writer meant
     assert (action[5].value, action[5].data_type) == ("-1+1", "s")
-    analyses = {row[12].value for row in book["Styrkort"].iter_rows(min_row=2)}
+    analyses = {row[13].value for row in book["Styrkort"].iter_rows(min_row=2)}
     assert "@SUMMA\ufffd" in analyses  # other control characters show as U+FFFD
     assert all(cell.data_type != "f" for s in book for row in s.iter_rows() for cell in row)
     assert board.get(PDF).status_code == 200
