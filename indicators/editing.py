@@ -27,6 +27,7 @@ from scorecard.closing import ensure_open
 from . import bulk
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
 from .recompute import recompute_assessments
+from .scorecards import PlacementIndex
 
 VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
 # What the audit trail records of an assessment change (the computed status is the
@@ -50,6 +51,23 @@ def _check_values(
     errors.update(number_problems(value=value, numerator=numerator, denominator=denominator))
     if errors:
         raise ValidationError(errors)
+
+
+def _check_placed(indicator: Indicator, org_unit: OrgUnit, period: str) -> None:
+    """The same rule as an import's: a value is judged or added up on some scorecard."""
+    ancestry = list(
+        OrgUnit.objects.filter(code__in=org_unit.lineage_codes)
+        .order_by("-path")
+        .values_list("pk", flat=True)
+    )
+    index = PlacementIndex(indicator_ids=[indicator.pk])
+    if not index.placed_within(indicator.pk, ancestry, Period.parse(period).year):
+        raise ValidationError(
+            {
+                "indicator": f"{indicator.code} is not on the scorecard of '{org_unit.code}' "
+                f"or of a unit above it in {period[:4]}"
+            }
+        )
 
 
 class ValuesBusy(Exception):
@@ -110,6 +128,7 @@ def set_measurement(
         raise ValidationError({"period": str(exc)}) from None
     ensure_open(org_unit, period)
     _check_values(indicator, breakdown, value, numerator, denominator)
+    _check_placed(indicator, org_unit, period)
     key = {"indicator": indicator, "org_unit": org_unit, "period": period, "breakdown": breakdown}
     values = {
         "value": value,

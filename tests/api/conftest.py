@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from accounts.services import create_token
 from divisions.models import OrgUnit
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators.catalogue import copy_scorecard
+from scorecard.models import Scorecard
 from tests.cast import CAST, OUTSIDE, make_user
 
 OTHER_DIVISION = OUTSIDE
@@ -43,7 +45,11 @@ def second_division(nara_scorecard) -> OrgUnit:
             OrgUnitSpec("vo_annan", "VO Annan", "area", OTHER_DIVISION),
         ]
     )
-    return OrgUnit.objects.get(code=OTHER_DIVISION)
+    other = OrgUnit.objects.get(code=OTHER_DIVISION)
+    # Annan follows a copy of Nära's 2022 scorecard: the same indicators, its own placements.
+    nara = Scorecard.objects.get(org_unit__code="div_nara", year=2022)
+    copy_scorecard(nara, org_unit=other, year=2022)
+    return other
 
 
 @pytest.fixture

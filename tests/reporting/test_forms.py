@@ -146,7 +146,9 @@ def test_action_plan_add_and_edit(client, manager):
     from scorecard.models import Perspective, SuccessFactor
 
     verksamhet = Perspective.objects.get(code="verksamhet")
-    factor = SuccessFactor.objects.get(code="sf_primarvarden_nav")
+    factor = SuccessFactor.objects.get(
+        code="sf_primarvarden_nav", scorecard__org_unit__code="div_nara"
+    )
     data = {
         "perspective": verksamhet.pk,
         "success_factor": factor.pk,
@@ -177,7 +179,9 @@ def test_action_factor_must_belong_to_the_perspective(client, manager):
         f"{BASE}atgarder/ny/",
         {
             "perspective": Perspective.objects.get(code="ekonomi").pk,
-            "success_factor": SuccessFactor.objects.get(code="sf_primarvarden_nav").pk,
+            "success_factor": SuccessFactor.objects.get(
+                code="sf_primarvarden_nav", scorecard__org_unit__code="div_nara"
+            ).pk,
             "goal": "x",
             "description": "y",
             "status": "ongoing",
