@@ -87,6 +87,10 @@ def carry_over(apps, schema_editor):
     leftover = SuccessFactor.objects.filter(scorecard__isnull=True)
     if first is not None:
         leftover.update(scorecard=first)
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the new rows' foreign keys now: PostgreSQL refuses to alter a table (the
+        # field removals below) while deferred checks on it are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
