@@ -9,7 +9,7 @@ under it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -56,6 +56,7 @@ def roll_up(
     how: Aggregation,
     *,
     percent: bool = False,
+    reporters: Collection[str] | None = None,
 ) -> dict[str, Rollup]:
     """Every unit with children under (and including) `root` -> what its children add up to.
 
@@ -64,17 +65,16 @@ def roll_up(
     per cent (numerator / denominator x 100). A unit none of whose children contribute gets
     no entry. A child contributes its own figure, else its children's sum; a share or mean
     without its numerator or denominator cannot be added up and counts as missing.
+
+    `reporters`: the units that report the indicator at all (in any period); only they are
+    expected, so a surgery waiting time is not "missing" at a psychiatric clinic. A unit
+    with children that reports while none below it does stands for itself. None: every
+    leaf is expected.
     """
     result: dict[str, Rollup] = {}
     if how is Aggregation.NONE:
         return result
     scale = Decimal(100) if percent else Decimal(1)
-
-    def leaves(code: str) -> tuple[str, ...]:
-        kids = children.get(code) or ()
-        if not kids:
-            return (code,)
-        return tuple(leaf for kid in kids for leaf in leaves(kid))
 
     # Iterative post-order walk: a region is a few hundred units, but a deep chain of
     # reorganised units must not reach Python's recursion limit either.
@@ -88,7 +88,13 @@ def roll_up(
     expected_of: dict[str, tuple[str, ...]] = {}
     for code in reversed(order):
         kids = children.get(code) or ()
-        expected_of[code] = tuple(leaf for kid in kids for leaf in expected_of[kid]) or (code,)
+        below = tuple(leaf for kid in kids for leaf in expected_of[kid])
+        if below:
+            expected_of[code] = below
+        elif reporters is None or code in reporters or code in figures:
+            expected_of[code] = (code,)
+        else:
+            expected_of[code] = ()
         own = figures.get(code)
         parts = [effective[kid] for kid in kids if kid in effective]
         parts = [(f, c) for f, c in parts if _addable(f, how)]

@@ -348,18 +348,25 @@ def load_scorecard(
 
     result = LoadResult()
     result.created["org_units"], result.changed["org_units"] = upsert_org_units(specs=org_specs)
+    owner_kind = OrgUnit.objects.filter(code=owner).values_list("kind", flat=True).first()
 
+    # Perspectives and strategic goals are the region's: any file may add a missing one, but
+    # only the region's own scorecard renames them (a division's spelling must not change
+    # another division's report).
+    regional = owner_kind == OrgUnitKind.REGION
     counts = _upsert_by_code(
         Perspective.objects,
         [
             {
                 "code": str(p["code"]),
                 "name": str(p["name"]),
-                "description": str(p.get("description") or ""),
                 "order": n,
+                # A file without descriptions keeps the ones the region wrote.
+                **({"description": str(p["description"])} if p.get("description") else {}),
             }
             for n, p in enumerate(perspectives, start=1)
         ],
+        update=regional,
     )
     result.created["perspectives"], result.changed["perspectives"] = counts
     perspective_ids = dict(Perspective.objects.values_list("code", "pk"))
@@ -374,6 +381,7 @@ def load_scorecard(
             }
             for n, g in enumerate(goals)
         ],
+        update=regional,
     )
     goal_ids = dict(StrategicGoal.objects.values_list("code", "pk"))
     owner_unit = OrgUnit.objects.get(code=owner)
@@ -410,7 +418,7 @@ def load_scorecard(
     return result
 
 
-def _upsert_by_code(objects, rows: list[dict]) -> tuple[int, int]:
+def _upsert_by_code(objects, rows: list[dict], *, update: bool = True) -> tuple[int, int]:
     existing = {obj.code: obj for obj in objects.filter(code__in=[r["code"] for r in rows])}
     created = changed = 0
     for row in rows:
@@ -418,6 +426,8 @@ def _upsert_by_code(objects, rows: list[dict]) -> tuple[int, int]:
         if obj is None:
             objects.model.objects.create(**row)
             created += 1
+        elif not update:
+            continue
         elif any(getattr(obj, k) != v for k, v in row.items()):
             for k, v in row.items():
                 setattr(obj, k, v)

@@ -76,6 +76,7 @@ def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tre
     for indicator_id, how, unit in indicators:
         rows = []
         by_key = _figures(indicator_id, tree)
+        reporters = {code for figures in by_key.values() for code in figures}
         for (period, breakdown), figures in by_key.items():
             if not rollup.adds_up(breakdown):
                 continue
@@ -87,6 +88,7 @@ def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tre
                     figures,
                     rollup.Aggregation(how),
                     percent=unit == Unit.PERCENT,
+                    reporters=reporters,
                 )
                 for code, result in results.items():
                     pk = tree.pk_of[code]

@@ -167,15 +167,28 @@ class RegionOverview:
     period: str
     periods: list[str]
     grid: PerspectiveGrid
+    # The region's own scorecard (its key figures), when it has one: the same row as the
+    # region's page shows, from the same function.
+    region_grid: PerspectiveGrid | None = None
 
 
 def region_overview(period: str) -> RegionOverview:
-    """The board's landing page: every division x the five perspectives."""
+    """The board's landing page: every division x the five perspectives, and the region's
+    own key figures beside them."""
+    region = OrgUnit.objects.filter(kind=OrgUnitKind.REGION).order_by("path").first()
+    own = region is not None and region.scorecards.exists()
+    units = [region] if own else []
+    grid = perspective_grid([*units, *divisions_during(period)], period)
+    region_grid = None
+    if own:
+        region_grid = PerspectiveGrid(period, grid.perspectives, grid.rows[:1])
+        grid = PerspectiveGrid(period, grid.perspectives, grid.rows[1:])
     return RegionOverview(
-        region=OrgUnit.objects.filter(kind=OrgUnitKind.REGION).order_by("path").first(),
+        region=region,
         period=period,
         periods=overview_periods(),
-        grid=perspective_grid(divisions_during(period), period),
+        grid=grid,
+        region_grid=region_grid,
     )
 
 

@@ -53,6 +53,13 @@ def test_counts_sum_and_a_units_own_figure_wins_and_covers_its_units():
     assert result["region"].covered == ("hc1", "hc2", "hc3", "hc4")
 
 
+def test_only_units_that_report_the_indicator_are_expected():
+    figures = {"hc1": Figure(Decimal(3))}
+    result = roll_up(TREE, "region", figures, Aggregation.SUM, reporters={"hc1", "hc2"})
+    assert result["div"].expected == ("hc1", "hc2")  # hc3, hc4 never report it
+    assert result["div"].missing == ("hc2",)
+
+
 def test_means_are_weighted_by_their_denominator():
     figures = {
         "hc1": Figure(Decimal(10), None, Decimal(1)),  # 10 days for 1 patient
@@ -75,13 +82,15 @@ CSV_HEADER = "indicator,org_unit,period,breakdown,value,numerator,denominator,co
 
 @pytest.fixture
 def unit_values(nara_scorecard, tmp_path):
-    """Unit-level values only: three of Primärvården's four units, and two counts."""
+    """Unit-level values only: three of Primärvården's four units (Pajala reported the
+    share a year earlier, so it is expected), and two counts."""
     path = tmp_path / "units.csv"
     path.write_text(
         CSV_HEADER
         + "telefon_teleq,avp_arvidsjaur,2023-T1,total,90,90,100,\n"
         + "telefon_teleq,avp_overtornea,2023-T1,total,90,180,200,\n"
         + "telefon_teleq,avp_jokkmokk,2023-T1,total,96.67,290,300,\n"
+        + "telefon_teleq,avp_pajala,2022-T1,total,50,5,10,\n"
         + "besok_filialer,avp_arvidsjaur,2022-T1,total,10,,,\n"
         + "besok_filialer,avp_pajala,2022-T1,total,5,,,\n"
         + "besok_filialer,avp_arvidsjaur,2023-T1,total,12,,,\n"
@@ -89,7 +98,7 @@ def unit_values(nara_scorecard, tmp_path):
         encoding="utf-8",
     )
     out = run("import_measurements", str(path))
-    assert "7 created" in out
+    assert "8 created" in out
     return path
 
 
@@ -108,13 +117,12 @@ def test_unit_values_add_up_to_area_division_and_region_with_coverage(unit_value
     area = _sum("telefon_teleq", "primarvarden")
     assert (area.numerator, area.denominator, area.value) == (560, 600, Decimal("93.333333"))
     assert (area.covered, area.expected, area.missing_units) == (3, 4, ["avp_pajala"])
-    # Nära's leaves: the four units and Folktandvården (an area without units of its own)
+    # Folktandvården (an area without units) never reports the share: not expected.
     division = _sum("telefon_teleq", "div_nara")
     assert division.value == Decimal("93.333333")
-    assert (division.covered, division.expected) == (3, 5)
-    assert sorted(division.missing_units) == ["avp_pajala", "folktandvarden"]
+    assert (division.covered, division.expected, division.missing_units) == (3, 4, ["avp_pajala"])
     region = _sum("telefon_teleq", "region_norrbotten")
-    assert (region.covered, region.expected) == (3, 5)
+    assert (region.covered, region.expected) == (3, 4)
     # Target at least 95 %, band 9.5: 93.33 is partly, a unit's 90 partly, 96.67 fulfilled.
     assert _status("telefon_teleq", "primarvarden") == "partly"
     assert _status("telefon_teleq", "div_nara") == "partly"
@@ -152,9 +160,8 @@ def test_area_and_division_pages_show_the_sums_and_their_coverage(unit_values, c
     page = board.get("/styrkort/primarvarden/2023-T1/").text
     assert "93,3" in page and "summerat från 3 av 4 enheter" in page
     indicator = board.get("/styrmatt/telefon_teleq/div_nara/2023-T1/").text
-    assert "3 av 5 enheter" in indicator
+    assert "3 av 4 enheter" in indicator
     assert "Allmänmedicinska vårdplatser Pajala" in indicator  # a missing unit, by name
-    assert "Folktandvården (FTV)" in indicator
 
 
 def test_the_report_says_which_figures_are_sums(unit_values):
@@ -165,7 +172,7 @@ def test_the_report_says_which_figures_are_sums(unit_values):
     rows = {r["indicator"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["telefon_teleq"]["value"] == "93.333333"
     assert rows["telefon_teleq"]["value_source"] == "units"
-    assert rows["telefon_teleq"]["coverage"] == "3/5"
+    assert rows["telefon_teleq"]["coverage"] == "3/4"
     assert rows["telefon_teleq"]["status"] == "partly"
 
 
@@ -191,7 +198,7 @@ def test_a_value_off_every_scorecard_above_the_unit_is_a_row_error(nara_scorecar
     copy_scorecard(Scorecard.objects.get(org_unit__code="div_nara"), org_unit=region, year=2023)
     run("import_measurements", str(path))
     assert Measurement.objects.filter(org_unit__code="div_annan").count() == 1
-    # Region: Nära has nothing for 2023-T1, Annan 80 of 100; leaves: Nära's five and Annan.
+    # Region: Nära has nothing for 2023-T1, Annan 80 of 100; Annan is the one that reports.
     region_sum = _sum("telefon_teleq", "region_norrbotten")
-    assert (region_sum.value, region_sum.covered, region_sum.expected) == (80, 1, 6)
+    assert (region_sum.value, region_sum.covered, region_sum.expected) == (80, 1, 1)
     assert _status("telefon_teleq", "region_norrbotten") == "not_fulfilled"  # 80 < 95 - 9.5
