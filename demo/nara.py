@@ -1,7 +1,10 @@
-"""The demo: Division Nära's T2 2022 scorecard, one user per role, optional synthetic history.
+"""The demo: Division Nära's T2 2022 scorecard beside a second division's 2022 and 2023
+scorecards, one user per role, optional synthetic history.
 
-The data set is a copy of the region's extracted report inside the package, so the app never
-reads outside its own tree at run time.
+Nära's data set is a copy of the region's extracted report inside the package, so the app
+never reads outside its own tree at run time. Division Länssjukvård's files are hand-written
+in the same format (fixtures/lanssjukvard/): they place many of Nära's indicators under their
+own success factors, so the region overview shows two divisions that share a catalogue.
 """
 
 from __future__ import annotations
@@ -22,9 +25,16 @@ from indicators.models import ImportSource
 from scorecard.closing import closed_lookup
 from scorecard.models import Action, Perspective
 
-DATA_DIR = Path(__file__).resolve().parent / "fixtures" / "nara_2022_t2"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA_DIR = FIXTURES / "nara_2022_t2"
 DEMO_YEAR = 2022  # the targets in the file are those of the year of its data
 DEMO_DIVISION = "div_nara"
+SECOND_DIR = FIXTURES / "lanssjukvard"
+SECOND_DIVISION = "div_lanssjukvard"
+# Oldest first; each file's `year:` is the year its scorecard holds from. Its 2023 values
+# (measurements_2023.csv) are the tests', not the demo's: the demo opens on 2022-T2, the
+# latest period with values, which both divisions report.
+SECOND_SCORECARDS = ("scorecard_2022.yaml", "scorecard_2023.yaml")
 DEMO_PASSWORD = "styrkort-demo"  # stated in the README; demo databases only
 
 
@@ -46,8 +56,8 @@ DEMO_USERS = [
 
 @dataclass
 class DemoResult:
-    scorecard: LoadResult
-    measurements: ImportResult | None  # None when every row lies in a closed period
+    scorecard: LoadResult  # every scorecard file's counts, added up
+    measurements: list[ImportResult]  # one per file; a file whose rows are all closed: none
     actions_created: int
     users_created: int
     # Rows of the demo file left out because their period is closed for their unit, and
@@ -63,17 +73,15 @@ def load_demo() -> DemoResult:
     Values in a period closed for their unit are left as they are: the import refuses the
     whole file for one such row, so those rows are taken out before it (and reported).
     """
-    definition = read_definition((DATA_DIR / "scorecard.yaml").read_text(encoding="utf-8"))
-    scorecard = load_scorecard(definition=definition, year=DEMO_YEAR)
-    text = (DATA_DIR / "measurements.csv").read_text(encoding="utf-8")
-    kept, skipped = _without_closed_rows(text)
-    measurements = None
-    if kept.count("\n") > 1:  # more than the header: an import of no rows is refused
-        measurements = import_measurements(
-            fileobj=io.BytesIO(kept.encode("utf-8")),
-            filename="nara_2022_t2/measurements.csv",
-            source=ImportSource.DEMO,
-        )
+    scorecard = _load_scorecard(DATA_DIR / "scorecard.yaml", year=DEMO_YEAR)
+    for name in SECOND_SCORECARDS:
+        _add_counts(scorecard, _load_scorecard(SECOND_DIR / name, source=f"lanssjukvard/{name}"))
+    measurements: list[ImportResult] = []
+    skipped: dict[tuple[str, str], int] = {}
+    for path in (DATA_DIR / "measurements.csv", SECOND_DIR / "measurements.csv"):
+        imported = _import_open_rows(path, skipped)
+        if imported is not None:
+            measurements.append(imported)
     return DemoResult(
         scorecard=scorecard,
         measurements=measurements,
@@ -81,6 +89,31 @@ def load_demo() -> DemoResult:
         users_created=_create_users(),
         skipped_rows=sum(skipped.values()),
         skipped=sorted(skipped),
+    )
+
+
+def _load_scorecard(path: Path, *, year: int | None = None, source: str = "") -> LoadResult:
+    definition = read_definition(path.read_text(encoding="utf-8"))
+    return load_scorecard(definition=definition, year=year, source=source)
+
+
+def _add_counts(total: LoadResult, more: LoadResult) -> None:
+    for counts, extra in ((total.created, more.created), (total.changed, more.changed)):
+        for name, number in extra.items():
+            counts[name] = counts.get(name, 0) + number
+
+
+def _import_open_rows(path: Path, skipped: dict[tuple[str, str], int]) -> ImportResult | None:
+    """Import the file's rows outside closed periods (adding the others to `skipped`)."""
+    kept, closed = _without_closed_rows(path.read_text(encoding="utf-8"))
+    for key, count in closed.items():
+        skipped[key] = skipped.get(key, 0) + count
+    if kept.count("\n") <= 1:  # only the header: an import of no rows is refused
+        return None
+    return import_measurements(
+        fileobj=io.BytesIO(kept.encode("utf-8")),
+        filename=f"{path.parent.name}/{path.name}",
+        source=ImportSource.DEMO,
     )
 
 

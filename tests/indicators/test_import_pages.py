@@ -64,10 +64,14 @@ def test_the_import_list_links_to_pages_that_answer(cast, client, imports):
 
 @pytest.mark.parametrize("username", ["admin", "chef.nara"])
 def test_the_demos_own_import_page_answers(client, demo, username):
-    """`make demo`'s import list links to one import, the demo's, which has no user."""
+    """`make demo`'s import list links to the demo's imports (one per division's file),
+    which have no user."""
     client.force_login(get_user_model().objects.get(username=username))
-    record = Import.objects.get(source=ImportSource.DEMO)
-    assert record.user is None
-    url = reverse("indicators:import", args=[record.pk])
-    assert url in client.get(reverse("indicators:imports")).text
-    assert client.get(url).status_code == 200
+    records = Import.objects.filter(source=ImportSource.DEMO)
+    assert records.count() == 2
+    listing = client.get(reverse("indicators:imports")).text
+    for record in records:
+        assert record.user is None
+        url = reverse("indicators:import", args=[record.pk])
+        assert url in listing
+        assert client.get(url).status_code == 200

@@ -129,8 +129,10 @@ def test_overview_grid_links_every_cell_to_the_division_at_that_perspective(boar
         "Uppgift saknas",
     ]
     assert data["layout"]["separators"] == ",\xa0"
-    # The counts behind the chart: Nära's 20 assessed indicators at T2 (test_report.py).
-    assert [sum(t["x"]) for t in data["data"]] == [4, 4, 8, 4]
+    # The counts behind the chart: Nära's 20 assessed indicators at T2 (test_report.py,
+    # 4 4 8 4) and Länssjukvård's 15 (test_region_scorecards.py, 2 3 10 0).
+    assert [sum(t["x"]) for t in data["data"]] == [6, 7, 18, 4]
+    assert "Division Nära" in page and "Division Länssjukvård" in page
 
 
 def test_a_perspective_assessment_wins_over_the_rollup(board):

@@ -12,6 +12,7 @@ from divisions.models import OrgUnit
 from indicators.models import Assessment, Measurement, MeasurementRevision
 from scorecard.closing import close_period
 from scorecard.models import PerspectiveAssessment
+from tests.conftest import run
 
 CLOSED = "2022-T2"
 
@@ -41,3 +42,25 @@ def test_load_demo_runs_again_after_a_period_is_closed(demo):
     assert _frozen() == before
     text = out.getvalue()
     assert "41 row(s) skipped" in text and CLOSED in text, text
+
+
+def test_load_demo_twice_changes_nothing(demo):
+    # 83 of Nära's rows and 78 of Länssjukvård's (its 2023 values are not the demo's).
+    assert (
+        "Demo scorecards: 0 created, 0 changed; measurements: 0 created, 0 changed, "
+        "161 unchanged; actions: 0 created"
+    ) in run("load_demo")
+
+
+def test_load_demo_runs_again_when_the_whole_region_is_closed(demo):
+    admin = get_user_model().objects.get(username="admin")
+    region = OrgUnit.objects.get(code="region_norrbotten")
+    close_period(actor=Actor(admin), org_unit=region, period=CLOSED)
+    before = _frozen()
+
+    text = run("load_demo")
+
+    assert _frozen() == before
+    # Both divisions' rows of the period, units included: 41 of Nära's, 51 of Länssjukvård's.
+    assert "92 row(s) skipped" in text, text
+    assert f"{CLOSED} for div_nara" in text and f"{CLOSED} for div_lanssjukvard" in text

@@ -32,8 +32,9 @@ def _count(minimum: int):
 
 class Command(BaseCommand):
     help = (
-        "Load the Division Nära demo (T2 2022) and one demo user per role; with --synthetic, "
-        "also a multi-year synthetic history (clearly named test data)."
+        "Load the demo (Division Nära T2 2022, Division Länssjukvård 2022 and 2023) and one "
+        "demo user per role; with --synthetic, also a multi-year synthetic history (clearly "
+        "named test data)."
     )
 
     def add_arguments(self, parser):
@@ -108,14 +109,15 @@ class Command(BaseCommand):
         if synthetic:
             self.stdout.write(self._estimate(sizes))
         result = load_demo()
-        m = result.measurements
+        imports = result.measurements
         counts = (
-            f"{m.created} created, {m.changed} changed, {m.unchanged} unchanged"
-            if m is not None
+            f"{sum(m.created for m in imports)} created, {sum(m.changed for m in imports)} "
+            f"changed, {sum(m.unchanged for m in imports)} unchanged"
+            if imports
             else "none imported"
         )
         self.stdout.write(
-            f"Demo scorecard: {result.scorecard.total_created} created, "
+            f"Demo scorecards: {result.scorecard.total_created} created, "
             f"{result.scorecard.total_changed} changed; measurements: {counts}; "
             f"actions: {result.actions_created} created"
         )
