@@ -35,6 +35,10 @@ SECOND_DIVISION = "div_lanssjukvard"
 # (measurements_2023.csv) are the tests', not the demo's: the demo opens on 2022-T2, the
 # latest period with values, which both divisions report.
 SECOND_SCORECARDS = ("scorecard_2022.yaml", "scorecard_2023.yaml")
+# The region's own key figures (its December 2019 management report): a scorecard of the
+# region org unit, holding from 2019; sjukfrånvaro and resultat mot budget are the same
+# catalogue entries the divisions report, so from 2022 the region shows their sums.
+REGION_DIR = FIXTURES / "region_2019"
 DEMO_PASSWORD = "styrkort-demo"  # stated in the README; demo databases only
 
 
@@ -76,9 +80,14 @@ def load_demo() -> DemoResult:
     scorecard = _load_scorecard(DATA_DIR / "scorecard.yaml", year=DEMO_YEAR)
     for name in SECOND_SCORECARDS:
         _add_counts(scorecard, _load_scorecard(SECOND_DIR / name, source=f"lanssjukvard/{name}"))
+    _add_counts(
+        scorecard,
+        _load_scorecard(REGION_DIR / "scorecard.yaml", source="region_2019/scorecard.yaml"),
+    )
     measurements: list[ImportResult] = []
     skipped: dict[tuple[str, str], int] = {}
-    for path in (DATA_DIR / "measurements.csv", SECOND_DIR / "measurements.csv"):
+    files = (DATA_DIR, SECOND_DIR, REGION_DIR)
+    for path in (directory / "measurements.csv" for directory in files):
         imported = _import_open_rows(path, skipped)
         if imported is not None:
             measurements.append(imported)
