@@ -40,12 +40,23 @@ class StrategicGoalViewSet(ReadOnlyViewSet):
 
 
 class SuccessFactorViewSet(ReadOnlyViewSet):
-    queryset = SuccessFactor.objects.select_related("strategic_goal__perspective").order_by(
-        "strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"
+    """Each scorecard's success factors (framgångsfaktorer), under the region's strategic goals.
+
+    A code is unique on one scorecard only, so a success factor is fetched by its id.
+    """
+
+    queryset = SuccessFactor.objects.select_related(
+        "strategic_goal__perspective", "scorecard__org_unit"
+    ).order_by(
+        "scorecard__org_unit__path",
+        "scorecard__year",
+        "strategic_goal__perspective__order",
+        "strategic_goal__order",
+        "order",
+        "pk",
     )
     serializer_class = SuccessFactorSerializer
     filterset_class = SuccessFactorFilterSet
-    lookup_field = "code"
     export_name = "success_factors"
 
 

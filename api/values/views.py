@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
 from api.pagination import IdCursorPagination
 from api.renderers import Table
-from api.values.filters import AssessmentFilterSet, IndicatorFilterSet, MeasurementFilterSet
+from api.scorecards.filters import IndicatorFilterSet
+from api.values.filters import AssessmentFilterSet, MeasurementFilterSet
 from api.values.serializers import (
     AssessmentSerializer,
     IndicatorSerializer,
@@ -22,20 +23,17 @@ from indicators.selectors import measurement_history
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
-    """Indicators (styrmått) with their targets per year, org unit and breakdown."""
+    """The regional indicator catalogue (styrmått) with every target per year, org unit and
+    breakdown. Where each scorecard places an indicator: /placements/."""
 
-    queryset = (
-        Indicator.objects.select_related("success_factor__strategic_goal__perspective", "owner")
-        .prefetch_related(
-            Prefetch(
-                "targets",
-                queryset=Target.objects.select_related("org_unit").order_by(
-                    "year", "org_unit_id", "breakdown", "pk"
-                ),
-            )
+    queryset = Indicator.objects.prefetch_related(
+        Prefetch(
+            "targets",
+            queryset=Target.objects.select_related("org_unit").order_by(
+                "year", "org_unit_id", "breakdown", "pk"
+            ),
         )
-        .order_by(*Indicator._meta.ordering)
-    )
+    ).order_by(*Indicator._meta.ordering)
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     lookup_field = "code"
@@ -122,7 +120,7 @@ class AssessmentViewSet(WritableViewSet):
     queryset = (
         Assessment.objects.select_related("indicator", "org_unit", "override_by")
         .annotate(
-            perspective_code=F("indicator__success_factor__strategic_goal__perspective__code"),
+            perspective_code=F("placement__success_factor__strategic_goal__perspective__code"),
             sort_id=F("id") + 0,
         )
         .order_by("id")

@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from accounts.services import create_token
 from divisions.models import OrgUnit
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators.catalogue import copy_scorecard
+from scorecard.models import Scorecard
 from tests.cast import CAST, OUTSIDE, make_user
 
 OTHER_DIVISION = OUTSIDE
@@ -37,13 +39,18 @@ def token_client(user) -> APIClient:
 
 @pytest.fixture
 def second_division(nara_scorecard) -> OrgUnit:
+    """Division Annan beside Nära, with a copy of Nära's 2022 scorecard as its own."""
     upsert_org_units(
         specs=[
             OrgUnitSpec(OTHER_DIVISION, "Division Annan", "division", "region_norrbotten"),
             OrgUnitSpec("vo_annan", "VO Annan", "area", OTHER_DIVISION),
         ]
     )
-    return OrgUnit.objects.get(code=OTHER_DIVISION)
+    other = OrgUnit.objects.get(code=OTHER_DIVISION)
+    copy_scorecard(
+        Scorecard.objects.get(org_unit__code="div_nara", year=2022), org_unit=other, year=2022
+    )
+    return other
 
 
 @pytest.fixture
