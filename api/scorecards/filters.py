@@ -12,6 +12,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from api.organisation.filters import (
     CodeListFilter,
@@ -65,6 +67,7 @@ def followed_scorecards(units: list[OrgUnit], year: int | None) -> set[int]:
     return found
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 

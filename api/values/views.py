@@ -23,8 +23,17 @@ from indicators.selectors import measurement_history
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
-    """The regional indicator catalogue (styrmått) with every target per year, org unit and
-    breakdown. Where each scorecard places an indicator: /placements/."""
+    """The regional indicator catalogue (styrmått): what every scorecard shares.
+
+    Code, name, unit, direction, how values add up the organisation (`aggregation`), the
+    breakdowns any scorecard follows, and every target per year, org unit and breakdown.
+    Where each scorecard places an indicator, and under which name: /placements/.
+
+    Filters: `code`; and, through the placements, `scorecard`, `org_unit` (+ `subtree`),
+    `year`, `scorecard_of`, `perspective`, `strategic_goal`, `success_factor`: the
+    indicators placed so, all conditions on the same placement (`perspective=ekonomi&
+    org_unit=x`: under Ekonomi on x's scorecard), each indicator once.
+    """
 
     queryset = Indicator.objects.prefetch_related(
         Prefetch(
