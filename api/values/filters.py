@@ -15,6 +15,7 @@ from api.organisation.filters import (
     CharListFilter,
     ChoiceListFilter,
     CodeListFilter,
+    IdListFilter,
     ListWidget,
     OrgUnitFilter,
     StrictBooleanFilter,
@@ -22,7 +23,7 @@ from api.organisation.filters import (
 )
 from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
 from indicators.models import Assessment, Indicator, Measurement, effective_status
-from scorecard.models import Perspective, StatusChoices
+from scorecard.models import Perspective, Scorecard, StatusChoices
 
 
 def _first_month(period: Period) -> int:
@@ -174,6 +175,11 @@ class AssessmentFilterSet(PeriodFilterSet):
         field_name="placement__success_factor__strategic_goal__perspective",
         label=_("Perspektiv"),
     )
+    scorecard = IdListFilter(
+        model=Scorecard,
+        field_name="placement__scorecard",
+        label=_("Styrkort (id, kommaseparerade)"),
+    )
     status = ChoiceListFilter(
         choices=StatusChoices.choices, method="filter_status", label=_("Måluppfyllelse")
     )
@@ -181,7 +187,15 @@ class AssessmentFilterSet(PeriodFilterSet):
 
     class Meta:
         model = Assessment
-        fields = ["indicator", "org_unit", "subtree", "perspective", "status", "overridden"]
+        fields = [
+            "indicator",
+            "org_unit",
+            "subtree",
+            "perspective",
+            "scorecard",
+            "status",
+            "overridden",
+        ]
 
     def filter_status(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
         return qs.alias(shown=effective_status()).filter(shown__in=value)

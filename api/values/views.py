@@ -123,6 +123,8 @@ class AssessmentViewSet(WritableViewSet):
     """Goal fulfilment (måluppfyllelse) and trend per indicator, org unit and period.
 
     Computed from the measurements; PATCH sets a manual status (with its reason) or the analysis.
+    `placement` is the placement that judged it (on the scorecard the unit follows that
+    year); `perspective` and the `scorecard` filter go by it.
     """
 
     http_method_names = ["get", "patch", "head", "options"]
@@ -139,7 +141,7 @@ class AssessmentViewSet(WritableViewSet):
     pagination_class = IdCursorPagination
     export_name = "assessments"
     wide_layout = WidePivot(keys=("indicator", "org_unit"), value="status")
-    narrow_filters = ("indicator", "org_unit", "perspective")
+    narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
 
     def update_object(self, instance, data):
         return editing.update_assessment(user=self.request.user, assessment=instance, **data)

@@ -313,6 +313,14 @@ def test_an_assessment_says_which_placement_judged_it(api, region):
     assert body["perspective"] == (
         assessment.placement.success_factor.strategic_goal.perspective.code
     )
+    for scorecard in region.values():
+        judged = rows(api, f"assessments/?scorecard={scorecard.pk}&page_size=1000")
+        expected = Assessment.objects.filter(placement__scorecard=scorecard)
+        assert sorted(a["id"] for a in judged) == sorted(expected.values_list("pk", flat=True))
+        assert {a["placement"] for a in judged} <= set(
+            scorecard.placements.values_list("pk", flat=True)
+        )
+    assert rows(api, f"assessments/?scorecard={region['nara_2022'].pk}")
 
 
 # --- actions name their success factor by id where the code is shared --------------------------
