@@ -14,6 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.docs import RedocView, SwaggerView
 from api.organisation.views import OrgUnitViewSet
+from api.scorecards.views import PlacementViewSet, ScorecardViewSet
 from api.structure.views import (
     ActionViewSet,
     PerspectiveAssessmentViewSet,
@@ -28,8 +29,10 @@ router.include_root_view = False
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("perspectives", PerspectiveViewSet, basename="perspective")
 router.register("strategic-goals", StrategicGoalViewSet, basename="strategic-goal")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
 router.register("success-factors", SuccessFactorViewSet, basename="success-factor")
 router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("placements", PlacementViewSet, basename="placement")
 router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register(

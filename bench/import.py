@@ -35,6 +35,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 
 BREAKDOWNS = ("total", "women", "men")
 PREFIX = "bench_"
+FIRST_YEAR = 2010  # the first month the file holds; the bench division's scorecard year
 TARGETS = (  # a mix of the target kinds the rules know
     {"kind": "at_least", "value": 80},
     {"kind": "at_most", "value": 20},
@@ -144,7 +145,8 @@ def change_values(source: Path, target: Path, *, share: float) -> int:
 
 
 def load_bench_scorecard(*, units: int, indicators: int) -> dict:
-    """Org units and indicators through the real definition loader; returns code -> id maps."""
+    """Org units and indicators through the real definition loader (the bench division's
+    scorecard from FIRST_YEAR on); returns code -> id maps."""
     from demo.nara import DATA_DIR
     from divisions.models import OrgUnit
     from indicators.definitions import load_scorecard, read_definition
@@ -188,7 +190,7 @@ def load_bench_scorecard(*, units: int, indicators: int) -> dict:
         }
         for n in range(1, indicators + 1)
     ]
-    load_scorecard(definition=definition)
+    load_scorecard(definition=definition, year=FIRST_YEAR)
     return {
         "units": dict(
             OrgUnit.objects.filter(code__startswith=f"{PREFIX}u").values_list("code", "pk")
@@ -212,7 +214,7 @@ def write_files(rows: int, codes: dict, csv_path: Path, copy_path: Path) -> None
         )
         month = 0
         while written < rows:
-            period = f"{2010 + month // 12}-{month % 12 + 1:02d}"
+            period = f"{FIRST_YEAR + month // 12}-{month % 12 + 1:02d}"
             csv_lines, copy_lines = [], []
             for unit_code, unit_id in units:
                 for indicator_code, indicator_id in indicators:

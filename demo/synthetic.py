@@ -2,7 +2,8 @@
 
 Everything generated is named "... (testdata)" and coded `syn_div_NN...`, hangs under the
 region, and is attributed to one Import record (source demo, filename "synthetic"), so it can
-never be mistaken for real figures and can be removed as a whole.
+never be mistaken for real figures and can be removed as a whole. Each synthetic division has
+a scorecard of its own per year, with its own success factors under the region's goals.
 
 Values are built bottom-up: each leaf org unit gets monthly figures per sex (numerator and
 denominator for shares, counts otherwise) from a per-unit level and yearly trend; areas and
@@ -30,7 +31,7 @@ from django.utils import timezone
 from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
-from indicators.catalogue import IndicatorSpec
+from indicators.catalogue import IndicatorSpec, place_indicators
 from indicators.models import (
     Assessment,
     Import,
@@ -39,10 +40,11 @@ from indicators.models import (
     Indicator,
     Measurement,
     MeasurementRevision,
+    Placement,
     Target,
 )
 from indicators.recompute import recompute_assessments
-from scorecard.models import Action, PerspectiveAssessment, SuccessFactor
+from scorecard.models import Action, PerspectiveAssessment, Scorecard, StrategicGoal, SuccessFactor
 
 REGION_CODE = "region_norrbotten"
 # "syn" alone is a Swedish word (sight): a real indicator may well be coded "syn_...", so
@@ -226,6 +228,14 @@ def purge_synthetic() -> int:
     Target.objects.filter(attached).delete()
     PerspectiveAssessment.objects.filter(org_unit_id__in=unit_ids).delete()
     Action.objects.filter(org_unit_id__in=unit_ids).delete()
+    # The synthetic divisions' scorecards, then the synthetic indicators wherever placed
+    # (placements first: a success factor and an indicator are PROTECTed by them).
+    scorecards = Scorecard.objects.filter(org_unit_id__in=unit_ids)
+    Placement.objects.filter(
+        Q(scorecard__in=scorecards) | Q(indicator_id__in=indicator_ids)
+    ).delete()
+    SuccessFactor.objects.filter(scorecard__in=scorecards).delete()
+    scorecards.delete()
     Indicator.objects.filter(pk__in=indicator_ids).delete()
     Import.objects.filter(source=ImportSource.DEMO, filename=SYNTHETIC_FILENAME).delete()
     # Children before parents: parent is PROTECT.
@@ -313,33 +323,57 @@ def _create_org_units(sizes: SyntheticSizes) -> dict[str, _DivisionTree]:
 def _create_indicators(
     sizes: SyntheticSizes, trees: dict[str, _DivisionTree]
 ) -> dict[str, list[tuple[Indicator, Kind]]]:
-    # Round-robin over perspectives first, then over each perspective's success factors:
-    # plain round-robin over the factors would leave Ekonomi (the last two) empty for
-    # fewer than 14 indicators.
-    by_perspective: dict[int, list[str]] = {}
-    for code, perspective in SuccessFactor.objects.values_list(
-        "code", "strategic_goal__perspective__order"
-    ).order_by("strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"):
-        by_perspective.setdefault(perspective, []).append(code)
+    """A scorecard per synthetic division and year, placing the division's indicators.
+
+    Each scorecard has a success factor of its own under each of the region's strategic
+    goals; the indicators go round-robin over the perspectives first, then over each
+    perspective's goals (plain round-robin over the goals would leave the last perspective
+    empty for few indicators). The targets tighten year by year.
+    """
+    by_perspective: dict[int, list[StrategicGoal]] = {}
+    for goal in StrategicGoal.objects.select_related("perspective").order_by(
+        "perspective__order", "order", "pk"
+    ):
+        by_perspective.setdefault(goal.perspective.order, []).append(goal)
     if not by_perspective:
-        raise ValueError("no success factors: load the demo scorecard first")
+        raise ValueError("no strategic goals: load the demo scorecard first")
     groups = list(by_perspective.values())
+    goals = [goal for group in groups for goal in group]
+    factor_code = {goal.pk: f"{CODE_PREFIX}f_{n:02d}" for n, goal in enumerate(goals, start=1)}
 
     result: dict[str, list[tuple[Indicator, Kind]]] = {}
     for division_code, tree in trees.items():
-        owner = OrgUnit.objects.get(pk=tree.division_pk)
+        division = OrgUnit.objects.get(pk=tree.division_pk)
         kinds = {}
         for year_index, year in enumerate(sizes.year_range):
+            scorecard = Scorecard.objects.create(
+                org_unit=division,
+                year=year,
+                name=f"{division.name} {year}",
+                source=SYNTHETIC_FILENAME,
+                loaded_at=timezone.now(),
+            )
+            factors = SuccessFactor.objects.bulk_create(
+                SuccessFactor(
+                    scorecard=scorecard,
+                    code=factor_code[goal.pk],
+                    strategic_goal=goal,
+                    name=f"Syntetisk framgångsfaktor {n:02d} (testdata)",
+                    order=n,
+                )
+                for n, goal in enumerate(goals, start=1)
+            )
             specs = []
             for i in range(sizes.indicators):
                 kind = KINDS[i % len(KINDS)]
                 group = groups[i % len(groups)]
+                goal = group[(i // len(groups)) % len(group)]
                 code = f"{division_code}_i_{i + 1:02d}"
                 kinds[code] = kind
                 specs.append(
                     IndicatorSpec(
                         code=code,
-                        success_factor=group[(i // len(groups)) % len(group)],
+                        success_factor=factor_code[goal.pk],
                         name=f"Syntetiskt styrmått {i + 1:02d} (testdata)",
                         unit=kind.unit,
                         direction=kind.direction,
@@ -349,8 +383,10 @@ def _create_indicators(
                         targets=kind.targets(year_index),
                     )
                 )
-            raise NotImplementedError(  # TEMP: region-api helper rewrites this
-                specs=specs, owner=owner, year=year
+            place_indicators(
+                scorecard=scorecard,
+                specs=specs,
+                factor_ids={factor.code: factor.pk for factor in factors},
             )
         indicators = Indicator.objects.filter(code__in=kinds).order_by("code")
         result[division_code] = [(indicator, kinds[indicator.code]) for indicator in indicators]

@@ -1,21 +1,24 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Source
 from domain.measurements import number_problems
-from scorecard.admin import PeriodAwareAdmin
+from scorecard.admin import PeriodAwareAdmin, ScorecardAdmin
+from scorecard.models import Scorecard
 
-from .editing import VALUE_FIELDS, set_measurement, update_measurement
+from .editing import VALUE_FIELDS, ValuesBusy, set_measurement, update_measurement
 from .models import (
     Assessment,
     Import,
     Indicator,
     Measurement,
     MeasurementRevision,
+    Placement,
     Target,
 )
 from .recompute import recompute_assessments
@@ -88,19 +91,29 @@ class TargetInline(admin.TabularInline):
     ]
 
 
+class PlacementsOfIndicatorInline(admin.TabularInline):
+    """Where the indicator sits, to read; a placement is edited on its own page."""
+
+    model = Placement
+    extra = 0
+    fields = ["scorecard", "success_factor", "name", "order"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(PeriodAwareAdmin):
-    list_display = ["code", "short_name", "success_factor", "unit", "direction"]
-    list_filter = [
-        "unit",
-        "direction",
-        "success_factor__strategic_goal__perspective",
-        ("owner", admin.RelatedOnlyFieldListFilter),
-    ]
+    """The regional catalogue: what an indicator is; where it sits is each placement's."""
+
+    list_display = ["code", "short_name", "unit", "direction", "aggregation"]
+    list_filter = ["unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
-    autocomplete_fields = ["success_factor", "owner"]
-    list_select_related = ["success_factor"]
-    inlines = [TargetInline]
+    fields = ["code", "name", "unit", "direction", "aggregation", "breakdowns", "trend_band"]
+    inlines = [TargetInline, PlacementsOfIndicatorInline]
 
     @admin.display(description=_("namn"), ordering="name")
     def short_name(self, obj: Indicator) -> str:
@@ -110,6 +123,99 @@ class IndicatorAdmin(PeriodAwareAdmin):
         super().save_related(request, form, formsets, change)
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
             recompute_assessments(indicator_ids=[form.instance.pk])
+
+
+class PlacementForm(forms.ModelForm):
+    class Meta:
+        model = Placement
+        fields = [
+            "scorecard",
+            "indicator",
+            "success_factor",
+            "name",
+            "breakdowns",
+            "follow_up",
+            "baseline_text",
+            "order",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        scorecard, factor = cleaned.get("scorecard"), cleaned.get("success_factor")
+        if scorecard and factor and factor.scorecard_id != scorecard.pk:
+            self.add_error("success_factor", _("Framgångsfaktorn hör till ett annat styrkort."))
+        indicator, breakdowns = cleaned.get("indicator"), cleaned.get("breakdowns")
+        if indicator and isinstance(breakdowns, list):
+            unknown = [b for b in breakdowns if b not in (indicator.breakdowns or [])]
+            if unknown:
+                self.add_error(
+                    "breakdowns",
+                    _("Styrmåttet har inte uppdelningarna %(names)s.")
+                    % {"names": ", ".join(map(str, unknown))},
+                )
+        return cleaned
+
+
+@admin.register(Placement)
+class PlacementAdmin(PeriodAwareAdmin):
+    """An indicator on one scorecard. A change is judged again at once."""
+
+    form = PlacementForm
+    list_display = ["indicator_code", "name", "scorecard", "success_factor", "order"]
+    list_filter = [
+        "scorecard__year",
+        "success_factor__strategic_goal__perspective",
+        ("scorecard__org_unit", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["^indicator__code", "name", "^scorecard__org_unit__code"]
+    autocomplete_fields = ["scorecard", "indicator", "success_factor"]
+    list_select_related = ["indicator", "scorecard__org_unit", "success_factor"]
+
+    @admin.display(description=_("styrmått"), ordering="indicator__code")
+    def indicator_code(self, obj: Placement) -> str:
+        return obj.indicator.code
+
+    def save_model(self, request, obj, form, change):
+        old = Placement.objects.filter(pk=obj.pk).values_list("indicator_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        recompute_assessments(indicator_ids=[i for i in (obj.indicator_id, old) if i])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        recompute_assessments(indicator_ids=[obj.indicator_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        # One by one so each deletion is recorded, and one recompute at the end.
+        ids = set()
+        for obj in queryset:
+            ids.add(obj.indicator_id)
+            super().delete_model(request, obj)
+        recompute_assessments(indicator_ids=ids)
+
+
+class PlacementInline(admin.TabularInline):
+    """A scorecard's indicators, to read; a placement is edited on its own page."""
+
+    model = Placement
+    extra = 0
+    fields = ["indicator", "name", "success_factor", "order"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# The scorecard's page lists its placements too. Placement sits a layer above
+# scorecard/, so the scorecard's admin learns of them here.
+admin.site.unregister(Scorecard)
+
+
+@admin.register(Scorecard)
+class ScorecardWithPlacementsAdmin(ScorecardAdmin):
+    inlines = [*ScorecardAdmin.inlines, PlacementInline]
 
 
 @admin.register(Target)
@@ -216,11 +322,7 @@ class MeasurementAdmin(PeriodAwareAdmin):
         "source_row",
         "updated_at",
     ]
-    list_filter = [
-        PeriodFilter,
-        BreakdownFilter,
-        "indicator__success_factor__strategic_goal__perspective",
-    ]
+    list_filter = [PeriodFilter, BreakdownFilter]
     search_fields = ["^indicator__code", "^org_unit__code", "=period"]
     list_select_related = ["indicator", "org_unit", "source_import"]
     autocomplete_fields = ["indicator", "org_unit"]
@@ -247,6 +349,15 @@ class MeasurementAdmin(PeriodAwareAdmin):
         return False
 
     records_saves = False  # the editing services record the change
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValuesBusy as busy:
+            # An import holds the value: nothing was written (the admin's transaction is
+            # rolled back); say so and show the form again, rather than a 500.
+            self.message_user(request, str(busy), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if change and not form.has_changed():

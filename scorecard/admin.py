@@ -9,6 +9,7 @@ from .models import (
     PeriodClose,
     Perspective,
     PerspectiveAssessment,
+    Scorecard,
     StrategicGoal,
     SuccessFactor,
 )
@@ -47,13 +48,54 @@ class StrategicGoalAdmin(PeriodAwareAdmin):
     list_select_related = ["perspective"]
 
 
+class SuccessFactorInline(admin.TabularInline):
+    """A scorecard's success factors, to read; each is edited on its own page."""
+
+    model = SuccessFactor
+    extra = 0
+    fields = ["code", "name", "strategic_goal", "order"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(PeriodAwareAdmin):
+    """Scorecards come from `load_scorecard FILE`: here their name is edited, and what they
+    hold is read. Whose and which year is fixed, since the targets follow both."""
+
+    list_display = ["org_unit", "year", "name", "source", "loaded_at"]
+    list_filter = ["year", ("org_unit", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "^org_unit__code", "org_unit__name", "=year"]
+    list_select_related = ["org_unit"]
+    readonly_fields = ["org_unit", "year", "source", "loaded_at"]
+    fields = ["org_unit", "year", "name", "source", "loaded_at"]
+    inlines = [SuccessFactorInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Its placements and success factors would go with it: load another file instead.
+        return False
+
+
 @admin.register(SuccessFactor)
 class SuccessFactorAdmin(PeriodAwareAdmin):
-    list_display = ["code", "name", "strategic_goal", "order"]
-    list_filter = ["strategic_goal__perspective"]
-    search_fields = ["code", "name", "strategic_goal__code", "strategic_goal__name"]
-    autocomplete_fields = ["strategic_goal"]
-    list_select_related = ["strategic_goal"]
+    list_display = ["code", "name", "scorecard", "strategic_goal", "order"]
+    list_filter = ["strategic_goal__perspective", "scorecard__year"]
+    search_fields = [
+        "code",
+        "name",
+        "strategic_goal__code",
+        "strategic_goal__name",
+        "^scorecard__org_unit__code",
+    ]
+    autocomplete_fields = ["scorecard", "strategic_goal"]
+    list_select_related = ["strategic_goal", "scorecard__org_unit"]
 
 
 @admin.register(PerspectiveAssessment)

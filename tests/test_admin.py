@@ -15,6 +15,7 @@ from indicators.models import (
     Indicator,
     Measurement,
     MeasurementRevision,
+    Placement,
     Target,
 )
 from scorecard.models import (
@@ -22,12 +23,14 @@ from scorecard.models import (
     PeriodClose,
     Perspective,
     PerspectiveAssessment,
+    Scorecard,
     StrategicGoal,
     SuccessFactor,
 )
+from tests.factories import place
 
 APPS = {"divisions", "scorecard", "indicators"}
-NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose}
+NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose, Scorecard}
 
 
 @pytest.fixture
@@ -40,16 +43,19 @@ def graph(admin_user) -> dict[type, object]:
     )
     perspective = Perspective.objects.create(code="samhalle", name="Samhälle", order=1)
     goal = StrategicGoal.objects.create(code="g1", perspective=perspective, name="Mål ett")
-    factor = SuccessFactor.objects.create(code="f1", strategic_goal=goal, name="Faktor ett")
+    scorecard = Scorecard.objects.create(org_unit=division, year=2022, name="Nära 2022")
+    factor = SuccessFactor.objects.create(
+        scorecard=scorecard, code="f1", strategic_goal=goal, name="Faktor ett"
+    )
     indicator = Indicator.objects.create(
         code="i1",
-        success_factor=factor,
         name="Andel patienter som fått vård i tid",
         unit="percent",
         direction="increase",
+        aggregation="ratio",
         breakdowns=["total"],
-        follow_up=["T2"],
     )
+    placement = place(indicator, scorecard, success_factor=factor, follow_up=["T2"])
     target = Target.objects.create(indicator=indicator, kind="at_least", value=Decimal(90))
     record = Import.objects.create(
         filename="utfall.csv", sha256="0" * 64, size=1, source="command", user=admin_user
@@ -101,7 +107,9 @@ def graph(admin_user) -> dict[type, object]:
         RoleAssignment: role,
         Perspective: perspective,
         StrategicGoal: goal,
+        Scorecard: scorecard,
         SuccessFactor: factor,
+        Placement: placement,
         PerspectiveAssessment: perspective_assessment,
         Action: action,
         PeriodClose: close,
@@ -242,19 +250,30 @@ def test_correcting_a_measurement_keeps_the_old_value(admin_client, admin_user, 
     assert entry.changes["value"] == ["91", "50"]
 
 
+def _read_only_inline(prefix: str, *objects) -> dict[str, str]:
+    """The management form of an inline whose rows are only shown."""
+    rows = {f"{prefix}-{n}-id": str(obj.pk) for n, obj in enumerate(objects)}
+    return {
+        f"{prefix}-TOTAL_FORMS": str(len(objects)),
+        f"{prefix}-INITIAL_FORMS": str(len(objects)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+        **rows,
+    }
+
+
 @pytest.mark.django_db
 def test_targets_edited_on_the_indicator_page_are_recorded(admin_client, graph):
     indicator, target = graph[Indicator], graph[Target]
     form = {
         "code": indicator.code,
-        "success_factor": indicator.success_factor_id,
         "name": indicator.name,
         "unit": "percent",
         "direction": "increase",
+        "aggregation": "ratio",
         "breakdowns": '["total"]',
-        "follow_up": '["T2"]',
         "trend_band": "0",
-        "order": "0",
+        **_read_only_inline("placements", graph[Placement]),
         "targets-TOTAL_FORMS": "1",
         "targets-INITIAL_FORMS": "1",
         "targets-MIN_NUM_FORMS": "0",
@@ -310,3 +329,112 @@ def test_admin_is_closed_to_others(client, django_user_model):
     user = django_user_model.objects.create_user("rapportor", password="x" * 12)
     client.force_login(user)
     assert client.get("/admin/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_scorecards_page_shows_its_success_factors_and_placements(admin_client, graph):
+    scorecard = graph[Scorecard]
+    page = admin_client.get(_url(Scorecard, "change", scorecard.pk))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Faktor ett" in html and "Andel patienter som fått vård i tid" in html
+    # Whose and which year are fixed; the name is edited and recorded.
+    form = {
+        "name": "Division Nära 2022",
+        **_read_only_inline("success_factors", graph[SuccessFactor]),
+        **_read_only_inline("placements", graph[Placement]),
+    }
+    response = admin_client.post(_url(Scorecard, "change", scorecard.pk), form)
+    assert response.status_code == 302
+    scorecard.refresh_from_db()
+    assert (scorecard.name, scorecard.year, scorecard.org_unit) == (
+        "Division Nära 2022",
+        2022,
+        graph[OrgUnit],
+    )
+    entry = AuditEntry.objects.get(object_id=str(scorecard.pk), content_type__model="scorecard")
+    assert (entry.source, entry.changes["name"]) == ("admin", ["Nära 2022", "Division Nära 2022"])
+    assert admin_client.get(_url(Scorecard, "delete", scorecard.pk)).status_code == 403
+
+
+def _placement_form(placement: Placement, **changes) -> dict:
+    form = {
+        "scorecard": placement.scorecard_id,
+        "indicator": placement.indicator_id,
+        "success_factor": placement.success_factor_id,
+        "name": placement.name,
+        "breakdowns": '["total"]',
+        "follow_up": '["T2"]',
+        "baseline_text": "",
+        "order": "0",
+    }
+    return {**form, **changes}
+
+
+@pytest.mark.django_db
+def test_a_placement_is_edited_recorded_and_judged_again(admin_client, graph):
+    placement, assessment = graph[Placement], graph[Assessment]
+    url = _url(Placement, "change", placement.pk)
+    response = admin_client.post(url, _placement_form(placement, name="Vård i tid"))
+    assert response.status_code == 302
+    placement.refresh_from_db()
+    assert placement.name == "Vård i tid"
+    entry = AuditEntry.objects.get(object_id=str(placement.pk), content_type__model="placement")
+    assert (entry.source, entry.changes["name"][1]) == ("admin", "Vård i tid")
+    # Recomputed: the assessment now remembers the placement that judged it.
+    assert Assessment.objects.get(pk=assessment.pk).computed_at > assessment.computed_at
+
+
+@pytest.mark.django_db
+def test_a_placement_refuses_another_scorecards_success_factor(admin_client, graph):
+    placement = graph[Placement]
+    other = Scorecard.objects.create(org_unit=graph[OrgUnit], year=2023)
+    foreign = SuccessFactor.objects.create(
+        scorecard=other, code="f1", strategic_goal=graph[StrategicGoal], name="Faktor 2023"
+    )
+    url = _url(Placement, "change", placement.pk)
+    response = admin_client.post(url, _placement_form(placement, success_factor=foreign.pk))
+    assert response.status_code == 200
+    assert "success_factor" in response.context["adminform"].form.errors
+    response = admin_client.post(url, _placement_form(placement, breakdowns='["women"]'))
+    assert response.status_code == 200
+    assert "breakdowns" in response.context["adminform"].form.errors
+    placement.refresh_from_db()
+    assert placement.success_factor_id == graph[SuccessFactor].pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_measurement_saved_while_an_import_holds_it_is_a_message_not_a_500(
+    client, admin_user, graph, settings
+):
+    import psycopg
+    from django.db import connection
+
+    settings.STYRKORT_EDIT_LOCK_TIMEOUT_MS = 200
+    measurement = graph[Measurement]
+    client.force_login(admin_user)
+    url = _url(Measurement, "change", measurement.pk)
+    params = connection.get_connection_params()
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+    # Another connection holds the row, as an import merging its values does.
+    holder = psycopg.connect(**params)
+    try:
+        holder.execute(
+            "SELECT 1 FROM indicators_measurement WHERE id = %s FOR UPDATE", [measurement.pk]
+        )
+        form = {"value": "50", "numerator": "", "denominator": "", "comment": "rättad"}
+        response = client.post(url, form)
+    finally:
+        holder.close()
+    assert response.status_code == 302 and response["Location"] == url
+    page = client.get(url)
+    assert "En import uppdaterar just nu" in page.content.decode()
+    measurement.refresh_from_db()
+    assert measurement.value == Decimal(91)
+    assert not measurement.revisions.exclude(pk=graph[MeasurementRevision].pk).exists()
+    assert not AuditEntry.objects.filter(content_type__model="measurement").exists()
+    # Once the import is done, the same save goes through.
+    assert client.post(url, form).status_code == 302
+    measurement.refresh_from_db()
+    assert measurement.value == Decimal(50)

@@ -99,7 +99,8 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 class CodeListField(forms.CharField):
     """Comma-separated (or repeated) codes of one model, all of which must exist: a typo is
-    an error, not an empty result."""
+    an error, not an empty result. A code that several objects share (a success factor's
+    code on several scorecards) stands for all of them."""
 
     widget = ListWidget
 
@@ -116,13 +117,47 @@ class CodeListField(forms.CharField):
             raise forms.ValidationError(
                 _("Högst %(max)s koder åt gången."), params={"max": MAX_CODES}
             )
-        found = {obj.code: obj for obj in self.model._default_manager.filter(code__in=codes)}
+        found: dict[str, list[Model]] = {}
+        for obj in self.model._default_manager.filter(code__in=codes).order_by("pk"):
+            found.setdefault(obj.code, []).append(obj)
         unknown = [code for code in codes if code not in found]
         if unknown:
             raise forms.ValidationError(
                 _("Okänd kod: %(codes)s"), params={"codes": ", ".join(unknown)}
             )
-        return [found[code] for code in codes]
+        return [obj for code in codes for obj in found[code]]
+
+
+class IdListField(forms.CharField):
+    """Comma-separated (or repeated) ids of one model, all of which must exist."""
+
+    widget = ListWidget
+
+    def __init__(self, *, model: type[Model], **kwargs) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        parts = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+        if len(parts) > MAX_CODES:
+            raise forms.ValidationError(_("Högst %(max)s id åt gången."), params={"max": MAX_CODES})
+        # Ids are positive integers that fit PostgreSQL's bigint; anything else is no id.
+        bad = [p for p in parts if not (p.isascii() and p.isdigit() and 0 < int(p) < 2**63)]
+        if bad:
+            raise forms.ValidationError(
+                _("Inget id: %(values)s"), params={"values": ", ".join(bad)}
+            )
+        ids = [int(part) for part in parts]
+        found = set(self.model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = [str(pk) for pk in ids if pk not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("Okänt id: %(values)s"), params={"values": ", ".join(unknown)}
+            )
+        return ids
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -135,6 +170,14 @@ class CodeListFilter(django_filters.Filter):
         if self.field_name == "code":  # the listed model's own code: compare codes, not objects
             return qs.filter(code__in=[obj.code for obj in value])
         return qs.filter(**{f"{self.field_name}__in": value})
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class IdListFilter(django_filters.Filter):
+    field_class = IdListField
+
+    def filter(self, qs: QuerySet, value):
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
 
 
 @extend_schema_field(OpenApiTypes.STR)

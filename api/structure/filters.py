@@ -6,6 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from api.organisation.filters import ChoiceListFilter, CodeListFilter, OrgUnitFilter, subtree_filter
+from api.scorecards.filters import ScorecardScope
 from api.values.filters import PeriodFilterSet
 from scorecard.models import (
     Action,
@@ -26,7 +27,8 @@ class StrategicGoalFilterSet(django_filters.FilterSet):
         fields = ["perspective"]
 
 
-class SuccessFactorFilterSet(django_filters.FilterSet):
+class SuccessFactorFilterSet(ScorecardScope):
+    code = CodeListFilter(model=SuccessFactor, field_name="code", label=_("Kod"))
     perspective = CodeListFilter(
         model=Perspective, field_name="strategic_goal__perspective", label=_("Perspektiv")
     )
@@ -36,7 +38,16 @@ class SuccessFactorFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = SuccessFactor
-        fields = ["perspective", "strategic_goal"]
+        fields = [
+            "code",
+            "scorecard",
+            "org_unit",
+            "subtree",
+            "year",
+            "scorecard_of",
+            "perspective",
+            "strategic_goal",
+        ]
 
 
 class PerspectiveAssessmentFilterSet(PeriodFilterSet):

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.organisation.serializers import CodeField
@@ -30,12 +31,54 @@ class StrategicGoalSerializer(serializers.ModelSerializer):
 
 
 class SuccessFactorSerializer(serializers.ModelSerializer):
+    """One scorecard's success factor; its code is unique on that scorecard only."""
+
+    scorecard = serializers.IntegerField(source="scorecard_id", read_only=True)
+    org_unit = serializers.CharField(source="scorecard.org_unit.code", read_only=True)
+    year = serializers.IntegerField(source="scorecard.year", read_only=True)
     strategic_goal = CodeField(read_only=True)
     perspective = serializers.CharField(source="strategic_goal.perspective.code", read_only=True)
 
     class Meta:
         model = SuccessFactor
-        fields = ["code", "strategic_goal", "perspective", "name", "order"]
+        fields = [
+            "id",
+            "code",
+            "scorecard",
+            "org_unit",
+            "year",
+            "strategic_goal",
+            "perspective",
+            "name",
+            "order",
+        ]
+
+
+class SuccessFactorField(CodeField):
+    """A success factor by id (a number), or by code (text) where one scorecard alone has it."""
+
+    default_error_messages = {
+        **CodeField.default_error_messages,
+        "ambiguous": _(
+            "Koden {value} finns på flera styrkort (id {ids}): ange framgångsfaktorns id."
+        ),
+    }
+
+    def to_internal_value(self, data):
+        queryset = self.get_queryset()
+        if isinstance(data, int) and not isinstance(data, bool):
+            found = queryset.filter(pk=data).first() if 0 < data < 2**63 else None
+            if found is None:
+                self.fail("does_not_exist", slug_name="id", value=data)
+            return found
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        found = list(queryset.filter(code=data)[:10])
+        if not found:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        if len(found) > 1:
+            self.fail("ambiguous", value=data, ids=", ".join(str(f.pk) for f in found))
+        return found[0]
 
 
 class KeyFieldsOnCreateMixin:
@@ -78,11 +121,13 @@ class PerspectiveAssessmentSerializer(KeyFieldsOnCreateMixin, serializers.ModelS
 class ActionSerializer(serializers.ModelSerializer):
     org_unit = CodeField(queryset=OrgUnit.objects.all())
     perspective = CodeField(queryset=Perspective.objects.all())
-    success_factor = CodeField(
+    success_factor = SuccessFactorField(
         queryset=SuccessFactor.objects.select_related("strategic_goal"),
         allow_null=True,
         required=False,
+        help_text="The success factor's id, or its code where only one scorecard has it.",
     )
+    success_factor_id = serializers.IntegerField(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False, default="")
 
     class Meta:
@@ -92,6 +137,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "org_unit",
             "perspective",
             "success_factor",
+            "success_factor_id",
             "number",
             "goal",
             "description",

@@ -40,12 +40,26 @@ class StrategicGoalViewSet(ReadOnlyViewSet):
 
 
 class SuccessFactorViewSet(ReadOnlyViewSet):
-    queryset = SuccessFactor.objects.select_related("strategic_goal__perspective").order_by(
-        "strategic_goal__perspective__order", "strategic_goal__order", "order", "pk"
+    """Each scorecard's success factors (framgångsfaktorer), under the region's strategic goals.
+
+    A code is unique on one scorecard only, so a success factor is fetched by its id, and
+    `code=x` lists every scorecard's factor with that code. Filters: `code`, `perspective`,
+    `strategic_goal`, and `scorecard`, `org_unit` (+ `subtree`), `year`, `scorecard_of` as
+    on /scorecards/.
+    """
+
+    queryset = SuccessFactor.objects.select_related(
+        "strategic_goal__perspective", "scorecard__org_unit"
+    ).order_by(
+        "scorecard__org_unit__path",
+        "scorecard__year",
+        "strategic_goal__perspective__order",
+        "strategic_goal__order",
+        "order",
+        "pk",
     )
     serializer_class = SuccessFactorSerializer
     filterset_class = SuccessFactorFilterSet
-    lookup_field = "code"
     export_name = "success_factors"
 
 
@@ -73,7 +87,11 @@ class PerspectiveAssessmentViewSet(WritableViewSet):
 
 
 class ActionViewSet(DeletableViewSet):
-    """The action plan (strategiska åtgärder) of each org unit."""
+    """The action plan (strategiska åtgärder) of each org unit.
+
+    `success_factor` is written as the success factor's id, or as its code where only one
+    scorecard has that code (a code several scorecards share is a 400 naming their ids).
+    """
 
     queryset = Action.objects.select_related(
         "org_unit", "perspective", "success_factor__strategic_goal"

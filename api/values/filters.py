@@ -15,15 +15,15 @@ from api.organisation.filters import (
     CharListFilter,
     ChoiceListFilter,
     CodeListFilter,
+    IdListFilter,
     ListWidget,
     OrgUnitFilter,
     StrictBooleanFilter,
     subtree_filter,
 )
-from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
 from indicators.models import Assessment, Indicator, Measurement, effective_status
-from scorecard.models import Perspective, StatusChoices, StrategicGoal, SuccessFactor
+from scorecard.models import Perspective, Scorecard, StatusChoices
 
 
 def _first_month(period: Period) -> int:
@@ -148,35 +148,6 @@ class PeriodFilterSet(django_filters.FilterSet):
         return qs.filter(period__regex=PERIOD_KIND_REGEX[PeriodKind(value)])
 
 
-class IndicatorFilterSet(django_filters.FilterSet):
-    code = CodeListFilter(model=Indicator, field_name="code", label=_("Kod"))
-    perspective = CodeListFilter(
-        model=Perspective,
-        field_name="success_factor__strategic_goal__perspective",
-        label=_("Perspektiv"),
-    )
-    strategic_goal = CodeListFilter(
-        model=StrategicGoal, field_name="success_factor__strategic_goal", label=_("Strategiskt mål")
-    )
-    success_factor = CodeListFilter(
-        model=SuccessFactor, field_name="success_factor", label=_("Framgångsfaktor")
-    )
-    owner = CodeListFilter(model=OrgUnit, field_name="owner", label=_("Ägare"))
-    scorecard_of = CodeListFilter(
-        model=OrgUnit, method="filter_scorecard_of", label=_("På styrkortet för")
-    )
-
-    class Meta:
-        model = Indicator
-        fields = ["code", "perspective", "strategic_goal", "success_factor", "owner"]
-
-    def filter_scorecard_of(self, qs: QuerySet, name: str, value: list[OrgUnit]) -> QuerySet:
-        owners: set[str] = set()
-        for unit in value:
-            owners.update(unit.lineage_codes)
-        return qs.filter(Q(owner__isnull=True) | Q(owner__code__in=owners))
-
-
 class MeasurementFilterSet(PeriodFilterSet):
     indicator = CodeListFilter(model=Indicator, field_name="indicator", label=_("Styrmått"))
     org_unit = OrgUnitFilter(field_name="org_unit", label=_("Organisationsenhet"))
@@ -201,8 +172,13 @@ class AssessmentFilterSet(PeriodFilterSet):
     subtree = subtree_filter()
     perspective = CodeListFilter(
         model=Perspective,
-        field_name="indicator__success_factor__strategic_goal__perspective",
+        field_name="placement__success_factor__strategic_goal__perspective",
         label=_("Perspektiv"),
+    )
+    scorecard = IdListFilter(
+        model=Scorecard,
+        field_name="placement__scorecard",
+        label=_("Styrkort (id, kommaseparerade)"),
     )
     status = ChoiceListFilter(
         choices=StatusChoices.choices, method="filter_status", label=_("Måluppfyllelse")
@@ -211,7 +187,15 @@ class AssessmentFilterSet(PeriodFilterSet):
 
     class Meta:
         model = Assessment
-        fields = ["indicator", "org_unit", "subtree", "perspective", "status", "overridden"]
+        fields = [
+            "indicator",
+            "org_unit",
+            "subtree",
+            "perspective",
+            "scorecard",
+            "status",
+            "overridden",
+        ]
 
     def filter_status(self, qs: QuerySet, name: str, value: list[str]) -> QuerySet:
         return qs.alias(shown=effective_status()).filter(shown__in=value)

@@ -60,16 +60,13 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
-    success_factor = CodeField(read_only=True)
-    strategic_goal = serializers.CharField(
-        source="success_factor.strategic_goal.code", read_only=True
+    """A regional catalogue entry; where it sits on each scorecard is in /placements/."""
+
+    breakdowns = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Every breakdown some scorecard follows: what a measurement may have.",
     )
-    perspective = serializers.CharField(
-        source="success_factor.strategic_goal.perspective.code", read_only=True
-    )
-    owner = CodeField(read_only=True, allow_null=True)
-    breakdowns = serializers.ListField(child=serializers.CharField(), read_only=True)
-    follow_up = serializers.ListField(child=serializers.CharField(), read_only=True)
     trend_band = serializers.DecimalField(
         max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True
     )
@@ -87,17 +84,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
         fields = [
             "code",
             "name",
-            "success_factor",
-            "strategic_goal",
-            "perspective",
-            "owner",
             "unit",
             "direction",
+            "aggregation",
             "breakdowns",
-            "follow_up",
-            "baseline_text",
             "trend_band",
-            "order",
             "targets",
         ]
 
@@ -214,7 +205,12 @@ class MeasurementVersionSerializer(serializers.Serializer):
 class AssessmentSerializer(serializers.ModelSerializer):
     indicator = CodeField(read_only=True)
     org_unit = CodeField(read_only=True)
-    perspective = serializers.CharField(source="perspective_code", read_only=True)
+    perspective = serializers.CharField(
+        source="perspective_code",
+        read_only=True,
+        allow_null=True,
+        help_text="Where the scorecard the unit follows that year places the indicator.",
+    )
     status = serializers.ChoiceField(
         choices=StatusChoices.choices,
         read_only=True,
@@ -239,6 +235,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "indicator",
             "org_unit",
             "perspective",
+            "placement",
             "period",
             "status",
             "computed_status",
@@ -250,5 +247,5 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "analysis",
             "computed_at",
         ]
-        read_only_fields = ["period", "computed_status", "trend", "computed_at"]
+        read_only_fields = ["period", "placement", "computed_status", "trend", "computed_at"]
         extra_kwargs = {"override_comment": {"required": False}, "analysis": {"required": False}}

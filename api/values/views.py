@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
 from api.pagination import IdCursorPagination
 from api.renderers import Table
-from api.values.filters import AssessmentFilterSet, IndicatorFilterSet, MeasurementFilterSet
+from api.scorecards.filters import IndicatorFilterSet
+from api.values.filters import AssessmentFilterSet, MeasurementFilterSet
 from api.values.serializers import (
     AssessmentSerializer,
     IndicatorSerializer,
@@ -22,20 +23,26 @@ from indicators.selectors import measurement_history
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
-    """Indicators (styrmått) with their targets per year, org unit and breakdown."""
+    """The regional indicator catalogue (styrmått): what every scorecard shares.
 
-    queryset = (
-        Indicator.objects.select_related("success_factor__strategic_goal__perspective", "owner")
-        .prefetch_related(
-            Prefetch(
-                "targets",
-                queryset=Target.objects.select_related("org_unit").order_by(
-                    "year", "org_unit_id", "breakdown", "pk"
-                ),
-            )
+    Code, name, unit, direction, how values add up the organisation (`aggregation`), the
+    breakdowns any scorecard follows, and every target per year, org unit and breakdown.
+    Where each scorecard places an indicator, and under which name: /placements/.
+
+    Filters: `code`; and, through the placements, `scorecard`, `org_unit` (+ `subtree`),
+    `year`, `scorecard_of`, `perspective`, `strategic_goal`, `success_factor`: the
+    indicators placed so, all conditions on the same placement (`perspective=ekonomi&
+    org_unit=x`: under Ekonomi on x's scorecard), each indicator once.
+    """
+
+    queryset = Indicator.objects.prefetch_related(
+        Prefetch(
+            "targets",
+            queryset=Target.objects.select_related("org_unit").order_by(
+                "year", "org_unit_id", "breakdown", "pk"
+            ),
         )
-        .order_by(*Indicator._meta.ordering)
-    )
+    ).order_by(*Indicator._meta.ordering)
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
     lookup_field = "code"
@@ -116,6 +123,8 @@ class AssessmentViewSet(WritableViewSet):
     """Goal fulfilment (måluppfyllelse) and trend per indicator, org unit and period.
 
     Computed from the measurements; PATCH sets a manual status (with its reason) or the analysis.
+    `placement` is the placement that judged it (on the scorecard the unit follows that
+    year); `perspective` and the `scorecard` filter go by it.
     """
 
     http_method_names = ["get", "patch", "head", "options"]
@@ -132,7 +141,7 @@ class AssessmentViewSet(WritableViewSet):
     pagination_class = IdCursorPagination
     export_name = "assessments"
     wide_layout = WidePivot(keys=("indicator", "org_unit"), value="status")
-    narrow_filters = ("indicator", "org_unit", "perspective")
+    narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
 
     def update_object(self, instance, data):
         return editing.update_assessment(user=self.request.user, assessment=instance, **data)

@@ -11,7 +11,7 @@ from api.values.filters import period_range
 from divisions.models import OrgUnit
 from domain.periods import Period, PeriodKind
 from indicators.editing import set_measurement
-from indicators.models import Assessment, Indicator, Measurement
+from indicators.models import Assessment, Indicator, Measurement, Placement
 from scorecard.models import Action, Perspective, PerspectiveAssessment
 
 BASE = "/api/v1"
@@ -323,10 +323,16 @@ def test_org_units_by_kind_parent_subtree_and_validity(api, second_division):
 
 
 def test_indicators_with_targets_by_perspective_and_scorecard(api):
-    found = rows(api, "indicators/?perspective=medarbetare")
-    assert found and {i["perspective"] for i in found} == {"medarbetare"}
+    found = {i["code"] for i in rows(api, "indicators/?perspective=medarbetare")}
+    assert found == set(
+        Placement.objects.filter(
+            success_factor__strategic_goal__perspective__code="medarbetare"
+        ).values_list("indicator__code", flat=True)
+    )
     one = api.get(f"{BASE}/indicators/besok_filialer/").json()
     assert one["targets"] and {"year", "kind", "value", "text"} <= set(one["targets"][0])
+    assert {"unit", "direction", "aggregation", "breakdowns"} <= set(one)
+    assert not {"owner", "success_factor", "perspective", "follow_up"} & set(one)
     assert len(rows(api, "indicators/?scorecard_of=avp_pajala")) == Indicator.objects.count()
 
 

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 from demo.nara import load_demo
 from demo.synthetic import CODE_PREFIX, SyntheticSizes, generate_synthetic
 from divisions.models import OrgUnit
-from indicators.models import Assessment, Import, Indicator, Measurement, Target
+from indicators.models import Assessment, Import, Indicator, Measurement, Placement, Target
+from scorecard.models import Scorecard, SuccessFactor
 
 TINY = SyntheticSizes(divisions=1, areas=1, units=2, indicators=3, years=2)
 TINY_ARGS = [
@@ -44,6 +45,11 @@ def synthetic_counts() -> dict[str, int]:
         "targets": Target.objects.filter(indicator__code__startswith=CODE_PREFIX).count(),
         "indicators": Indicator.objects.filter(code__startswith=CODE_PREFIX).count(),
         "org_units": OrgUnit.objects.filter(code__startswith=CODE_PREFIX).count(),
+        "scorecards": Scorecard.objects.filter(org_unit__code__startswith=CODE_PREFIX).count(),
+        "success_factors": SuccessFactor.objects.filter(
+            scorecard__org_unit__code__startswith=CODE_PREFIX
+        ).count(),
+        "placements": Placement.objects.filter(indicator__code__startswith=CODE_PREFIX).count(),
         "imports": Import.objects.filter(filename="synthetic").count(),
         "all_measurements": Measurement.objects.count(),
     }
@@ -83,22 +89,39 @@ def test_tiny_history_matches_the_formula_and_stays_in_its_division(demo):
         "syn_div_01_i_02",
         "syn_div_01_i_03",
     ]
-    assert all("(testdata)" in i.name and i.owner.code == "syn_div_01" for i in indicators)
+    assert all("(testdata)" in i.name for i in indicators)
     assert all(i.breakdowns == ["total", "women", "men"] for i in indicators)
-    # Targets per year, region-wide; indicator 3 has its own K and M targets.
+    # A scorecard of the division per year, with success factors of its own, placing all
+    # three indicators in more than one perspective.
+    scorecards = Scorecard.objects.filter(org_unit__code="syn_div_01").order_by("year")
+    assert [s.year for s in scorecards] == [2019, 2020]
+    for scorecard in scorecards:
+        placed = scorecard.placements.select_related("success_factor__strategic_goal")
+        assert sorted(p.indicator.code for p in placed) == sorted(
+            indicators.values_list("code", flat=True)
+        )
+        assert all(p.success_factor.scorecard_id == scorecard.pk for p in placed)
+        assert len({p.success_factor.strategic_goal.perspective_id for p in placed}) == 3
+        assert all("(testdata)" in f.name for f in scorecard.success_factors.all())
+    # Targets per year, set by the division; indicator 3 has its own K and M targets.
     targets = Target.objects.filter(indicator__code__startswith=CODE_PREFIX)
     assert set(targets.values_list("year", flat=True)) == {2019, 2020}
-    assert not targets.filter(org_unit__isnull=False).exists()
+    assert set(targets.values_list("org_unit__code", flat=True)) == {"syn_div_01"}
     assert set(
         targets.filter(indicator__code="syn_div_01_i_03").values_list("breakdown", "kind")
     ) == {("women", "at_most"), ("men", "at_most")}
 
-    # Every synthetic figure sits under its indicator's (synthetic) division.
-    pairs = set(synthetic_measurements().values_list("indicator__owner__path", "org_unit__path"))
+    # Every synthetic figure sits under the division whose scorecard places it.
+    placed_by = dict(
+        Placement.objects.filter(indicator__code__startswith=CODE_PREFIX).values_list(
+            "indicator__code", "scorecard__org_unit__path"
+        )
+    )
+    pairs = set(synthetic_measurements().values_list("indicator__code", "org_unit__path"))
     assert pairs
-    for owner_path, unit_path in pairs:
-        assert owner_path == "/region_norrbotten/syn_div_01/"
-        assert unit_path.startswith(owner_path)
+    for code, unit_path in pairs:
+        assert placed_by[code] == "/region_norrbotten/syn_div_01/"
+        assert unit_path.startswith(placed_by[code])
 
     # Traceable: one Import, no file rows.
     assert set(synthetic_measurements().values_list("source_import", flat=True)) == {
