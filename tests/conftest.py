@@ -97,7 +97,10 @@ def _row_counts() -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        names = connection.introspection.table_names(cursor)
+        # The models' tables only: a session's temporary staging tables (indicators.bulk)
+        # vanish with its connection, and a restore must not name them.
+        models = set(connection.introspection.django_table_names(include_views=False))
+        names = [n for n in connection.introspection.table_names(cursor) if n in models]
         counts = {}
         for name in names:
             cursor.execute(f'SELECT count(*) FROM "{name}"')
