@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,41 @@ def closure_for(org_unit: OrgUnit, period: str) -> PeriodClose | None:
         .order_by("org_unit__path", "closed_at")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ReportCloses:
+    """What a report page needs to know of closes, from one query."""
+
+    in_force: PeriodClose | None  # the close covering the unit and period (closure_for)
+    frozen: PeriodClose | None  # the close whose frozen report of this unit is shown or compared
+
+
+def report_closes(org_unit: OrgUnit, period: str) -> ReportCloses:
+    """The close in force for the unit and period, and the close that froze this unit's
+    report of exactly this period: the one in force, else the latest reopened one."""
+    covering = Period.parse(period).closed_by()
+    frozen_here = FrozenReport.objects.filter(close=OuterRef("pk"), org_unit=org_unit)
+    lineage = set(org_unit.lineage_paths)
+    closes = list(
+        PeriodClose.objects.filter(period__in=covering)
+        .annotate(has_frozen=Exists(frozen_here))
+        .filter(
+            Q(reopened_at__isnull=True, org_unit__path__in=lineage)
+            | Q(reopened_at__isnull=True, has_frozen=True)
+            | Q(period=period, has_frozen=True)
+        )
+        .select_related("org_unit", "closed_by", "reopened_by")
+    )
+    in_force = sorted(
+        (c for c in closes if c.in_force and (c.org_unit.path in lineage or c.has_frozen)),
+        key=lambda c: (c.org_unit.path, c.closed_at),
+    )
+    frozen = sorted(
+        (c for c in closes if c.has_frozen and c.period == period),
+        key=lambda c: (not c.in_force, -c.closed_at.timestamp(), -c.pk),
+    )
+    return ReportCloses(in_force[0] if in_force else None, frozen[0] if frozen else None)
 
 
 def is_closed(org_unit: OrgUnit, period: str) -> bool:
