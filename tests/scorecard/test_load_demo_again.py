@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from audit.services import Actor
+from dashboard.freezing import close_report
 from divisions.models import OrgUnit
 from indicators.models import Assessment, Measurement, MeasurementRevision
-from scorecard.closing import close_period
-from scorecard.models import PerspectiveAssessment
+from scorecard.models import FrozenReport, PerspectiveAssessment
 
 CLOSED = "2022-T2"
 
@@ -25,13 +25,14 @@ def _frozen() -> tuple:
             (MeasurementRevision, "measurement__period"),
             (Assessment, "period"),
             (PerspectiveAssessment, "period"),
+            (FrozenReport, "close__period"),
         )
     )
 
 
 def test_load_demo_runs_again_after_a_period_is_closed(demo):
     admin = get_user_model().objects.get(username="admin")
-    close_period(actor=Actor(admin), org_unit=OrgUnit.objects.get(code="div_nara"), period=CLOSED)
+    close_report(actor=Actor(admin), org_unit=OrgUnit.objects.get(code="div_nara"), period=CLOSED)
     before = _frozen()
     assert before[0], "the demo has values in the closed period"
 
