@@ -116,10 +116,8 @@ def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
     rows = perspective_rows(unit, period)
     if page.final is not None:
         # The perspective assessments as closed; the action plan stays the living one.
-        rows = [
-            replace(row, assessment=section.cell.assessment)
-            for row, section in zip(rows, page.sections, strict=True)
-        ]
+        closed = {section.perspective.code: section.cell.assessment for section in page.sections}
+        rows = [replace(row, assessment=closed.get(row.perspective.code)) for row in rows]
     return render(
         request,
         "reporting/report.html",
