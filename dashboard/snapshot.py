@@ -124,8 +124,8 @@ def line_content(line: Any) -> dict[str, Any]:
 
 
 def _perspective_code(indicator: Any) -> str:
-    frozen = getattr(indicator, "perspective", None)
-    if frozen is not None:
+    frozen = getattr(indicator, "perspective", None)  # a FrozenIndicator's code
+    if isinstance(frozen, str):
         return frozen
     return indicator.success_factor.strategic_goal.perspective.code
 
