@@ -22,6 +22,7 @@ from dashboard import freezing
 from demo.nara import DATA_DIR, DEMO_PASSWORD
 from divisions.models import OrgUnit
 from divisions.services import OrgUnitSpec, save_org_unit, upsert_org_units
+from domain.periods import Period
 from indicators import editing
 from indicators.models import Assessment
 from indicators.recompute import recompute_assessments
@@ -258,6 +259,22 @@ def test_a_closed_report_stays_as_it_was_closed_and_a_correction_shows(admin, ap
 
 
 # --------------------------------------------------------------------------- closing
+
+
+@pytest.mark.parametrize(
+    ("period", "closed_by", "closes"),
+    [
+        ("2022-05", ("2022-05", "2022-T2", "2022"), ("2022-05",)),
+        ("2022-04", ("2022-04", "2022-T1", "2022"), ("2022-04",)),
+        ("2022-12", ("2022-12", "2022-T3", "2022"), ("2022-12",)),
+        ("2022-T2", ("2022-T2",), ("2022-T2", "2022-05", "2022-06", "2022-07", "2022-08")),
+        ("2022", ("2022",), ("2022", *(f"2022-{m:02d}" for m in range(1, 13)))),
+    ],
+)
+def test_which_closes_cover_a_period(period, closed_by, closes):
+    """docs/domain.md, Closing: a tertial closes the months it adds, a year all twelve."""
+    assert Period.parse(period).closed_by() == closed_by
+    assert Period.parse(period).closes() == closes
 
 
 def test_closing_freezes_the_unit_and_every_unit_under_it_with_the_reason(admin):
