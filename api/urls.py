@@ -14,6 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.docs import RedocView, SwaggerView
 from api.organisation.views import OrgUnitViewSet
+from api.reports.views import ReportView
 from api.scorecards.views import PlacementViewSet, ScorecardViewSet
 from api.structure.views import (
     ActionViewSet,
@@ -48,6 +49,7 @@ if importlib.util.find_spec("api.values.imports") is not None:
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path("v1/reports/<str:org_unit>/<str:period>/", ReportView.as_view(), name="api-report"),
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "docs/",

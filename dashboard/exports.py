@@ -1,6 +1,7 @@
 """The division report as a file: PDF (ReportLab) and the scorecard table as XLSX (openpyxl).
 
-Both render the selector output of the division page (dashboard.selectors.division.division_page),
+Both render the selector output of the division page (dashboard.selectors.final.report_page:
+the report as closed while its close is in force, else live with its corrections),
 so the files say exactly what the page says, in the active language.
 """
 
@@ -25,6 +26,9 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from dashboard.presentation import (
     STATUS_TINTS,
     breakdown_label,
+    correction_field,
+    correction_kind,
+    correction_value,
     coverage_text,
     follow_up,
     number,
@@ -52,6 +56,57 @@ def _value(line) -> str:
     prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
     coverage = coverage_text(line.aggregate, own_value=not line.aggregated)
     return f"{prefix}{number(line.value)}{suffix}" + (f" ({coverage})" if coverage else "")
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _final_note(page: DivisionPage) -> str:
+    """The closed report's stamp, written on the file ("" for a report that is open)."""
+    final = page.final
+    if final is None:
+        return ""
+    note = _("Slutlig rapport. Fastställd för %(unit)s %(when)s.") % {
+        "unit": final.closed_on,
+        "when": _when(final.closed_at),
+    }
+    if final.reason:
+        note += f" {_('Motivering')}: {final.reason}"
+    return note
+
+
+def _reopened_note(page: DivisionPage) -> str:
+    final = page.corrections.final
+    return _(
+        "Rapporten fastställdes %(when)s för %(unit)s och öppnades igen %(reopened)s av "
+        "%(who)s. Motivering: %(reason)s"
+    ) % {
+        "when": _when(final.closed_at),
+        "unit": final.closed_on,
+        "reopened": _when(final.reopened_at),
+        "who": final.reopened_by or _("kommandoraden"),
+        "reason": final.reopen_reason,
+    }
+
+
+def correction_rows(page: DivisionPage) -> list[list[str]]:
+    """The corrected report's changes, one row per changed field: code, indicator,
+    breakdown, change, field, frozen value, current value."""
+    if page.corrections is None:
+        return []
+    return [
+        [
+            change.indicator,
+            change.name,
+            breakdown_label(change.breakdown),
+            correction_kind(change.kind),
+            correction_field(field.field),
+            *correction_value(field),
+        ]
+        for change in page.corrections.changes
+        for field in change.fields
+    ]
 
 
 # --------------------------------------------------------------------------- PDF
@@ -87,6 +142,52 @@ def report_pdf(page: DivisionPage) -> bytes:
             body,
         ),
     ]
+    if page.final is not None:
+        story.append(Paragraph(f"<b>{escape(_final_note(page))}</b>", body))
+    if page.corrections is not None:
+        story.append(Spacer(1, 3 * mm))
+        story.append(Paragraph(escape(_("Rättad efter fastställande")), styles["Heading2"]))
+        story.append(Paragraph(escape(_reopened_note(page)), body))
+        changes = correction_rows(page)
+        if changes:
+            rows = [
+                [
+                    Paragraph(escape(c), head)
+                    for c in (
+                        _("Styrmått"),
+                        _("Uppdelning"),
+                        _("Ändring"),
+                        _("Fastställt"),
+                        _("Nu"),
+                    )
+                ]
+            ]
+            for _code, name, breakdown, kind, field, frozen, now in changes:
+                rows.append(
+                    [
+                        Paragraph(escape(f"{name} ({kind})"), body),
+                        Paragraph(escape(breakdown), body),
+                        Paragraph(escape(field), body),
+                        Paragraph(escape(frozen), body),
+                        Paragraph(escape(now), body),
+                    ]
+                )
+            table = Table(rows, colWidths=[90 * mm, 30 * mm, 40 * mm, 53 * mm, 53 * mm])
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9a9a9a")),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#" + HEADER_FILL)),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ]
+                )
+            )
+            story.append(table)
+        else:
+            story.append(
+                Paragraph(escape(_("Inga rader skiljer sig från den fastställda rapporten.")), body)
+            )
+    corrected = page.corrections.by_key if page.corrections is not None else {}
     columns = [
         _("Framgångsfaktor"),
         _("Styrmått"),
@@ -141,7 +242,18 @@ def report_pdf(page: DivisionPage) -> bytes:
                                 Paragraph(escape(follow_up(group.indicator.follow_up)), body)
                                 if line.first_of_indicator
                                 else "",
-                                Paragraph(escape(_value(line)), right),
+                                Paragraph(
+                                    escape(
+                                        _value(line)
+                                        + (
+                                            f" ({_('rättad')})"
+                                            if f"{line.indicator.code}/{line.breakdown}"
+                                            in corrected
+                                            else ""
+                                        )
+                                    ),
+                                    right,
+                                ),
                                 Paragraph(escape(status_label(line.status)), body)
                                 if line.status
                                 else "",
@@ -294,7 +406,29 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
             )
     _finish_sheet(actions, widths=[14, 6, 50, 70, 14, 70])
 
+    if page.corrections is not None:
+        fixed = book.create_sheet(_("Rättad efter fastställande")[:31])
+        _append(fixed, [_reopened_note(page)])
+        fixed.append(
+            [
+                _("Kod"),
+                _("Styrmått"),
+                _("Uppdelning"),
+                _("Ändring"),
+                _("Fält"),
+                _("Fastställt"),
+                _("Nu"),
+            ]
+        )
+        for row in correction_rows(page):
+            _append(fixed, row)
+        fixed.column_dimensions["A"].width = 22
+        for column, width in zip("BCDEFG", (50, 12, 14, 18, 30, 30), strict=True):
+            fixed.column_dimensions[column].width = width
+
     book.properties.title = f"{page.org_unit.name} {page.period}"
+    if page.final is not None:
+        book.properties.subject = _final_note(page)
     book.properties.creator = "Styrkort"
     buffer = io.BytesIO()
     book.save(buffer)

@@ -183,3 +183,55 @@ def coverage_text(aggregate, *, own_value: bool) -> str:
         _("summerat från %(covered)s av %(expected)s enheter")
         % {"covered": aggregate.covered, "expected": aggregate.expected}
     )
+
+
+# --------------------------------------------------------------------------- corrections
+
+# A corrected report's changed fields (dashboard.snapshot.line_changes), in words.
+CORRECTION_FIELDS = {
+    "perspective": _("Perspektiv"),
+    "strategic_goal": _("Strategiskt mål"),
+    "success_factor": _("Framgångsfaktor"),
+    "name": _("Styrmått"),
+    "unit": _("Enhet"),
+    "target": _("Mål"),
+    "value": _("Utfall"),
+    "status": _("Måluppfyllelse"),
+    "trend": _("Utveckling"),
+    "comment": _("Kommentar"),
+    "analysis": _("Analys"),
+    "override_status": _("Manuell bedömning"),
+    "override_comment": _("Motivering"),
+}
+CORRECTION_KINDS = {
+    "changed": _("ändrad"),
+    "added": _("ny rad"),
+    "removed": _("borttagen rad"),
+}
+
+
+def correction_field(name: str) -> str:
+    return str(CORRECTION_FIELDS.get(name, name))
+
+
+def correction_kind(kind: str) -> str:
+    return str(CORRECTION_KINDS.get(kind, kind))
+
+
+def correction_value(change) -> tuple[str, str]:
+    """A changed field's frozen and current value as the report writes them ("–" for none)."""
+    return _shown(change.field, change.frozen), _shown(change.field, change.now)
+
+
+def _shown(name: str, value) -> str:
+    if value is None or value == "":
+        return "–"
+    if name == "value":
+        return number(value)
+    if name in ("status", "override_status"):
+        return status_label(value) if value in StatusChoices.values else str(value)
+    if name == "trend":
+        return trend_label(value) if value in TrendChoices.values else str(value)
+    if name == "unit":
+        return str(Unit(value).label) if value in Unit.values else str(value)
+    return str(value)

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports
 from dashboard.presentation import PERIOD_KIND_SLUGS
-from dashboard.selectors.division import division_page
+from dashboard.selectors.final import report_page, shown_report
 from dashboard.selectors.indicator import indicator_for, indicator_page
 from dashboard.selectors.over_time import fulfilment_over_time
 from dashboard.selectors.overview import landing_org_unit, overview_periods, region_overview
@@ -16,7 +16,6 @@ from divisions.selectors import get_org_unit
 from domain.periods import InvalidPeriod, Period, PeriodKind
 from indicators.models import Placement
 from indicators.selectors import periods_with_data
-from scorecard.closing import closure_for
 
 KINDS_BY_SLUG = {slug: kind for kind, slug in PERIOD_KIND_SLUGS.items()}
 
@@ -110,18 +109,19 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
     period_code = _period(period)
     if period_code != period:
         return redirect("dashboard:division", org_unit=unit.code, period=period_code)
-    page = division_page(unit, period_code)
+    report = shown_report(unit, period_code)
+    page = report.page
     counts = [(s.perspective.name, s.cell.counts) for s in page.sections]
     return render(
         request,
         "dashboard/division.html",
         {
             "page": page,
-            "org_unit": unit,
+            "org_unit": page.org_unit,  # as the report names it (frozen: as it was closed)
             "period": period_code,
             "counts": counts,
             "can_report": can_write(request.user, unit),
-            "closure": closure_for(unit, period_code),
+            "closure": report.closure,
             "counts_chart": charts.perspective_counts_chart(counts),
         },
     )
@@ -133,17 +133,18 @@ def division_print(request: HttpRequest, org_unit: str, period: str) -> HttpResp
     period_code = _period(period)
     if period_code != period:
         return redirect("dashboard:print", org_unit=unit.code, period=period_code)
+    page = report_page(unit, period_code)
     return render(
         request,
         "dashboard/print.html",
-        {"page": division_page(unit, period_code), "org_unit": unit, "period": period_code},
+        {"page": page, "org_unit": page.org_unit, "period": period_code},
     )
 
 
 @require_GET
 def division_pdf(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
     unit = _org_unit(org_unit)
-    page = division_page(unit, _period(period))
+    page = report_page(unit, _period(period))
     response = HttpResponse(exports.report_pdf(page), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(page, "pdf")}"'
     return response
@@ -152,7 +153,7 @@ def division_pdf(request: HttpRequest, org_unit: str, period: str) -> HttpRespon
 @require_GET
 def division_xlsx(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
     unit = _org_unit(org_unit)
-    page = division_page(unit, _period(period))
+    page = report_page(unit, _period(period))
     response = HttpResponse(exports.scorecard_xlsx(page), content_type=exports.XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(page, "xlsx")}"'
     return response

@@ -103,3 +103,25 @@ class Period:
         if self.kind is PeriodKind.MONTH:
             return self.number
         return 12
+
+    def closed_by(self) -> tuple[str, ...]:
+        """The codes of the periods whose close also closes this one (docs/domain.md, Closing).
+
+        A tertial closes the months it adds to the one before it (T1: January-April, T2:
+        May-August, T3: September-December), the year all twelve; a tertial or a year is
+        closed only by its own close, since each is a report of its own.
+        """
+        if self.kind is not PeriodKind.MONTH:
+            return (self.code,)
+        tertial = Period(self.year, PeriodKind.TERTIAL, (self.number - 1) // 4 + 1)
+        return (self.code, tertial.code, str(self.year))
+
+    def closes(self) -> tuple[str, ...]:
+        """The codes a close of this period closes: itself and its months (see closed_by)."""
+        if self.kind is PeriodKind.TERTIAL:
+            months = range(4 * self.number - 3, 4 * self.number + 1)
+        elif self.kind is PeriodKind.YEAR:
+            months = range(1, 13)
+        else:
+            return (self.code,)
+        return (self.code, *(Period(self.year, PeriodKind.MONTH, m).code for m in months))

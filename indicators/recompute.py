@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.utils import timezone
 from domain import rules
 from domain.numbers import plain_decimal
 from domain.periods import Period, PeriodKind
+from scorecard.closing import closed_lookup
 
 from . import bulk, rollups
 from .models import Aggregate, Indicator, Measurement, Target
@@ -33,7 +34,8 @@ def recompute_assessments(
     Every period of a pair is recomputed, since a changed value is also another period's
     reference (one year later, or a named base year). The roll-ups of the indicators are
     refreshed first, and the units above a changed one are assessed again on them. Overrides
-    and analysis are kept.
+    and analysis are kept. Assessments of a unit and period under a close in force are left
+    as they are: a closed report does not change (scorecard.closing).
     """
     by_indicator: dict[int, set[int] | None] = defaultdict(set)
     for indicator_id, unit_id in pairs or ():
@@ -50,6 +52,7 @@ def recompute_assessments(
     for unit_ids in by_indicator.values():
         if unit_ids is not None:  # the units above see a new sum
             unit_ids.update(a for pk in list(unit_ids) for a in ancestries[pk][1:])
+    is_closed_at, unit_paths = closed_lookup(), tree.path_of
     count = 0
     batch = bulk.AssessmentBatch(now=now)
     placements = PlacementIndex(indicator_ids=list(by_indicator))
@@ -62,7 +65,14 @@ def recompute_assessments(
             values = _values_by_unit(indicator.pk, by_indicator[indicator.pk])
             targets = list(indicator.targets.all())  # prefetched: no query in the thread
             future = pool.submit(
-                _assess_indicator, indicator, targets, values, ancestries, placements, batch
+                _assess_indicator,
+                indicator,
+                targets,
+                values,
+                ancestries,
+                placements,
+                batch,
+                lambda unit_id, period: is_closed_at(unit_paths[unit_id], period),
             )
             if pending is not None:
                 count += _store_assessments(pending.result())
@@ -102,11 +112,14 @@ def _assess_indicator(
     ancestries: dict[int, list[int]],
     placements: PlacementIndex,
     empty: bulk.AssessmentBatch,
+    closed: Callable[[int, str], bool] = lambda unit_id, period: False,
 ) -> list[bulk.AssessmentBatch]:
     """Pure: every assessment of one indicator, ready for the database (in batches).
 
     A unit is assessed by the nearest placement of the indicator above it for the period's
-    year (its breakdowns, its owner's targets); with none, the value stays unjudged.
+    year (its breakdowns, its owner's targets); with none, the value stays unjudged. A
+    `closed` unit and period keeps its stored assessment (its values still serve as other
+    periods' references).
     """
     cache: dict = {}
     periods: dict[str, Period] = {}
@@ -114,6 +127,8 @@ def _assess_indicator(
     for unit_id, by_period in values.items():
         ancestry = ancestries[unit_id]
         for period_code in by_period:
+            if closed(unit_id, period_code):
+                continue
             period = periods.get(period_code)
             if period is None:
                 period = periods[period_code] = Period.parse(period_code)

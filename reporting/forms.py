@@ -180,3 +180,28 @@ class ActionForm(forms.ModelForm):
                 % {"name": factor.strategic_goal.perspective.name},
             )
         return cleaned
+
+
+REASON_MAX = 1000
+
+
+class CloseForm(forms.Form):
+    """Closing a period: the reason is optional ("Slutlig rapport" says enough)."""
+
+    reason = forms.CharField(
+        label=_("Motivering (valfri)"),
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReopenForm(forms.Form):
+    """Reopening a closed report is an administrator's act with a stated reason."""
+
+    reason = forms.CharField(
+        label=_("Motivering"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Ange varför perioden öppnas igen.")},
+    )

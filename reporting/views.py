@@ -2,13 +2,14 @@
 the action plan, and closing the period.
 
 Each view: authorise and fetch (divisions.access), validate (reporting.forms), call one
-service (indicators.editing, scorecard.editing, scorecard.closing), render or redirect.
+service (indicators.editing, scorecard.editing, dashboard.freezing), render or redirect.
 A closed period comes back from the services as PeriodClosed and is answered with 403.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
@@ -20,7 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.models import Source
 from audit.services import Actor
-from dashboard.selectors.report import division_report, group_report
+from dashboard import freezing
+from dashboard.selectors.final import shown_report
+from dashboard.selectors.report import group_report
 from divisions.access import (
     can_write,
     ensure_administrator,
@@ -41,9 +44,11 @@ from scorecard.models import Action, Perspective, PerspectiveAssessment
 from .forms import (
     ActionForm,
     AnalysisForm,
+    CloseForm,
     MeasurementForm,
     OverrideForm,
     PerspectiveAssessmentForm,
+    ReopenForm,
 )
 from .selectors import (
     existing_assessment,
@@ -106,20 +111,29 @@ def start(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
     unit = org_unit_for_reading(request.user, org_unit)
     period = _period(period)
-    closure = closing.closure_for(unit, period)
+    report = shown_report(unit, period)
+    closure, page = report.closure, report.page
+    rows = perspective_rows(unit, period)
+    if page.final is not None:
+        # The perspective assessments as closed; the action plan stays the living one.
+        closed = {section.perspective.code: section.cell.assessment for section in page.sections}
+        rows = [replace(row, assessment=closed.get(row.perspective.code)) for row in rows]
     return render(
         request,
         "reporting/report.html",
         {
             "org_unit": unit,
+            "page": page,
             "period": period,
             "closure": closure,
             "editable": closure is None and can_write(request.user, unit),
             "actions_editable": can_write(request.user, unit),
             "can_close": is_administrator(request.user),
             "closed_here": closure is not None and closure.org_unit_id == unit.pk,
-            "perspectives": group_report(division_report(unit, period)),
-            "perspective_rows": perspective_rows(unit, period),
+            "close_form": CloseForm(),
+            "reopen_form": ReopenForm(),
+            "perspectives": group_report(page.lines),
+            "perspective_rows": rows,
             "nav": "report",
         },
     )
@@ -352,8 +366,17 @@ def close_period(request: HttpRequest, org_unit: str, period: str) -> HttpRespon
     ensure_administrator(request.user)
     unit = org_unit_for_reading(request.user, org_unit)
     period = _period(period)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect(_report_url(unit, period))
     try:
-        closing.close_period(actor=Actor.from_request(request), org_unit=unit, period=period)
+        freezing.close_report(
+            actor=Actor.from_request(request),
+            org_unit=unit,
+            period=period,
+            reason=form.cleaned_data["reason"],
+        )
     except closing.AlreadyClosed:
         messages.info(request, _("Perioden var redan stängd."))
     else:
@@ -369,8 +392,17 @@ def reopen_period(request: HttpRequest, org_unit: str, period: str) -> HttpRespo
     ensure_administrator(request.user)
     unit = org_unit_for_reading(request.user, org_unit)
     period = _period(period)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect(_report_url(unit, period))
     try:
-        closing.reopen_period(actor=Actor.from_request(request), org_unit=unit, period=period)
+        freezing.reopen_report(
+            actor=Actor.from_request(request),
+            org_unit=unit,
+            period=period,
+            reason=form.cleaned_data["reason"],
+        )
     except closing.NotClosed:
         messages.info(request, _("Perioden var inte stängd för den här enheten."))
     else:

@@ -229,6 +229,7 @@ class PeriodClose(models.Model):
         verbose_name=_("stängd av"),
     )
     closed_at = models.DateTimeField(_("stängd"))
+    reason = models.TextField(_("motivering"), blank=True)
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -238,6 +239,7 @@ class PeriodClose(models.Model):
         verbose_name=_("öppnad av"),
     )
     reopened_at = models.DateTimeField(_("öppnad igen"), null=True, blank=True)
+    reopen_reason = models.TextField(_("motivering för att öppna igen"), blank=True)
 
     class Meta:
         verbose_name = _("stängd period")
@@ -256,6 +258,11 @@ class PeriodClose(models.Model):
                 condition=Q(reopened_at__isnull=True) | Q(reopened_at__gte=models.F("closed_at")),
                 name="periodclose_reopened_after_close",
             ),
+            # Reopening a final report is an administrator's act with a stated reason.
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True) | ~Q(reopen_reason=""),
+                name="periodclose_reopen_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,3 +271,40 @@ class PeriodClose(models.Model):
     @property
     def in_force(self) -> bool:
         return self.reopened_at is None
+
+
+class FrozenReport(models.Model):
+    """What one org unit's report showed when its period was closed (dashboard.freezing).
+
+    Written once, in the transaction of the close, for the closed unit and every unit under
+    it; never changed. Pages, files, the `report` command and the API show this content
+    while the close is in force, and compare against it after a reopening. The content is
+    the read side's own format (dashboard.snapshot), kept here so that the close check
+    (scorecard.closing) knows which units a close froze even after one of them moved.
+    """
+
+    close = models.ForeignKey(
+        PeriodClose,
+        on_delete=models.PROTECT,
+        related_name="frozen_reports",
+        verbose_name=_("stängning"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="frozen_reports",
+        verbose_name=_("organisationsenhet"),
+    )
+    content = models.JSONField(_("innehåll"))
+    created_at = models.DateTimeField(_("fastställd"))
+
+    class Meta:
+        verbose_name = _("fastställd rapport")
+        verbose_name_plural = _("fastställda rapporter")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["close", "org_unit"], name="frozenreport_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit} {self.close.period}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from dashboard.corrections import Corrections, FinalState
 from dashboard.selectors.overview import (
     PerspectiveCell,
     PerspectiveGrid,
@@ -34,6 +35,10 @@ class DivisionPage:
     sections: list[PerspectiveSection]
     children: PerspectiveGrid  # the areas or units one level down
     lines: list[ReportLine]
+    # Shown from the content frozen at the close in force (dashboard.selectors.final).
+    final: FinalState | None = None
+    # After a reopening: how the report differs from the version that was closed.
+    corrections: Corrections | None = None
 
     @property
     def cells(self) -> list[PerspectiveCell]:

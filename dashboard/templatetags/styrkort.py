@@ -69,6 +69,34 @@ def unit_suffix(indicator) -> str:
 
 
 @register.filter
+def correction_for(line, corrections):
+    """The change of a report line against its frozen version, if it changed."""
+    if not corrections:
+        return None
+    return corrections.by_key.get(f"{line.indicator.code}/{line.breakdown}")
+
+
+@register.filter
+def correction_field(change) -> str:
+    return presentation.correction_field(change.field)
+
+
+@register.filter
+def correction_kind(kind: str) -> str:
+    return presentation.correction_kind(kind)
+
+
+@register.filter
+def frozen_value(change) -> str:
+    return presentation.correction_value(change)[0]
+
+
+@register.filter
+def current_value(change) -> str:
+    return presentation.correction_value(change)[1]
+
+
+@register.filter
 def lookup(mapping, key):
     return mapping.get(key) if mapping else None
 

@@ -59,7 +59,7 @@ def test_only_administrators_close_or_reopen(client, cast, role):
 def test_reopening_is_recorded_and_opens_the_subtree(client, cast):
     client.force_login(cast["admin"])
     client.post(CLOSE_URL)
-    response = client.post(REOPEN_URL)
+    response = client.post(REOPEN_URL, {"reason": "Fel utfall för Pajala"})
     assert response.status_code == 302
     assert not closing.is_closed(unit("avp_pajala"), PERIOD)
     close = PeriodClose.objects.get()
@@ -75,7 +75,9 @@ def test_a_close_on_the_division_is_reopened_on_the_division_only(cast):
     admin = Actor(cast["admin"])
     closing.close_period(actor=admin, org_unit=unit("div_nara"), period=PERIOD)
     with pytest.raises(closing.NotClosed):
-        closing.reopen_period(actor=admin, org_unit=unit("primarvarden"), period=PERIOD)
+        closing.reopen_period(
+            actor=admin, org_unit=unit("primarvarden"), period=PERIOD, reason="Rättelse"
+        )
     with pytest.raises(closing.AlreadyClosed):
         closing.close_period(actor=admin, org_unit=unit("div_nara"), period=PERIOD)
 
