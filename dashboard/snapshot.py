@@ -35,7 +35,7 @@ from .selectors.report import group_report
 
 FORMAT = 1
 # ReportLine fields stored as objects of their own rather than by their simple value.
-_OBJECT_FIELDS = ("indicator", "measurement", "assessment")
+_OBJECT_FIELDS = ("indicator", "measurement", "assessment", "aggregate")
 
 
 def plain(value: Any) -> Any:
@@ -106,6 +106,17 @@ def line_content(line: Any) -> dict[str, Any]:
             "comment": measurement.comment,
             "numerator": plain(measurement.numerator),
             "denominator": plain(measurement.denominator),
+        }
+    )
+    aggregate = line.aggregate
+    content["aggregate"] = (
+        None
+        if aggregate is None
+        else {
+            "value": plain(aggregate.value),
+            "covered": aggregate.covered,
+            "expected": aggregate.expected,
+            "missing_units": list(aggregate.missing_units),
         }
     )
     assessment = line.assessment
@@ -208,6 +219,16 @@ class FrozenMeasurement:
 
 
 @dataclass(frozen=True)
+class FrozenAggregate:
+    """What the unit's children added up to when the report was closed, and its coverage."""
+
+    value: Decimal
+    covered: int
+    expected: int
+    missing_units: list[str]
+
+
+@dataclass(frozen=True)
 class FrozenAssessment:
     status: str
     computed_status: str
@@ -266,6 +287,22 @@ class FrozenLine:
         )
         assessment = content.get("assessment")
         self.assessment = None if assessment is None else FrozenAssessment(**assessment)
+        aggregate = content.get("aggregate")
+        self.aggregate = (
+            None
+            if aggregate is None
+            else FrozenAggregate(
+                value=_decimal(aggregate["value"]),
+                covered=aggregate["covered"],
+                expected=aggregate["expected"],
+                missing_units=list(aggregate.get("missing_units") or []),
+            )
+        )
+
+    @property
+    def aggregated(self) -> bool:
+        """As ReportLine.aggregated: the value shown was the children's sum."""
+        return self.measurement is None and self.aggregate is not None
 
 
 def _decimal(text: Any) -> Decimal | None:

@@ -202,3 +202,26 @@ def test_a_value_off_every_scorecard_above_the_unit_is_a_row_error(nara_scorecar
     region_sum = _sum("telefon_teleq", "region_norrbotten")
     assert (region_sum.value, region_sum.covered, region_sum.expected) == (80, 1, 1)
     assert _status("telefon_teleq", "region_norrbotten") == "not_fulfilled"  # 80 < 95 - 9.5
+
+
+def test_a_closed_period_keeps_its_sums_and_the_frozen_report_its_coverage(unit_values, tmp_path):
+    from audit.services import Actor
+    from dashboard.freezing import close_report
+    from divisions.models import OrgUnit
+    from tests.cast import make_user
+
+    admin = make_user("admin", "administrator", None)
+    before = run("report", "--org-unit", "div_nara", "--period", "2023-T1", "--format", "csv")
+    close_report(
+        actor=Actor(admin), org_unit=OrgUnit.objects.get(code="div_nara"), period="2023-T1"
+    )
+    frozen_sum = _sum("telefon_teleq", "div_nara")
+    # A new unit value for 2023-T1 would change the sums: the close refuses it, and a
+    # recompute (another period's import) leaves the closed sums as they were.
+    path = tmp_path / "late.csv"
+    path.write_text(CSV_HEADER + "telefon_teleq,avp_pajala,2023-T2,total,10,1,10,\n")
+    run("import_measurements", str(path))
+    assert _sum("telefon_teleq", "div_nara").computed_at == frozen_sum.computed_at
+    after = run("report", "--org-unit", "div_nara", "--period", "2023-T1", "--format", "csv")
+    assert after.splitlines()[1:] == before.splitlines()[1:]
+    assert ",units,3/4" in after  # the frozen line says which units it covered

@@ -64,6 +64,7 @@ def test_load_demo_runs_again_when_the_whole_region_is_closed(demo):
     text = run("load_demo")
 
     assert _frozen() == before
-    # Both divisions' rows of the period, units included: 41 of Nära's, 51 of Länssjukvård's.
-    assert "92 row(s) skipped" in text, text
+    # Both divisions' rows of the period, units included (41 of Nära's, 51 of Länssjukvård's),
+    # and Nära's August, a month T2 closes.
+    assert "93 row(s) skipped" in text, text
     assert f"{CLOSED} for div_nara" in text and f"{CLOSED} for div_lanssjukvard" in text
