@@ -23,7 +23,12 @@ from api.structure.views import (
     StrategicGoalViewSet,
     SuccessFactorViewSet,
 )
-from api.values.views import AssessmentViewSet, IndicatorViewSet, MeasurementViewSet
+from api.values.views import (
+    AggregateViewSet,
+    AssessmentViewSet,
+    IndicatorViewSet,
+    MeasurementViewSet,
+)
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -35,6 +40,7 @@ router.register("success-factors", SuccessFactorViewSet, basename="success-facto
 router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("placements", PlacementViewSet, basename="placement")
 router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("aggregates", AggregateViewSet, basename="aggregate")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register(
     "perspective-assessments", PerspectiveAssessmentViewSet, basename="perspective-assessment"

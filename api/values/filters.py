@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,7 +22,7 @@ from api.organisation.filters import (
     subtree_filter,
 )
 from domain.periods import PERIOD_KIND_REGEX, InvalidPeriod, Period, PeriodKind
-from indicators.models import Assessment, Indicator, Measurement, effective_status
+from indicators.models import Aggregate, Assessment, Indicator, Measurement, effective_status
 from scorecard.models import Perspective, Scorecard, StatusChoices
 
 
@@ -164,6 +164,22 @@ class MeasurementFilterSet(PeriodFilterSet):
     def filter_updated_since(self, qs: QuerySet, name: str, value: datetime) -> QuerySet:
         # In UTC: ISO 8601 allows offsets (-22:57) that PostgreSQL refuses to parse.
         return qs.filter(updated_at__gte=value.astimezone(UTC))
+
+
+class AggregateFilterSet(PeriodFilterSet):
+    indicator = CodeListFilter(model=Indicator, field_name="indicator", label=_("Styrmått"))
+    org_unit = OrgUnitFilter(field_name="org_unit", label=_("Organisationsenhet"))
+    subtree = subtree_filter()
+    breakdown = CharListFilter(field_name="breakdown", label=_("Uppdelning"))
+    complete = StrictBooleanFilter(method="filter_complete", label=_("Alla enheter har värde"))
+
+    class Meta:
+        model = Aggregate
+        fields = ["indicator", "org_unit", "subtree", "breakdown", "complete"]
+
+    def filter_complete(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        complete = Q(covered=F("expected"))
+        return qs.filter(complete) if value else qs.exclude(complete)
 
 
 class AssessmentFilterSet(PeriodFilterSet):

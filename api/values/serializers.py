@@ -1,4 +1,5 @@
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
@@ -8,8 +9,9 @@ from api.organisation.serializers import CodeField
 from api.structure.serializers import KEY_HELP, KeyFieldsOnCreateMixin
 from divisions.models import OrgUnit
 from domain.measurements import number_problems
+from domain.numbers import plain_decimal
 from domain.periods import InvalidPeriod, Period
-from indicators.models import Assessment, Indicator, Measurement, Target
+from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
 from scorecard.models import StatusChoices
 
 DECIMAL = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
@@ -249,3 +251,54 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["period", "placement", "computed_status", "trend", "computed_at"]
         extra_kwargs = {"override_comment": {"required": False}, "analysis": {"required": False}}
+
+
+class AggregateSerializer(serializers.ModelSerializer):
+    """What an org unit's children add up to for one key, and which units it covers."""
+
+    indicator = CodeField(read_only=True)
+    org_unit = CodeField(read_only=True)
+    value = serializers.DecimalField(**DECIMAL, read_only=True)
+    numerator = serializers.DecimalField(
+        max_digits=24, decimal_places=6, coerce_to_string=False, read_only=True
+    )
+    denominator = serializers.DecimalField(
+        max_digits=24, decimal_places=6, coerce_to_string=False, read_only=True
+    )
+    coverage = serializers.SerializerMethodField(
+        help_text="Share of the expected units the sum covers (covered / expected)."
+    )
+    missing_units = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Codes of the units that report the indicator but have no value here.",
+    )
+    own_value = serializers.DecimalField(
+        **DECIMAL,
+        read_only=True,
+        allow_null=True,
+        help_text="The unit's own reported value for the key, if any: it wins on the pages.",
+    )
+
+    class Meta:
+        model = Aggregate
+        fields = [
+            "id",
+            "indicator",
+            "org_unit",
+            "period",
+            "breakdown",
+            "value",
+            "numerator",
+            "denominator",
+            "covered",
+            "expected",
+            "coverage",
+            "missing_units",
+            "own_value",
+            "computed_at",
+        ]
+
+    def get_coverage(self, aggregate: Aggregate) -> str:
+        share = Decimal(aggregate.covered) / Decimal(aggregate.expected or 1)
+        return plain_decimal(share.quantize(Decimal("0.0001")))

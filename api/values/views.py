@@ -1,4 +1,4 @@
-from django.db.models import F, Prefetch
+from django.db.models import F, OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -7,8 +7,9 @@ from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
 from api.pagination import IdCursorPagination
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
-from api.values.filters import AssessmentFilterSet, MeasurementFilterSet
+from api.values.filters import AggregateFilterSet, AssessmentFilterSet, MeasurementFilterSet
 from api.values.serializers import (
+    AggregateSerializer,
     AssessmentSerializer,
     IndicatorSerializer,
     MeasurementSerializer,
@@ -18,7 +19,7 @@ from api.values.serializers import (
 from domain.exchange.format import HEADER
 from domain.exchange.writing import write_measurements_csv
 from indicators import editing
-from indicators.models import Assessment, Indicator, Measurement, Target
+from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
 from indicators.selectors import measurement_history
 
 
@@ -117,6 +118,38 @@ class MeasurementViewSet(WritableViewSet):
         """Every value this measurement has had: the current one first, then older ones."""
         versions = measurement_history(self.get_object())
         return Response(MeasurementVersionSerializer(versions, many=True).data)
+
+
+class AggregateViewSet(ReadOnlyViewSet):
+    """Roll-ups: what each org unit's children add up to, per indicator, period and breakdown.
+
+    Computed from the units' values by the indicator's `aggregation` (sum; share from summed
+    numerators and denominators; mean weighted by the denominator). `covered` of `expected`
+    units (those that report the indicator at all) are in the sum, `missing_units` lists the
+    others. Where the unit has its own reported value (`own_value`, also in /measurements/)
+    that is the one its pages and assessment use. Filters: `indicator`, `org_unit` (+
+    `subtree`), `period`, `kind`, `year`, `breakdown`, `complete`.
+    """
+
+    queryset = (
+        Aggregate.objects.select_related("indicator", "org_unit")
+        .annotate(
+            own_value=Subquery(
+                Measurement.objects.filter(
+                    indicator_id=OuterRef("indicator_id"),
+                    org_unit_id=OuterRef("org_unit_id"),
+                    period=OuterRef("period"),
+                    breakdown=OuterRef("breakdown"),
+                ).values("value")[:1]
+            ),
+            sort_id=F("id") + 0,
+        )
+        .order_by("id")
+    )
+    serializer_class = AggregateSerializer
+    filterset_class = AggregateFilterSet
+    pagination_class = IdCursorPagination
+    export_name = "aggregates"
 
 
 class AssessmentViewSet(WritableViewSet):

@@ -225,3 +225,30 @@ def test_a_closed_period_keeps_its_sums_and_the_frozen_report_its_coverage(unit_
     after = run("report", "--org-unit", "div_nara", "--period", "2023-T1", "--format", "csv")
     assert after.splitlines()[1:] == before.splitlines()[1:]
     assert ",units,3/4" in after  # the frozen line says which units it covered
+
+
+def test_the_api_gives_sums_with_coverage_and_the_own_value_beside(unit_values, tmp_path):
+    from rest_framework.test import APIClient
+
+    from accounts.services import create_token
+    from tests.cast import make_user
+
+    path = tmp_path / "area.csv"
+    path.write_text(CSV_HEADER + "telefon_teleq,primarvarden,2023-T1,total,97,,,\n")
+    run("import_measurements", str(path))
+    client = APIClient()
+    token = create_token(user=make_user("analytiker", "analyst", None), name="test")[1]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    answer = client.get(
+        "/api/v1/aggregates/", {"indicator": "telefon_teleq", "period": "2023-T1"}
+    ).json()
+    rows = {row["org_unit"]: row for row in answer["results"]}
+    area = rows["primarvarden"]
+    assert (area["value"], area["numerator"], area["denominator"]) == (93.333333, 560, 600)
+    assert (area["covered"], area["expected"], area["coverage"]) == (3, 4, "0.75")
+    assert area["missing_units"] == ["avp_pajala"]
+    assert area["own_value"] == 97  # the area's own figure, which its page shows
+    # The area's 97 % has no numerator and denominator: nothing above it can add it up.
+    assert set(rows) == {"primarvarden"}
+    incomplete = client.get("/api/v1/aggregates/", {"complete": "false"}).json()["results"]
+    assert {row["org_unit"] for row in incomplete} >= {"primarvarden"}
