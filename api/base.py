@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from api.pagination import StandardPagination
 from api.permissions import ReadAllWriteOwnSubtree
-from api.renderers import CSVRenderer, Table, XLSXRenderer
+from api.renderers import CSVRenderer, Table, XLSXRenderer, content_disposition, csv_chunks
 from divisions.models import OrgUnit
 from domain.periods import Period
 from indicators.editing import ValuesBusy
@@ -68,6 +68,20 @@ def pivot(rows: Iterable[Mapping[str, object]], layout: WidePivot, name: str) ->
         line[period] = row[layout.value]
     columns = [*layout.keys, *sorted(periods, key=Period.parse)]
     return Table(columns=columns, rows=list(table.values()), name=name)
+
+
+# Rows fetched from the database at a time by an export (a server-side cursor).
+EXPORT_CHUNK_ROWS = 2000
+
+
+def stream_csv(table: Table) -> StreamingHttpResponse:
+    """A CSV export sent while it is read: StreamingHttpResponse over the table's chunks."""
+    response = StreamingHttpResponse(
+        (chunk.encode("utf-8") for chunk in csv_chunks(table)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition(table, "csv")
+    return response
 
 
 class StyrkortAutoSchema(AutoSchema):
@@ -192,6 +206,8 @@ class ApiMixin:
         table = self.export_table(queryset)
         if layout == "wide":
             table = pivot(table.rows, self.wide_layout, name=f"{self.export_name}_wide")
+        elif request.accepted_renderer.format == "csv":
+            return stream_csv(table)
         return Response(table)
 
     # Query parameters that select a small part of a large table (see IdCursorPagination).
@@ -209,11 +225,18 @@ class ApiMixin:
         return not OrgUnit.objects.filter(code__in=codes, parent__isnull=True).exists()
 
     def export_table(self, queryset: QuerySet) -> Table:
-        """Every row of the (bounded) queryset as a table; the serializer's fields as columns."""
-        serializer = self.get_serializer(queryset, many=True)
-        fields = serializer.child.fields
-        columns = [name for name, field in fields.items() if not field.write_only]
-        return Table(columns=columns, rows=serializer.data, name=self.export_name)
+        """Every row of the (bounded) queryset as a table; the serializer's fields as columns.
+
+        The rows are read a chunk at a time while they are written out, so an export's memory
+        does not grow with its row count.
+        """
+        serializer = self.get_serializer()
+        columns = [name for name, field in serializer.fields.items() if not field.write_only]
+        rows = (
+            serializer.to_representation(item)
+            for item in queryset.iterator(chunk_size=EXPORT_CHUNK_ROWS)
+        )
+        return Table(columns=columns, rows=rows, name=self.export_name)
 
 
 class ReadOnlyViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
+from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
 from api.pagination import IdCursorPagination
 from api.renderers import Table
 from api.values.filters import AssessmentFilterSet, IndicatorFilterSet, MeasurementFilterSet
@@ -15,7 +15,7 @@ from api.values.serializers import (
     measurement_rows,
 )
 from domain.exchange.format import HEADER
-from domain.exchange.writing import write_measurements_csv
+from domain.exchange.writing import measurements_csv_chunks
 from indicators import editing
 from indicators.models import Assessment, Indicator, Measurement, Target
 from indicators.selectors import measurement_history
@@ -98,10 +98,12 @@ class MeasurementViewSet(WritableViewSet):
     def export_table(self, queryset):
         rows = (
             dict(zip(HEADER, values, strict=True))
-            for values in queryset.values_list("indicator__code", "org_unit__code", *HEADER[2:])
+            for values in queryset.values_list(
+                "indicator__code", "org_unit__code", *HEADER[2:]
+            ).iterator(chunk_size=EXPORT_CHUNK_ROWS)
         )
         return Table(
-            columns=HEADER, rows=rows, name=self.export_name, write_csv=write_measurements_csv
+            columns=HEADER, rows=rows, name=self.export_name, csv_chunks=measurements_csv_chunks
         )
 
     @extend_schema(responses=MeasurementVersionSerializer(many=True))
