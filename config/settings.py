@@ -260,7 +260,7 @@ STYRKORT_API_EXPORT_LIMIT = int(os.environ.get("STYRKORT_API_EXPORT_LIMIT", "100
 # every web process (Redis); DRF rate syntax ("1200/min", "60/hour"), empty = no throttling.
 STYRKORT_API_THROTTLE_RATE = os.environ.get("STYRKORT_API_THROTTLE_RATE", "1200/min")
 # CSV and XLSX exports per user, in a budget of their own (they also count above).
-STYRKORT_API_EXPORT_THROTTLE_RATE = os.environ.get("STYRKORT_API_EXPORT_THROTTLE_RATE", "30/hour")
+STYRKORT_API_EXPORT_THROTTLE_RATE = os.environ.get("STYRKORT_API_EXPORT_THROTTLE_RATE", "60/hour")
 
 # Imports: files above this size are refused before any row is read.
 STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
@@ -350,11 +350,20 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Login throttling (config/security.py): after this many failures for one user name within
-# the lock time, that name is locked for the lock time. Kept in the database, so every
-# gunicorn worker sees the same count.
+# Sign-in limits (accounts/logins.py), counted over the lock time in Redis: failures of one
+# user name from one address, of one address for any names, and of one name from all
+# addresses (the last locks only browsers that never signed in to that account).
 STYRKORT_LOGIN_MAX_FAILURES = int(os.environ.get("STYRKORT_LOGIN_MAX_FAILURES", "5"))
+STYRKORT_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("STYRKORT_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+STYRKORT_LOGIN_MAX_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("STYRKORT_LOGIN_MAX_FAILURES_PER_ACCOUNT", "50")
+)
 STYRKORT_LOGIN_LOCK_SECONDS = int(os.environ.get("STYRKORT_LOGIN_LOCK_SECONDS", "900"))
+# Proxies whose X-Forwarded-For is believed (IPs or CIDR networks, comma-separated): nginx
+# in compose. Empty: the client is REMOTE_ADDR.
+STYRKORT_TRUSTED_PROXIES = env_list("STYRKORT_TRUSTED_PROXIES")
 
 # --- Single sign-on over OpenID Connect (sso/, README "Single sign-on") ----------------
 # Off unless STYRKORT_OIDC_ISSUER is set: `make demo` keeps its local demo users.
