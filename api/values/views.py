@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
-from api.pagination import IdCursorPagination
+from api.pagination import IdCursorPagination, SyncCursorPagination
 from api.renderers import Table
 from api.values.filters import AssessmentFilterSet, IndicatorFilterSet, MeasurementFilterSet
 from api.values.serializers import (
@@ -18,7 +18,7 @@ from domain.exchange.format import HEADER
 from domain.exchange.writing import measurements_csv_chunks
 from indicators import editing
 from indicators.models import Assessment, Indicator, Measurement, Target
-from indicators.selectors import measurement_history
+from indicators.selectors import measurement_history, sync_watermark
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
@@ -77,12 +77,22 @@ class MeasurementViewSet(WritableViewSet):
     )
     serializer_class = MeasurementSerializer
     filterset_class = MeasurementFilterSet
-    pagination_class = IdCursorPagination
+    pagination_class = SyncCursorPagination
     export_name = "measurements"
     upsert = True
     wide_layout = WidePivot(keys=("indicator", "org_unit", "breakdown"), value="value")
 
-    narrow_filters = ("indicator", "org_unit", "updated_since")
+    narrow_filters = ("indicator", "org_unit", "updated_since", "changed_since")
+
+    def list(self, request, *args, **kwargs):
+        # Before the rows are read: a watermark from a later moment could pass over a row
+        # committed in between (indicators.selectors.sync_watermark).
+        watermark = sync_watermark()
+        self.paginator.sync_watermark = watermark
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == 200:
+            response["X-Sync-Watermark"] = str(watermark)
+        return response
 
     def get_queryset(self):
         if self.action == "list":
