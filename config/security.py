@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -77,6 +78,23 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+class PrivateNoStoreMiddleware:
+    """`Cache-Control: private, no-store` on everything answered to a signed-in user or to
+    an API key: scorecards, values and exports must not stay in a shared proxy's cache or
+    on the disk of a shared computer. Static files are answered before this (WhiteNoise,
+    above in MIDDLEWARE) and keep their own caching."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class AdminOnlyForAdministratorsMiddleware:
