@@ -233,6 +233,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.base.api_exception_handler",
     # Decimals are exact strings in JSON ("92.5"), DRF's default (api/values/serializers.py).
     "COERCE_DECIMAL_TO_STRING": True,
 }
