@@ -106,7 +106,9 @@ class Attempt:
     trusted_device: bool = False
 
     @classmethod
-    def from_request(cls, request: HttpRequest, username: str) -> Attempt:
+    def from_request(cls, request: HttpRequest | None, username: str) -> Attempt:
+        if request is None:  # a form used outside a request: no address, no cookie
+            return cls(username=username, address="")
         return cls(
             username=username,
             address=client_address(request),
