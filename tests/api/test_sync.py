@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -24,6 +30,7 @@ from indicators.models import Measurement
 from tests.cast import make_user
 
 BASE = "/api/v1/measurements/"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def client_of(user) -> APIClient:
@@ -146,3 +153,59 @@ def test_every_write_path_marks_the_row(api, nara):
     Measurement.objects.filter(pk=row.pk).update(comment="ändrad i databasen")  # any UPDATE
     changes = api.get(f"{BASE}?changed_since={watermark}").json()["results"]
     assert [change["id"] for change in changes] == [row.pk]
+
+
+def test_the_demo_database_sqlite_marks_changes_and_syncs_too(tmp_path):
+    """SQLite (make demo) numbers the writes in its triggers: the same protocol works."""
+    script = textwrap.dedent(
+        """
+        import io, json
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0, skip_checks=True)
+        from django.contrib.auth import get_user_model
+        from rest_framework.test import APIClient
+        from demo.nara import DATA_DIR
+        from indicators.definitions import load_scorecard, read_definition
+        from indicators.imports.run import import_measurements
+        from indicators.models import Measurement
+
+        load_scorecard(definition=read_definition((DATA_DIR / "scorecard.yaml").read_text()))
+        csv = (DATA_DIR / "measurements.csv").read_bytes()
+        import_measurements(fileobj=io.BytesIO(csv), filename="a.csv")
+        api = APIClient()
+        api.force_authenticate(get_user_model().objects.create_superuser("admin"))
+        first = api.get("/api/v1/measurements/?page_size=1000").json()
+        header = b"indicator,org_unit,period,breakdown,value,numerator,denominator,comment\\n"
+        fix = header + b"telefon_teleq,div_nara,2022-T2,total,97,,,\\n"
+        import_measurements(fileobj=io.BytesIO(fix), filename="b.csv")
+        changed = api.get(
+            f"/api/v1/measurements/?changed_since={first['sync_watermark']}"
+        ).json()["results"]
+        print("RESULT" + json.dumps({
+            "rows": len(first["results"]),
+            "unmarked": Measurement.objects.filter(change_marker__isnull=True).count(),
+            "changed": [row["value"] for row in changed],
+        }))
+        """
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        ALLOWED_HOSTS="testserver",
+        DEBUG="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = json.loads(result.stdout.split("RESULT", 1)[1])
+    assert out["rows"] > 80 and out["unmarked"] == 0
+    assert out["changed"] == ["97"]
