@@ -14,20 +14,30 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status, viewsets
 from rest_framework.fields import get_error_detail
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import exception_handler
 
 from api.pagination import StandardPagination
 from api.permissions import ReadAllWriteOwnSubtree
-from api.renderers import CSVRenderer, Table, XLSXRenderer
+from api.renderers import (
+    XLSX_MEDIA_TYPE,
+    CSVRenderer,
+    Table,
+    XLSXRenderer,
+    content_disposition,
+    csv_chunks,
+)
 from divisions.models import OrgUnit
 from domain.periods import Period
 from indicators.editing import ValuesBusy
@@ -70,9 +80,76 @@ def pivot(rows: Iterable[Mapping[str, object]], layout: WidePivot, name: str) ->
     return Table(columns=columns, rows=list(table.values()), name=name)
 
 
+# Rows fetched from the database at a time by an export (a server-side cursor).
+EXPORT_CHUNK_ROWS = 2000
+
+
+def stream_csv(table: Table) -> StreamingHttpResponse:
+    """A CSV export sent while it is read: StreamingHttpResponse over the table's chunks."""
+    response = StreamingHttpResponse(
+        (chunk.encode("utf-8") for chunk in csv_chunks(table)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition(table, "csv")
+    return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": (
+        "An error, always JSON whatever format was asked for. `detail` says what went wrong; "
+        "a 400 for a request body or query names each field it refuses "
+        '(`{"field": ["reason"]}`, `non_field_errors` for the request as a whole); some '
+        "errors add a machine-readable `code`."
+    ),
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+ERRORS = {
+    400: "The request is invalid: a filter, a format, the body or a rule of the data.",
+    401: "No credentials, or an invalid or revoked key.",
+    403: "Signed in, but this role may not make this change here.",
+    404: "No such object (or no such format).",
+    409: "The values are being written by an import, or the request conflicts with the data; "
+    "try again in a moment.",
+    429: "Over the request budget of this user (or of their exports): wait Retry-After seconds.",
+}
+WRITE_ERRORS = (400, 401, 403, 404, 409, 429)
+
+
 class StyrkortAutoSchema(AutoSchema):
-    """Documents the format switch (and the wide layout where a resource has one), and that
-    POST is an upsert (201 created, 200 replaced)."""
+    """Documents the format switch (and the wide layout where a resource has one), that
+    POST is an upsert (201 created, 200 replaced), and the error answers of each operation
+    (all JSON, one shape: ERROR_SCHEMA)."""
+
+    def error_codes(self) -> tuple[int, ...]:
+        if self.method in ("GET", "HEAD"):
+            return (400, 401, 404, 429) if self._is_list_view() else (401, 404, 429)
+        return WRITE_ERRORS
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        component = ResolvedComponent(
+            name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        for code in self.error_codes():
+            # setdefault: an operation's own answer for a code (an import's 409) stays.
+            responses.setdefault(
+                str(code),
+                {
+                    "content": {"application/json": {"schema": component.ref}},
+                    "description": ERRORS[code],
+                },
+            )
+        if "429" in responses:
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds until the budget allows another request.",
+                }
+            }
+        return responses
 
     def get_response_serializers(self):
         if self.method == "POST" and getattr(self.view, "upsert", False):
@@ -119,10 +196,40 @@ class StrictJSONParser(JSONParser):
         return data
 
 
+def api_exception_handler(exc, context):
+    """DRF's answer, with a bare list of messages (a service's ValidationError without a
+    field) put under `non_field_errors`: every error body is one JSON object."""
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        response.data = {"non_field_errors": response.data}
+    return response
+
+
+class TableOrJsonNegotiation(DefaultContentNegotiation):
+    """CSV and XLSX are for lists (and a value's history); asked of anything else (one
+    object, a write), the answer is the JSON the schema documents, not a 404 or 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        asked = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        offered = {renderer.format for renderer in renderers}
+        if asked in TABULAR_FORMATS and asked not in offered:
+            return renderers[0], renderers[0].media_type
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            accept = request.META.get("HTTP_ACCEPT", "")
+            if any(media in accept for media in (CSVRenderer.media_type, XLSX_MEDIA_TYPE)):
+                return renderers[0], renderers[0].media_type
+            raise
+
+
 class ApiMixin:
     """What every Styrkort API view shares."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+    content_negotiation_class = TableOrJsonNegotiation
+    # The actions that answer as a table too (the others: JSON only, and so documented).
+    tabular_actions = ("list", "history")
     parser_classes = [StrictJSONParser]
     permission_classes = [ReadAllWriteOwnSubtree]
     pagination_class = StandardPagination
@@ -130,6 +237,12 @@ class ApiMixin:
     # The file name of exports, and the wide layout (None: long only).
     export_name = "export"
     wide_layout: WidePivot | None = None
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) in self.tabular_actions:
+            return renderers
+        return [r for r in renderers if getattr(r, "format", None) not in TABULAR_FORMATS]
 
     @classmethod
     def as_view(cls, *args, **kwargs):
@@ -192,6 +305,8 @@ class ApiMixin:
         table = self.export_table(queryset)
         if layout == "wide":
             table = pivot(table.rows, self.wide_layout, name=f"{self.export_name}_wide")
+        elif request.accepted_renderer.format == "csv":
+            return stream_csv(table)
         return Response(table)
 
     # Query parameters that select a small part of a large table (see IdCursorPagination).
@@ -209,11 +324,18 @@ class ApiMixin:
         return not OrgUnit.objects.filter(code__in=codes, parent__isnull=True).exists()
 
     def export_table(self, queryset: QuerySet) -> Table:
-        """Every row of the (bounded) queryset as a table; the serializer's fields as columns."""
-        serializer = self.get_serializer(queryset, many=True)
-        fields = serializer.child.fields
-        columns = [name for name, field in fields.items() if not field.write_only]
-        return Table(columns=columns, rows=serializer.data, name=self.export_name)
+        """Every row of the (bounded) queryset as a table; the serializer's fields as columns.
+
+        The rows are read a chunk at a time while they are written out, so an export's memory
+        does not grow with its row count.
+        """
+        serializer = self.get_serializer()
+        columns = [name for name, field in serializer.fields.items() if not field.write_only]
+        rows = (
+            serializer.to_representation(item)
+            for item in queryset.iterator(chunk_size=EXPORT_CHUNK_ROWS)
+        )
+        return Table(columns=columns, rows=rows, name=self.export_name)
 
 
 class ReadOnlyViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):

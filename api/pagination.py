@@ -53,3 +53,27 @@ class IdCursorPagination(StrictPageSize, CursorPagination):
     def get_ordering(self, request, queryset, view):
         narrow = getattr(view, "filters_narrowly", None)
         return ("sort_id",) if narrow is not None and narrow() else ("id",)
+
+
+class SyncCursorPagination(IdCursorPagination):
+    """Cursor pages that also carry the sync watermark (docs/domain.md, "Synchronisation"):
+    the view reads it before the rows and sets `sync_watermark`."""
+
+    sync_watermark: int | None = None
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["sync_watermark"] = self.sync_watermark
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["sync_watermark"] = {
+            "type": "integer",
+            "format": "int64",
+            "description": (
+                "Keep the value of the first page and pass it as changed_since next time: "
+                "every value written after this sync started has a marker at or above it."
+            ),
+        }
+        return schema

@@ -10,11 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TextIO
 
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
@@ -31,7 +30,7 @@ class Table:
     rows: Iterable[Mapping[str, object]]
     name: str = "export"
     # Writes the rows itself (the measurement exchange format); None = the generic writer.
-    write_csv: Callable[[Iterable[Mapping[str, object]], TextIO], None] | None = None
+    csv_chunks: Callable[[Iterable[Mapping[str, object]]], Iterator[str]] | None = None
 
 
 def as_table(data: object, name: str = "export") -> Table:
@@ -69,7 +68,31 @@ def _csv_text(value: object) -> str:
 def _set_filename(renderer_context: Mapping | None, table: Table, extension: str) -> None:
     response = (renderer_context or {}).get("response")
     if response is not None and response.status_code < 400:
-        response["Content-Disposition"] = f'attachment; filename="{table.name}.{extension}"'
+        response["Content-Disposition"] = content_disposition(table, extension)
+
+
+def csv_chunks(table: Table, rows_per_chunk: int = 1000) -> Iterator[str]:
+    """The table as CSV text, a few rows at a time (StreamingHttpResponse sends each)."""
+    if table.csv_chunks is not None:
+        yield from table.csv_chunks(table.rows)
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    pending = 0
+    for row in table.rows:
+        writer.writerow([_csv_text(row.get(column)) for column in table.columns])
+        pending += 1
+        if pending >= rows_per_chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
+
+
+def content_disposition(table: Table, extension: str) -> str:
+    return f'attachment; filename="{table.name}.{extension}"'
 
 
 class CSVRenderer(BaseRenderer):
@@ -80,15 +103,7 @@ class CSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         table = as_table(data)
         _set_filename(renderer_context, table, "csv")
-        out = io.StringIO()
-        if table.write_csv is not None:
-            table.write_csv(table.rows, out)
-        else:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(table.columns)
-            for row in table.rows:
-                writer.writerow([_csv_text(row.get(column)) for column in table.columns])
-        return out.getvalue().encode("utf-8")
+        return "".join(csv_chunks(table)).encode("utf-8")
 
 
 class XLSXRenderer(BaseRenderer):

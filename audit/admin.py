@@ -140,21 +140,3 @@ class AuditEntryAdmin(AdministratorsOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-class LoginLockAdmin(AdministratorsOnlyAdmin):
-    """Who is locked out; deleting a row lets that user try again at once."""
-
-    list_display = ["username", "failures", "first_failure_at", "locked_until"]
-    search_fields = ["username"]
-    readonly_fields = ["username", "failures", "first_failure_at", "locked_until"]
-    actions = ["delete_selected"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self.is_administrator(request.user)

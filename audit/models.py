@@ -21,6 +21,8 @@ class Operation(models.TextChoices):
     DELETE = "delete", _("Borttagen")
     CLOSE = "close", _("Period stängd")
     REOPEN = "reopen", _("Period öppnad igen")
+    SIGN_IN_FAILED = "sign_in_failed", _("Misslyckad inloggning")
+    SIGN_IN_LOCKED = "sign_in_locked", _("Inloggning spärrad")
 
 
 class AuditEntry(models.Model):
@@ -75,23 +77,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.operation} {self.object_repr}"
-
-
-class LoginLock(models.Model):
-    """Failed sign-ins per user name, and until when that name is locked.
-
-    In the database rather than a per-process cache: with several gunicorn workers a count
-    kept in one worker's memory would let an attacker spread guesses across workers.
-    """
-
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField()
-    locked_until = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("inloggningsspärr")
-        verbose_name_plural = _("inloggningsspärrar")
-
-    def __str__(self) -> str:
-        return self.username

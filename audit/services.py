@@ -8,11 +8,13 @@ whole import) inside its own transaction, so that a change and its record commit
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -172,6 +174,43 @@ def record_event(
     )
     entry.save(force_insert=True)
     return entry
+
+
+def record_sign_in_event(
+    *,
+    operation: str,
+    username: str,
+    user: Any,
+    address: str | None,
+    changes: dict[str, list],
+) -> AuditEntry:
+    """Record a failed sign-in or a sign-in lock (accounts.logins).
+
+    The entry is about the account tried (object: the user, when the name exists); `username`
+    is the name as typed, since a failure has no signed-in actor.
+    """
+    entry = AuditEntry(
+        at=timezone.now(),
+        user_id=None,
+        username=(username or "")[:150],
+        source=Source.FORM,
+        operation=operation,
+        content_type=ContentType.objects.get_for_model(get_user_model()),
+        object_id=str(user.pk) if user is not None else "",
+        object_repr=(username or "")[:300],
+        changes=changes,
+        remote_addr=address if address and _is_ip(address) else None,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 MEASUREMENT_FIELDS = ("value", "numerator", "denominator", "comment")

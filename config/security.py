@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from audit import logins
+from accounts import logins
 from divisions.access import is_administrator
 from sso.policy import local_password_allowed
 
@@ -37,7 +38,8 @@ def lockout_message(until) -> str:
 
 
 class ThrottledLoginMixin:
-    """Refuse a locked name before its password is checked; count failures; reset on success.
+    """Refuse a locked attempt before its password is checked; count failures (per name and
+    address, per address, per name: accounts/logins.py); reset on success.
 
     The form is what both the site's and the admin's login pages use, so both are throttled.
     """
@@ -52,7 +54,8 @@ class ThrottledLoginMixin:
             # and a guess should learn nothing from it either way.
             self.lockout = _("Inloggning med lösenord är avstängd. Logga in med regionens konto.")
             raise forms.ValidationError(self.lockout, code="local_passwords_off")
-        until = logins.locked_until(username)
+        attempt = logins.Attempt.from_request(self.request, username)
+        until = logins.locked_until(attempt)
         if until is not None:
             self.lockout = lockout_message(until)
             raise forms.ValidationError(self.lockout, code="locked")
@@ -60,12 +63,12 @@ class ThrottledLoginMixin:
             cleaned = super().clean()
         except forms.ValidationError:
             if username:
-                until = logins.register_failure(username=username)
+                until = logins.register_failure(attempt)
                 if until is not None:
                     self.lockout = lockout_message(until)
                     raise forms.ValidationError(self.lockout, code="locked") from None
             raise
-        logins.register_success(username=username)
+        logins.register_success(attempt)
         return cleaned
 
 
@@ -75,6 +78,23 @@ class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+class PrivateNoStoreMiddleware:
+    """`Cache-Control: private, no-store` on everything answered to a signed-in user or to
+    an API key: scorecards, values and exports must not stay in a shared proxy's cache or
+    on the disk of a shared computer. Static files are answered before this (WhiteNoise,
+    above in MIDDLEWARE) and keep their own caching."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 class AdminOnlyForAdministratorsMiddleware:

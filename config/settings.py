@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages and API data for a signed-in user or a key: private, no-store (not static files,
+    # answered above).
+    "config.security.PrivateNoStoreMiddleware",
     # Secure by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # The admin pages are for administrators only: everyone else gets 403, not a form.
@@ -167,20 +170,31 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The worker logs through settings.LOGGING (config/celery.py), as JSON like the web.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# Liveness timestamps of beat and of tasks (config/heartbeats.py) must be seen by every
-# process: Redis (the broker's database) when there is one, else this process's memory.
+# Shared state in Redis (the broker's database unless STYRKORT_CACHE_URL names another):
+# liveness timestamps of beat and of tasks (config/heartbeats.py), and the rate state of
+# API throttling and sign-in limits (accounts/rates.py), which every web process must see.
+# Without Redis (`make demo`: one process) this process's memory serves.
+STYRKORT_CACHE_URL = os.environ.get("STYRKORT_CACHE_URL", "") or CELERY_BROKER_URL
+_REDIS = STYRKORT_CACHE_URL.startswith(("redis://", "rediss://"))
+
+
+def _shared_cache(prefix: str) -> dict:
+    if not _REDIS:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": STYRKORT_CACHE_URL,
+        "KEY_PREFIX": prefix,
+        "TIMEOUT": None,
+        # A Redis that hangs must not hold a request: the callers let it through instead.
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "heartbeats": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CELERY_BROKER_URL,
-            "KEY_PREFIX": "styrkort-heartbeat",
-            "TIMEOUT": None,
-        }
-        if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "heartbeats"}
-    ),
+    "heartbeats": _shared_cache("styrkort-heartbeat"),
+    "rates": _shared_cache("styrkort-rate"),
 }
 # Worker processes are recycled: after this many tasks, or once a task leaves the process
 # above this resident size (KiB), a fresh one takes its place (memory freed by Python is
@@ -213,10 +227,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.UserRateThrottle",
+        "accounts.throttling.ExportRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "COERCE_DECIMAL_TO_STRING": False,
+    "EXCEPTION_HANDLER": "api.base.api_exception_handler",
+    # Decimals are exact strings in JSON ("92.5"), DRF's default (api/values/serializers.py).
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Styrkort API",
@@ -242,8 +261,11 @@ SPECTACULAR_SETTINGS = {
 }
 # API: CSV/XLSX exports and wide tables refuse more rows than this, saying how to page.
 STYRKORT_API_EXPORT_LIMIT = int(os.environ.get("STYRKORT_API_EXPORT_LIMIT", "100000"))
-# Requests per API token (or browser session); DRF rate syntax, empty = no throttling.
+# Requests per user, all their tokens and their browser session together, counted across
+# every web process (Redis); DRF rate syntax ("1200/min", "60/hour"), empty = no throttling.
 STYRKORT_API_THROTTLE_RATE = os.environ.get("STYRKORT_API_THROTTLE_RATE", "1200/min")
+# CSV and XLSX exports per user, in a budget of their own (they also count above).
+STYRKORT_API_EXPORT_THROTTLE_RATE = os.environ.get("STYRKORT_API_EXPORT_THROTTLE_RATE", "60/hour")
 
 # Imports: files above this size are refused before any row is read.
 STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
@@ -333,11 +355,20 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Login throttling (config/security.py): after this many failures for one user name within
-# the lock time, that name is locked for the lock time. Kept in the database, so every
-# gunicorn worker sees the same count.
+# Sign-in limits (accounts/logins.py), counted over the lock time in Redis: failures of one
+# user name from one address, of one address for any names, and of one name from all
+# addresses (the last locks only browsers that never signed in to that account).
 STYRKORT_LOGIN_MAX_FAILURES = int(os.environ.get("STYRKORT_LOGIN_MAX_FAILURES", "5"))
+STYRKORT_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("STYRKORT_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+STYRKORT_LOGIN_MAX_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("STYRKORT_LOGIN_MAX_FAILURES_PER_ACCOUNT", "50")
+)
 STYRKORT_LOGIN_LOCK_SECONDS = int(os.environ.get("STYRKORT_LOGIN_LOCK_SECONDS", "900"))
+# Proxies whose X-Forwarded-For is believed (IPs or CIDR networks, comma-separated): nginx
+# in compose. Empty: the client is REMOTE_ADDR.
+STYRKORT_TRUSTED_PROXIES = env_list("STYRKORT_TRUSTED_PROXIES")
 
 # --- Single sign-on over OpenID Connect (sso/, README "Single sign-on") ----------------
 # Off unless STYRKORT_OIDC_ISSUER is set: `make demo` keeps its local demo users.

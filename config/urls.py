@@ -32,3 +32,9 @@ urlpatterns = [
     path("", include("indicators.urls")),
     path("", include("dashboard.urls")),
 ]
+
+# Errors outside a view answer JSON under /api/ (config/errors.py), pages elsewhere.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -8,6 +8,7 @@ what lives here is the layout of the figures.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -94,6 +95,15 @@ def _value_format(unit: str) -> str:
     return ",.2~f" + "}" + unit_suffix(unit)
 
 
+def _text(text: str) -> str:
+    """Text from the data (names of units, perspectives, breakdowns) as plotly.js shows it.
+
+    plotly.js reads tags in every label and hover text (<a href>, <b>, <br>, <span style>)
+    and decodes entities: escaped, a name shows as typed and never turns into a link.
+    """
+    return html.escape(str(text), quote=False)
+
+
 def _short(name: str) -> str:
     # Cut in the middle: unit names differ at the end ("... vårdplatser Pajala").
     if len(name) <= NAME_LENGTH:
@@ -111,7 +121,7 @@ def _float(value: Decimal | None) -> float | None:
 
 def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Figure:
     """Stacked horizontal bars: indicators per status, one bar per perspective."""
-    names = [name for name, _counts in rows][::-1]  # first perspective on top
+    names = [_text(name) for name, _counts in rows][::-1]  # first perspective on top
     counts = [c for _name, c in rows][::-1]
     figure = go.Figure(
         layout=_layout(
@@ -186,7 +196,7 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
         values = [row.values.get(breakdown) for row in page.history]
         figure.add_trace(
             go.Scatter(
-                name=breakdown_label(breakdown),
+                name=_text(breakdown_label(breakdown)),
                 x=periods,
                 y=[_float(m.value) if m else None for m in values],
                 mode="lines+markers",
@@ -196,7 +206,7 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
                 hovertemplate="%{y:"
                 + value_format
                 + "<extra>"
-                + breakdown_label(breakdown)
+                + _text(breakdown_label(breakdown))
                 + "</extra>",
             )
         )
@@ -210,7 +220,9 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
     if target_keys and all(len(set(t) - {None}) <= 1 for t in distinct):
         target_keys = target_keys[:1]  # every breakdown has the same target: one line
     for key in target_keys:
-        name = _("Mål") if len(target_keys) == 1 else f"{_('Mål')} {breakdown_label(key).lower()}"
+        name = _text(
+            _("Mål") if len(target_keys) == 1 else f"{_('Mål')} {breakdown_label(key).lower()}"
+        )
         figure.add_trace(
             go.Scatter(
                 name=name,
@@ -264,16 +276,16 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
             go.Bar(
                 name=label,
                 orientation="h",
-                y=[_short(r.org_unit.name) for r in members],
+                y=[_text(_short(r.org_unit.name)) for r in members],
                 x=[_float(r.value) for r in members],
-                customdata=[r.org_unit.name for r in members],
+                customdata=[_text(r.org_unit.name) for r in members],
                 marker=marker,
                 hovertemplate="%{customdata}: %{x:" + value_format + f" – {label}<extra></extra>",
             )
         )
     # Keep the sorted order whatever trace a bar is in.
     figure.update_yaxes(
-        categoryorder="array", categoryarray=[_short(r.org_unit.name) for r in rows]
+        categoryorder="array", categoryarray=[_text(_short(r.org_unit.name)) for r in rows]
     )
     thresholds = [r.threshold for r in rows if r.threshold is not None]
     if thresholds:
@@ -281,7 +293,7 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
             go.Scatter(
                 name=_("Mål"),
                 mode="markers",
-                y=[_short(r.org_unit.name) for r in rows if r.threshold is not None],
+                y=[_text(_short(r.org_unit.name)) for r in rows if r.threshold is not None],
                 x=[_float(r.threshold) for r in rows if r.threshold is not None],
                 marker={
                     "symbol": "line-ns-open",

@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin, AuditEntryAdmin, LoginLockAdmin, save_formset_audited
-from audit.models import AuditEntry, LoginLock, Source
+from audit.admin import AuditedAdmin, AuditEntryAdmin, save_formset_audited
+from audit.models import AuditEntry, Source
 from audit.services import Actor
 
 from .access import is_administrator
@@ -103,11 +103,5 @@ admin.site.register(User, StyrkortUserAdmin)
 # The audit trail's pages, for administrators as the roles define them.
 @admin.register(AuditEntry)
 class AdministratorsAuditEntryAdmin(AuditEntryAdmin):
-    def is_administrator(self, user) -> bool:
-        return is_administrator(user)
-
-
-@admin.register(LoginLock)
-class AdministratorsLoginLockAdmin(LoginLockAdmin):
     def is_administrator(self, user) -> bool:
         return is_administrator(user)

@@ -292,6 +292,11 @@ class Measurement(models.Model):
         verbose_name=_("inmatad av"),
     )
     updated_at = models.DateTimeField(_("ändrad"))
+    # Set by the database on every insert and update (a trigger, so every write path has it):
+    # on PostgreSQL the id of the writing transaction, on SQLite a counter. The API's sync
+    # watermark is read against it (indicators.selectors.sync_watermark, docs/domain.md).
+    # Null: last written before markers existed.
+    change_marker = models.BigIntegerField(_("ändringsmarkör"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("utfall")
@@ -309,7 +314,10 @@ class Measurement(models.Model):
                 name="measurement_denominator_positive",
             ),
         ]
-        indexes = [models.Index(fields=["org_unit", "period"], name="measurement_unit_period")]
+        indexes = [
+            models.Index(fields=["org_unit", "period"], name="measurement_unit_period"),
+            models.Index(fields=["change_marker"], name="measurement_change_marker"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.org_unit.code} {self.period} {self.breakdown}"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
+
 from divisions.models import OrgUnit
 from domain.periods import Period
 
@@ -89,3 +91,23 @@ def measurement_history(measurement: Measurement) -> list[MeasurementVersion]:
         for r in revisions
     )
     return versions
+
+
+def sync_watermark() -> int:
+    """The watermark of an incremental sync that reads from now on (docs/domain.md,
+    "Synchronisation"): every measurement this read cannot see yet, because its transaction
+    commits later, has a change marker at or above it.
+
+    PostgreSQL: the oldest transaction still running (pg_snapshot_xmin). Every transaction
+    below it has ended, so a row marked with a lower id is committed and visible now; a
+    row written by one still running, or by one that starts later, is marked at or above
+    it. Read before the rows (a later snapshot only raises it), so it errs towards sending
+    a row twice, never towards leaving one out. SQLite has one writer at a time: the next
+    number its triggers will hand out.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        else:
+            cursor.execute("SELECT COALESCE(MAX(change_marker), 0) + 1 FROM indicators_measurement")
+        return int(cursor.fetchone()[0])

@@ -23,6 +23,8 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
+from accounts import logins
+
 from . import provider
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,13 @@ class LoginView(auth_views.LoginView):
         context["local_passwords"] = settings.STYRKORT_LOCAL_PASSWORDS
         context["sso_message"] = SSO_MESSAGES.get(self.request.GET.get("sso", ""), "")
         return context
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # This browser now knows the password: a lock on the name from everywhere (a guess
+        # from many addresses) does not hold for it (accounts/logins.py).
+        logins.remember_device(self.request, response, form.get_user().get_username())
+        return response
 
 
 class SignInView(OIDCAuthenticationRequestView):

@@ -265,6 +265,33 @@ def cast(nara, other_division) -> dict:
     return add_cast()
 
 
+# ---------------------------------------------------------------------- rate state (Redis)
+
+
+def clear_rate_state() -> None:
+    """Forget every API throttle count and sign-in limit (accounts/rates.py).
+
+    By key prefix, never FLUSHDB: the same Redis database holds the test's Celery queue.
+    """
+    from django.core.cache import caches
+
+    cache = caches["rates"]
+    redis_client = getattr(cache, "_cache", None)
+    if redis_client is None or not hasattr(redis_client, "get_client"):
+        cache.clear()  # this process's memory (no Redis configured)
+        return
+    client = redis_client.get_client(write=True)
+    keys = list(client.scan_iter(match=cache.make_key("*"), count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_state():
+    """Each test starts with no request counted and no sign-in failure remembered."""
+    clear_rate_state()
+
+
 # ------------------------------------------------------------------------------- tiers
 #
 # `make test-fast` leaves out the tiers that start something big; `make test` runs them all.

@@ -14,7 +14,20 @@ from domain.periods import InvalidPeriod, Period
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
 from scorecard.models import StatusChoices
 
-DECIMAL = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+DECIMAL = {"max_digits": 20, "decimal_places": 6}
+
+
+class DecimalText(serializers.DecimalField):
+    """A decimal as an exact string, "92.5" or "1123" (DRF's default, COERCE_DECIMAL_TO_STRING):
+    a JSON number is a float to most readers, and 0.1 + 0.2 is not 0.3 there. Written as the
+    CSV export writes it, without trailing zeros or exponent."""
+
+    def to_representation(self, value):
+        return None if value is None else plain_decimal(value)
+
+
+def _text(value) -> str | None:
+    return None if value is None else plain_decimal(value)
 
 
 class PeriodField(serializers.CharField):
@@ -35,15 +48,9 @@ class PeriodField(serializers.CharField):
 
 class TargetSerializer(serializers.ModelSerializer):
     org_unit = CodeField(read_only=True, allow_null=True)
-    value = serializers.DecimalField(
-        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
-    band = serializers.DecimalField(
-        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
-    relative_change = serializers.DecimalField(
-        max_digits=8, decimal_places=6, coerce_to_string=False, read_only=True, allow_null=True
-    )
+    value = DecimalText(max_digits=18, decimal_places=6, read_only=True, allow_null=True)
+    band = DecimalText(max_digits=18, decimal_places=6, read_only=True, allow_null=True)
+    relative_change = DecimalText(max_digits=8, decimal_places=6, read_only=True, allow_null=True)
 
     class Meta:
         model = Target
@@ -69,9 +76,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Every breakdown some scorecard follows: what a measurement may have.",
     )
-    trend_band = serializers.DecimalField(
-        max_digits=18, decimal_places=6, coerce_to_string=False, read_only=True
-    )
+    trend_band = DecimalText(max_digits=18, decimal_places=6, read_only=True)
     targets = TargetSerializer(
         many=True,
         read_only=True,
@@ -105,9 +110,9 @@ class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer)
         default="total",
         help_text="total, women, men or a key the indicator declares. " + KEY_HELP,
     )
-    value = serializers.DecimalField(**DECIMAL)
-    numerator = serializers.DecimalField(**DECIMAL, allow_null=True, required=False)
-    denominator = serializers.DecimalField(**DECIMAL, allow_null=True, required=False, min_value=0)
+    value = DecimalText(**DECIMAL)
+    numerator = DecimalText(**DECIMAL, allow_null=True, required=False)
+    denominator = DecimalText(**DECIMAL, allow_null=True, required=False, min_value=0)
     comment = serializers.CharField(allow_blank=True, required=False, default="")
     entered_by = CodeField("username", read_only=True, allow_null=True)
 
@@ -156,9 +161,9 @@ class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer)
             "org_unit": instance["org_unit_code"],
             "period": instance["period"],
             "breakdown": instance["breakdown"],
-            "value": instance["value"],
-            "numerator": instance["numerator"],
-            "denominator": instance["denominator"],
+            "value": _text(instance["value"]),
+            "numerator": _text(instance["numerator"]),
+            "denominator": _text(instance["denominator"]),
             "comment": instance["comment"],
             "source_import": instance["source_import_id"],
             "source_row": instance["source_row"],
@@ -193,9 +198,9 @@ def measurement_rows(queryset):
 
 
 class MeasurementVersionSerializer(serializers.Serializer):
-    value = serializers.DecimalField(**DECIMAL)
-    numerator = serializers.DecimalField(**DECIMAL, allow_null=True)
-    denominator = serializers.DecimalField(**DECIMAL, allow_null=True)
+    value = DecimalText(**DECIMAL)
+    numerator = DecimalText(**DECIMAL, allow_null=True)
+    denominator = DecimalText(**DECIMAL, allow_null=True)
     comment = serializers.CharField()
     source_import = serializers.IntegerField(source="source_import_id", allow_null=True)
     source_row = serializers.IntegerField(allow_null=True)
@@ -258,13 +263,9 @@ class AggregateSerializer(serializers.ModelSerializer):
 
     indicator = CodeField(read_only=True)
     org_unit = CodeField(read_only=True)
-    value = serializers.DecimalField(**DECIMAL, read_only=True)
-    numerator = serializers.DecimalField(
-        max_digits=24, decimal_places=6, coerce_to_string=False, read_only=True
-    )
-    denominator = serializers.DecimalField(
-        max_digits=24, decimal_places=6, coerce_to_string=False, read_only=True
-    )
+    value = DecimalText(**DECIMAL, read_only=True)
+    numerator = DecimalText(max_digits=24, decimal_places=6, read_only=True)
+    denominator = DecimalText(max_digits=24, decimal_places=6, read_only=True)
     coverage = serializers.SerializerMethodField(
         help_text="Share of the expected units the sum covers (covered / expected)."
     )
@@ -273,7 +274,7 @@ class AggregateSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Codes of the units that report the indicator but have no value here.",
     )
-    own_value = serializers.DecimalField(
+    own_value = DecimalText(
         **DECIMAL,
         read_only=True,
         allow_null=True,

@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import ReadOnlyViewSet, WidePivot, WritableViewSet
-from api.pagination import IdCursorPagination
+from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
+from api.pagination import IdCursorPagination, SyncCursorPagination
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
 from api.values.filters import AggregateFilterSet, AssessmentFilterSet, MeasurementFilterSet
@@ -17,10 +17,10 @@ from api.values.serializers import (
     measurement_rows,
 )
 from domain.exchange.format import HEADER
-from domain.exchange.writing import write_measurements_csv
+from domain.exchange.writing import measurements_csv_chunks
 from indicators import editing
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
-from indicators.selectors import measurement_history
+from indicators.selectors import measurement_history, sync_watermark
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
@@ -85,12 +85,22 @@ class MeasurementViewSet(WritableViewSet):
     )
     serializer_class = MeasurementSerializer
     filterset_class = MeasurementFilterSet
-    pagination_class = IdCursorPagination
+    pagination_class = SyncCursorPagination
     export_name = "measurements"
     upsert = True
     wide_layout = WidePivot(keys=("indicator", "org_unit", "breakdown"), value="value")
 
-    narrow_filters = ("indicator", "org_unit", "updated_since")
+    narrow_filters = ("indicator", "org_unit", "updated_since", "changed_since")
+
+    def list(self, request, *args, **kwargs):
+        # Before the rows are read: a watermark from a later moment could pass over a row
+        # committed in between (indicators.selectors.sync_watermark).
+        watermark = sync_watermark()
+        self.paginator.sync_watermark = watermark
+        response = super().list(request, *args, **kwargs)
+        if response.status_code == 200:
+            response["X-Sync-Watermark"] = str(watermark)
+        return response
 
     def get_queryset(self):
         if self.action == "list":
@@ -106,10 +116,12 @@ class MeasurementViewSet(WritableViewSet):
     def export_table(self, queryset):
         rows = (
             dict(zip(HEADER, values, strict=True))
-            for values in queryset.values_list("indicator__code", "org_unit__code", *HEADER[2:])
+            for values in queryset.values_list(
+                "indicator__code", "org_unit__code", *HEADER[2:]
+            ).iterator(chunk_size=EXPORT_CHUNK_ROWS)
         )
         return Table(
-            columns=HEADER, rows=rows, name=self.export_name, write_csv=write_measurements_csv
+            columns=HEADER, rows=rows, name=self.export_name, csv_chunks=measurements_csv_chunks
         )
 
     @extend_schema(responses=MeasurementVersionSerializer(many=True))

@@ -160,7 +160,7 @@ def test_updated_since_for_incremental_sync(api, cast):
     since = (mark - timedelta(milliseconds=1)).isoformat()
     changed = rows(api, f"measurements/?updated_since={since.replace('+', '%2B')}")
     assert keys(changed) == {("besok_filialer", "div_nara", "2022-T2", "total")}
-    assert changed[0]["value"] == 7000
+    assert changed[0]["value"] == "7000"
 
 
 @pytest.mark.parametrize(

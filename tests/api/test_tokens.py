@@ -61,7 +61,7 @@ def test_create_use_and_revoke_a_token_on_the_profile_page(client, user, nara):
 
     created = client.post(reverse("accounts:token_create"), {"name": "Power BI"})
     assert created.status_code == 200
-    assert created["Cache-Control"] == "no-store"
+    assert "no-store" in created["Cache-Control"]
     key = key_on_page(created.text)
     token = ApiToken.objects.get(user=user)
     assert token.name == "Power BI" and token.prefix == key[:8]
@@ -143,19 +143,3 @@ def test_an_inactive_users_token_stops_working(user, db):
 def test_the_browser_session_works_for_the_api(client, user, nara):
     client.force_login(user)
     assert client.get(f"{BASE}/measurements/").status_code == 200
-
-
-def test_throttling_is_per_token(user, nara, settings):
-    settings.STYRKORT_API_THROTTLE_RATE = "3/min"
-    from django.core.cache import cache
-
-    cache.clear()
-    _a, key_a = create_token(user=user, name="a")
-    _b, key_b = create_token(user=user, name="b")
-    a, b = APIClient(), APIClient()
-    a.credentials(HTTP_AUTHORIZATION=f"Token {key_a}")
-    b.credentials(HTTP_AUTHORIZATION=f"Token {key_b}")
-    assert [a.get(f"{BASE}/perspectives/").status_code for _ in range(4)] == [200, 200, 200, 429]
-    throttled = a.get(f"{BASE}/perspectives/")
-    assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
-    assert b.get(f"{BASE}/perspectives/").status_code == 200

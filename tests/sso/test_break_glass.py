@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from audit.models import LoginLock
+from audit.models import AuditEntry, Operation
 
 PASSWORD = "Rätt-lösenord-2022"
 
@@ -39,7 +39,7 @@ def test_local_login_is_refused_for_others_with_a_clear_message(client, users, p
     assert "Inloggning med lösenord är avstängd" in response.text
     assert not response.wsgi_request.user.is_authenticated
     # The right password is not checked, and the refusal is not a failed guess either.
-    assert not LoginLock.objects.filter(failures__gt=0).exists()
+    assert not AuditEntry.objects.filter(operation=Operation.SIGN_IN_FAILED).exists()
 
 
 def test_the_admin_login_page_refuses_them_too(client, users, passwords_off):
