@@ -23,6 +23,10 @@ class ReportView(ApiMixin, APIView):
 
     export_name = "report"
 
+    def get_renderers(self):
+        # Not a viewset action: the report's lines are a table too (CSV, XLSX).
+        return APIView.get_renderers(self)
+
     @extend_schema(
         responses=ReportSerializer,
         parameters=[

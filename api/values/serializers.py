@@ -264,8 +264,8 @@ class AggregateSerializer(serializers.ModelSerializer):
     indicator = CodeField(read_only=True)
     org_unit = CodeField(read_only=True)
     value = DecimalText(**DECIMAL, read_only=True)
-    numerator = DecimalText(max_digits=24, decimal_places=6, read_only=True)
-    denominator = DecimalText(max_digits=24, decimal_places=6, read_only=True)
+    numerator = DecimalText(max_digits=24, decimal_places=6, read_only=True, allow_null=True)
+    denominator = DecimalText(max_digits=24, decimal_places=6, read_only=True, allow_null=True)
     coverage = serializers.SerializerMethodField(
         help_text="Share of the expected units the sum covers (covered / expected)."
     )

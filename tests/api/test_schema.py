@@ -164,7 +164,9 @@ def test_only_lists_document_csv_and_xlsx(client, db):
         for method, operation in methods.items():
             formats = set(operation["responses"].get("200", {}).get("content", {}))
             tabular = formats & {"text/csv", XLSX}
-            listing = method == "get" and (path.endswith("/history/") or "{" not in path)
+            # Lists, a value's history and the report (its lines) are tables.
+            table_paths = path.endswith("/history/") or path.startswith("/api/v1/reports/")
+            listing = method == "get" and (table_paths or "{" not in path)
             if path.startswith("/api/v1/") and formats:
                 assert bool(tabular) == listing, (method, path, formats)
 

@@ -194,12 +194,12 @@ def test_a_placement_is_the_indicator_as_one_scorecard_writes_it(api, region):
     assert telefon["follow_up"] and telefon["breakdowns"] == ["total"]
     # Its targets are Annan's for 2022, not Nära's.
     assert [(t["org_unit"], t["year"], t["kind"], t["value"]) for t in telefon["targets"]] == [
-        ("div_annan", 2022, "at_least", 90)
+        ("div_annan", 2022, "at_least", "90")
     ]
     by_scorecard = {p["scorecard"]: p for p in rows(api, "placements/?indicator=telefon_teleq")}
     assert set(by_scorecard) == {s.pk for s in region.values()}
-    assert [t["value"] for t in by_scorecard[region["nara_2022"].pk]["targets"]] == [95]
-    assert [t["value"] for t in by_scorecard[region["nara_2023"].pk]["targets"]] == [97]
+    assert [t["value"] for t in by_scorecard[region["nara_2022"].pk]["targets"]] == ["95"]
+    assert [t["value"] for t in by_scorecard[region["nara_2023"].pk]["targets"]] == ["97"]
     assert by_scorecard[region["nara_2022"].pk]["name"] != "Besvarade samtal"
     one = api.get(f"{BASE}/placements/{telefon['id']}/").json()
     assert one == telefon

@@ -92,6 +92,5 @@ def test_old_indicators_become_placements_on_their_divisions_scorecard():
     assert assessment.analysis == "Analysen står kvar."
     assert new.get_model("indicators", "Measurement").objects.get().value == 81
 
-    _migrate(
-        [("indicators", "0004_aggregates"), ("scorecard", "0004_successfactor_scorecard_required")]
-    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to today's schema
