@@ -247,6 +247,20 @@ STYRKORT_API_THROTTLE_RATE = os.environ.get("STYRKORT_API_THROTTLE_RATE", "1200/
 
 # Imports: files above this size are refused before any row is read.
 STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# What one file may hold (domain.exchange.format.Limits): rows (the header included) and
+# columns; an XLSX archive's members, the uncompressed size of a worksheet and of the parts
+# the parser holds whole, and the compression ratio (a larger one is a zip bomb). Checked
+# before the XML is parsed; a file beyond any is refused with a message naming the limit.
+STYRKORT_IMPORT_MAX_ROWS = int(os.environ.get("STYRKORT_IMPORT_MAX_ROWS", "2000000"))
+STYRKORT_IMPORT_MAX_COLUMNS = int(os.environ.get("STYRKORT_IMPORT_MAX_COLUMNS", "100"))
+STYRKORT_IMPORT_XLSX_MAX_MEMBERS = int(os.environ.get("STYRKORT_IMPORT_XLSX_MAX_MEMBERS", "1000"))
+STYRKORT_IMPORT_XLSX_MAX_SHEET_BYTES = int(
+    os.environ.get("STYRKORT_IMPORT_XLSX_MAX_SHEET_BYTES", str(512 * 1024 * 1024))
+)
+STYRKORT_IMPORT_XLSX_MAX_PART_BYTES = int(
+    os.environ.get("STYRKORT_IMPORT_XLSX_MAX_PART_BYTES", str(64 * 1024 * 1024))
+)
+STYRKORT_IMPORT_XLSX_MAX_RATIO = int(os.environ.get("STYRKORT_IMPORT_XLSX_MAX_RATIO", "100"))
 # Uploaded import files are kept under MEDIA_ROOT/imports/ for the worker and as evidence:
 # web and worker must share this directory (a volume in production).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))

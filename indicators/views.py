@@ -60,7 +60,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 return redirect("indicators:import", pk=record.pk)
         else:
             status = 400
-    page = Paginator(Import.objects.select_related("user"), 50).get_page(request.GET.get("sida"))
+    # The error lists and preview samples are for the page of one import, not the history.
+    history = Import.objects.select_related("user").defer("errors", "preview_rows")
+    page = Paginator(history, 50).get_page(request.GET.get("sida"))
     return render(
         request,
         "indicators/import_list.html",

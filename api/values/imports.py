@@ -2,7 +2,8 @@
 
 POST answers 202 Accepted with the import's id and URL at once; the file is processed by a
 Celery worker. GET on the URL shows status and progress (rows_done of rows_total) until the
-status is final, then the counts and every row error.
+status is final, then the counts and the row errors (the first 1,000 of error_count). The
+list shows the counts, not the errors.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class ImportSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(
         read_only=True, allow_null=True, help_text="rows_done / rows_total, 0..1 (null: unknown)."
     )
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    error_count = serializers.IntegerField(
+        read_only=True,
+        help_text="All errors found; `errors` (on the import's URL) has the first 1,000.",
+    )
 
     class Meta:
         model = Import
@@ -59,7 +63,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "changed",
             "unchanged",
             "rejected",
-            "errors",
+            "error_count",
             "duplicate_of",
             "received_at",
             "started_at",
@@ -79,6 +83,18 @@ class ImportSerializer(serializers.ModelSerializer):
         return None if duration is None else round(duration.total_seconds(), 3)
 
 
+class ImportDetailSerializer(ImportSerializer):
+    """One import: with its row errors, the first 1,000 of error_count."""
+
+    errors = ImportErrorSerializer(
+        many=True, read_only=True, help_text="The first 1,000 errors, in file order."
+    )
+
+    class Meta(ImportSerializer.Meta):
+        fields = [*ImportSerializer.Meta.fields, "errors"]
+        read_only_fields = fields
+
+
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or XLSX in the exchange format (see README).")
 
@@ -87,18 +103,29 @@ class ImportViewSet(
     ApiMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     queryset = Import.objects.select_related("user").order_by("-received_at", "-pk")
-    serializer_class = ImportSerializer
+    serializer_class = ImportDetailSerializer
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status", "source"]
     export_name = "imports"
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":  # a page of up to 1,000 imports: their counts, no errors
+            return queryset.defer("errors", "preview_rows")
+        return queryset.defer("preview_rows")
+
+    def get_serializer_class(self):
+        return ImportSerializer if self.action == "list" else ImportDetailSerializer
+
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
-            202: ImportSerializer,
-            409: OpenApiResponse(ImportSerializer, description="The same file was sent before."),
+            202: ImportDetailSerializer,
+            409: OpenApiResponse(
+                ImportDetailSerializer, description="The same file was sent before."
+            ),
             503: OpenApiResponse(
-                ImportSerializer,
+                ImportDetailSerializer,
                 description="The task queue does not answer: the file is kept, its import "
                 "queued, and it runs when the queue is back. Do not send it again.",
             ),

@@ -26,6 +26,14 @@ class ImportStatus(models.TextChoices):
     DISCARDED = "discarded", _("Förkastad")
 
 
+# Row errors an import keeps, in file order; the count of all of them is kept beside them.
+# A hostile file can hold millions, and every page and API answer showing the import would
+# carry them all.
+MAX_STORED_ERRORS = 1000
+# ... and of each its column name and message this many characters: a message quotes the
+# cell it is about, and a cell can be 128 KiB.
+MAX_ERROR_TEXT = 300
+
 # A file with one of these statuses is on its way in or in: the same file again is a duplicate.
 ACTIVE_IMPORT_STATUSES = (
     ImportStatus.QUEUED,
@@ -33,6 +41,10 @@ ACTIVE_IMPORT_STATUSES = (
     ImportStatus.PREVIEWED,
     ImportStatus.SUCCEEDED,
 )
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
 
 
 class ImportSource(models.TextChoices):
@@ -93,7 +105,9 @@ class Import(models.Model):
     changed = models.PositiveIntegerField(_("ändrade"), default=0)
     unchanged = models.PositiveIntegerField(_("oförändrade"), default=0)
     rejected = models.PositiveIntegerField(_("avvisade"), default=0)
+    # The first MAX_STORED_ERRORS of error_count errors.
     errors = models.JSONField(_("fel"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("antal fel"), default=0)
     # {"created": [...], "changed": [...]}: a sample of the rows, old value beside new.
     preview_rows = models.JSONField(_("förhandsgranskning"), default=dict, blank=True)
     received_at = models.DateTimeField(_("mottagen"), default=timezone.now)
@@ -169,9 +183,31 @@ class Import(models.Model):
     def mark_enqueued(self) -> None:
         Import.objects.filter(pk=self.pk).update(enqueued_at=timezone.now())
 
-    def _finish(self, status: str, errors: Iterable[RowError] = (), **fields) -> None:
+    def _finish(
+        self,
+        status: str,
+        errors: Iterable[RowError] = (),
+        *,
+        error_count: int = 0,
+        **fields,
+    ) -> None:
+        """The final state; of `errors` the first MAX_STORED_ERRORS are kept and all counted
+        (`error_count`: more were found than the caller kept)."""
+        kept: list[dict] = []
+        total = 0
+        for error in errors:
+            total += 1
+            if total <= MAX_STORED_ERRORS:
+                kept.append(
+                    {
+                        "row": error.row,
+                        "column": _shortened(error.column),
+                        "message": _shortened(error.message),
+                    }
+                )
         self.status = status
-        self.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+        self.errors = kept
+        self.error_count = max(total, error_count)
         self.finished_at = timezone.now()
         self.phase = ""
         for name, value in fields.items():
@@ -179,7 +215,7 @@ class Import(models.Model):
         self.save()
 
     def fail(self, errors: Iterable[RowError], **counts: int) -> None:
-        """Failed, with why; `counts` may set rejected and rows_total."""
+        """Failed, with why; `counts` may set rejected, rows_total and error_count."""
         self._finish(ImportStatus.FAILED, errors, **counts)
 
     def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int) -> None:
@@ -213,6 +249,7 @@ class Import(models.Model):
                 unchanged=unchanged,
                 rejected=0,
                 errors=[],
+                error_count=0,
                 rows_total=rows_total,
                 rows_done=rows_total,
                 phase="",
@@ -270,11 +307,30 @@ class Import(models.Model):
         """Failed after its workers died once too often."""
         errors = [{"row": 0, "column": "", "message": message}]
         done = self._while_dead().update(
-            status=ImportStatus.FAILED, errors=errors, finished_at=timezone.now(), phase=""
+            status=ImportStatus.FAILED,
+            errors=errors,
+            error_count=len(errors),
+            finished_at=timezone.now(),
+            phase="",
         )
         if done:
             self.refresh_from_db()
         return bool(done)
+
+    @classmethod
+    def stop_running(cls, pk: int, message: str) -> bool:
+        """Failed while running (a time limit stopped its worker); its transaction was
+        rolled back, so nothing of it was applied. Only an import still running changes."""
+        errors = [{"row": 0, "column": "", "message": message}]
+        return bool(
+            cls.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED,
+                errors=errors,
+                error_count=1,
+                finished_at=timezone.now(),
+                phase="",
+            )
+        )
 
     @property
     def is_active(self) -> bool:
