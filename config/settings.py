@@ -289,6 +289,17 @@ STYRKORT_EDIT_LOCK_TIMEOUT_MS = int(os.environ.get("STYRKORT_EDIT_LOCK_TIMEOUT_M
 STYRKORT_IMPORT_ORDER_RETRY_SECONDS = float(
     os.environ.get("STYRKORT_IMPORT_ORDER_RETRY_SECONDS", "5")
 )
+# Time limits of one run of an import (its preview or its application), in seconds: at the
+# soft limit the run is rolled back and the import failed with the reason; at the hard
+# limit the worker process running it is killed (if the soft limit could not stop it) and
+# the import failed the same way. 0 = none. They travel with each task message, so web,
+# worker and beat need the same values. Not in the demo, which runs imports in-process.
+STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS", "900")
+)
+STYRKORT_IMPORT_TIME_LIMIT_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_TIME_LIMIT_SECONDS", "960")
+)
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

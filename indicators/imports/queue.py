@@ -111,8 +111,14 @@ def enqueue_import(record: Import) -> None:
     the record). A broker that is down or hangs answers within the broker timeouts
     (settings: STYRKORT_BROKER_TIMEOUT_SECONDS) with ImportQueueUnavailable; the record
     stays queued, unsent, and the sweep sends it when the broker is back."""
+    # The time limits travel in the message, so the sender's settings decide (web, worker
+    # and beat share them); None (0 in the settings) is no limit.
+    limits = {
+        "soft_time_limit": settings.STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS or None,
+        "time_limit": settings.STYRKORT_IMPORT_TIME_LIMIT_SECONDS or None,
+    }
     try:
-        signature(PROCESS_IMPORT_TASK, args=(record.pk,)).delay()
+        signature(PROCESS_IMPORT_TASK, args=(record.pk,)).apply_async(**limits)
     except QUEUE_ERRORS as exc:
         logger.warning("import #%s: task queue unavailable, left for the sweep: %s", record.pk, exc)
         raise ImportQueueUnavailable(record) from exc

@@ -12,14 +12,15 @@ from django.utils import timezone
 from ..models import Import, ImportSource, ImportStatus
 from .inbox import file_away
 from .queue import ImportQueueUnavailable, enqueue_import
-from .run import MAX_ATTEMPTS
+from .run import MAX_ATTEMPTS, stop_overdue
 
 
 def sweep_imports() -> dict[str, int]:
     """Repair what dead workers and lost messages leave behind (Celery beat, every minute).
 
     A running import whose worker stopped beating is queued again (its transaction died with
-    the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS. A queued
+    the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS, or at
+    once if it ran past the hard time limit (it would only be killed again). A queued
     import is sent again: one never sent (the broker was down when it came in) after
     STYRKORT_IMPORT_UNSENT_SECONDS, one whose message seems lost after
     STYRKORT_IMPORT_RESEND_SECONDS. A second message is harmless, since only one run can
@@ -28,11 +29,18 @@ def sweep_imports() -> dict[str, int]:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STYRKORT_IMPORT_STALE_SECONDS)
     counts = {"requeued": 0, "failed": 0, "resent": 0}
+    limit = settings.STYRKORT_IMPORT_TIME_LIMIT_SECONDS
+    overdue = now - timedelta(seconds=limit) if limit else None
     dead = Import.objects.filter(status=ImportStatus.RUNNING).filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
     )
     for record in dead:
-        if record.attempts >= MAX_ATTEMPTS:
+        if overdue is not None and record.started_at < overdue:
+            # Killed at the time limit, and the worker could not say so.
+            stopped = stop_overdue(import_id=record.pk, seconds=limit, killed=True)
+            if stopped is not None and stopped.status == ImportStatus.FAILED:
+                counts["failed"] += 1
+        elif record.attempts >= MAX_ATTEMPTS:
             message = (
                 f"the worker stopped during this import {record.attempts} times (killed, or "
                 "out of memory?); nothing was applied"
