@@ -300,6 +300,9 @@ STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS = float(
 STYRKORT_IMPORT_TIME_LIMIT_SECONDS = float(
     os.environ.get("STYRKORT_IMPORT_TIME_LIMIT_SECONDS", "960")
 )
+# A preview left without a decision this long is discarded (by the sweep, or when someone
+# tries to apply it): applied days later it could undo what was imported meanwhile.
+STYRKORT_IMPORT_PREVIEW_HOURS = float(os.environ.get("STYRKORT_IMPORT_PREVIEW_HOURS", "24"))
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

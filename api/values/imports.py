@@ -1,9 +1,10 @@
 """/api/v1/imports/: send a measurement file (multipart), follow its import, list history.
 
 POST answers 202 Accepted with the import's id and URL at once; the file is processed by a
-Celery worker. GET on the URL shows status and progress (rows_done of rows_total) until the
-status is final, then the counts and the row errors (the first 1,000 of error_count). The
-list shows the counts, not the errors.
+Celery worker. The same file sent again is a 409, unless `reason` says why it is imported
+again on purpose (kept in the audit trail). GET on the URL shows status and progress
+(rows_done of rows_total) until the status is final, then the counts and the row errors
+(the first 1,000 of error_count). The list shows the counts, not the errors.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ class ImportSerializer(serializers.ModelSerializer):
         read_only=True, help_text="queued, running, previewed, succeeded, failed or discarded."
     )
     source = serializers.CharField(read_only=True, help_text="upload, api, inbox or command.")
+    org_unit = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The org unit whose subtree holds every row of the file (null: none read).",
+    )
+    reimport_of = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="Imported again on purpose: the import that held the same file.",
+    )
     phase = serializers.CharField(read_only=True, help_text="reading or recomputing (running).")
     duration_seconds = serializers.SerializerMethodField()
     progress = serializers.FloatField(
@@ -65,6 +77,9 @@ class ImportSerializer(serializers.ModelSerializer):
             "rejected",
             "error_count",
             "duplicate_of",
+            "reimport_of",
+            "reason",
+            "org_unit",
             "received_at",
             "started_at",
             "finished_at",
@@ -97,12 +112,19 @@ class ImportDetailSerializer(ImportSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or XLSX in the exchange format (see README).")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Why the file is imported again, when the same file was imported before "
+        "(e.g. to roll back a later correction). Without it the same file is a 409.",
+    )
 
 
 class ImportViewSet(
     ApiMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    queryset = Import.objects.select_related("user").order_by("-received_at", "-pk")
+    queryset = Import.objects.select_related("user", "org_unit").order_by("-received_at", "-pk")
     serializer_class = ImportDetailSerializer
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status", "source"]
@@ -137,7 +159,12 @@ class ImportViewSet(
         file = upload.validated_data["file"]
         try:
             record = submit_import(
-                fileobj=file, filename=file.name, user=request.user, source=ImportSource.API
+                fileobj=file,
+                filename=file.name,
+                user=request.user,
+                source=ImportSource.API,
+                reason=upload.validated_data.get("reason", ""),
+                remote_addr=request.META.get("REMOTE_ADDR"),
             )
         except ImportQueueUnavailable as exc:
             detail = _(
@@ -148,7 +175,10 @@ class ImportViewSet(
             return Response(data, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         data = self.get_serializer(record).data
         if record.duplicate_of_id is not None:
-            message = _("Samma fil har redan tagits emot (import %(id)s); den används inte igen.")
+            message = _(
+                "Samma fil har redan tagits emot (import %(id)s); den används inte igen. "
+                "Skicka den med ett skäl (reason) för att importera den igen med avsikt."
+            )
             data["detail"] = message % {"id": record.duplicate_of_id}
             return Response(data, status=status.HTTP_409_CONFLICT)
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})

@@ -34,11 +34,12 @@ MAX_STORED_ERRORS = 1000
 # cell it is about, and a cell can be 128 KiB.
 MAX_ERROR_TEXT = 300
 
-# A file with one of these statuses is on its way in or in: the same file again is a duplicate.
+# A file with one of these statuses is on its way in or in: the same file again is a
+# duplicate, unless sent again on purpose (with a reason) or still a preview (see
+# Import.claims_its_file: a preview waiting for a decision blocks nobody).
 ACTIVE_IMPORT_STATUSES = (
     ImportStatus.QUEUED,
     ImportStatus.RUNNING,
-    ImportStatus.PREVIEWED,
     ImportStatus.SUCCEEDED,
 )
 
@@ -63,6 +64,14 @@ QUEUED_IMPORT_SOURCES = (ImportSource.UPLOAD, ImportSource.API, ImportSource.INB
 class ImportPhase(models.TextChoices):
     READING = "reading", _("Läser och kontrollerar")
     RECOMPUTING = "recomputing", _("Räknar om måluppfyllelse")
+
+
+# An import that holds its file: applied, or queued or running to be applied. Not a
+# preview waiting for a decision (once approved it holds it), nor a file sent again on
+# purpose: those may be many.
+CLAIMS_ITS_FILE = Q(status__in=ACTIVE_IMPORT_STATUSES, reimport_of__isnull=True) & ~Q(
+    preview=True, previewed_at__isnull=True
+)
 
 
 class Import(models.Model):
@@ -95,6 +104,27 @@ class Import(models.Model):
         on_delete=models.SET_NULL,
         related_name="duplicates",
         verbose_name=_("samma fil som"),
+    )
+    # Sent again on purpose (A, then a correction B, then A again to roll B back): the
+    # import that holds the file, and why; in the audit trail too.
+    reimport_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reimports",
+        verbose_name=_("importerad igen från"),
+    )
+    reason = models.CharField(_("skäl"), max_length=500, blank=True)
+    # The org unit whose subtree holds every row of the file (set when it is read): its
+    # writers may download the file (indicators.imports.access).
+    org_unit = models.ForeignKey(
+        "divisions.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("organisationsenhet"),
     )
     rows_total = models.PositiveIntegerField(_("rader"), default=0)
     rows_done = models.PositiveIntegerField(_("rader klara"), default=0)
@@ -130,7 +160,7 @@ class Import(models.Model):
             # Closes the race of two identical uploads at once; the service checks first.
             models.UniqueConstraint(
                 fields=["sha256"],
-                condition=Q(status__in=ACTIVE_IMPORT_STATUSES, source__in=QUEUED_IMPORT_SOURCES),
+                condition=Q(source__in=QUEUED_IMPORT_SOURCES) & CLAIMS_ITS_FILE,
                 name="import_unique_active_queued_file",
             ),
         ]
@@ -214,11 +244,11 @@ class Import(models.Model):
             setattr(self, name, value)
         self.save()
 
-    def fail(self, errors: Iterable[RowError], **counts: int) -> None:
+    def fail(self, errors: Iterable[RowError], **counts: int | None) -> None:
         """Failed, with why; `counts` may set rejected, rows_total and error_count."""
         self._finish(ImportStatus.FAILED, errors, **counts)
 
-    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int) -> None:
+    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int | None) -> None:
         """Classified and rolled back; waits for someone to apply or discard it."""
         self._finish(
             ImportStatus.PREVIEWED,
@@ -238,7 +268,15 @@ class Import(models.Model):
         self.preview = False
         self._finish(ImportStatus.FAILED, [RowError(0, "", message)])
 
-    def succeed(self, *, created: int, changed: int, unchanged: int, rows_total: int) -> bool:
+    def succeed(
+        self,
+        *,
+        created: int,
+        changed: int,
+        unchanged: int,
+        rows_total: int,
+        org_unit_id: int | None = None,
+    ) -> bool:
         """Succeeded, unless another attempt has taken the import over since this one
         started (then nothing is written and False returned)."""
         return bool(
@@ -250,6 +288,7 @@ class Import(models.Model):
                 rejected=0,
                 errors=[],
                 error_count=0,
+                org_unit_id=org_unit_id,
                 rows_total=rows_total,
                 rows_done=rows_total,
                 phase="",
@@ -292,6 +331,27 @@ class Import(models.Model):
 
     def discard(self) -> bool:
         return self._decide(ImportStatus.DISCARDED, finished_at=timezone.now())
+
+    def expire(self, message: str) -> bool:
+        """A preview left undecided too long: discarded, saying why."""
+        return self._decide(
+            ImportStatus.DISCARDED,
+            finished_at=timezone.now(),
+            errors=[{"row": 0, "column": "", "message": message}],
+            error_count=1,
+        )
+
+    @classmethod
+    def expire_previews(cls, *, previewed_before: datetime, message: str) -> int:
+        """Discard every preview left undecided since before `previewed_before`."""
+        return cls.objects.filter(
+            status=ImportStatus.PREVIEWED, previewed_at__lt=previewed_before
+        ).update(
+            status=ImportStatus.DISCARDED,
+            finished_at=timezone.now(),
+            errors=[{"row": 0, "column": "", "message": message}],
+            error_count=1,
+        )
 
     def _while_dead(self):
         # Still running with the heartbeat the sweep saw: no worker has come back to it.

@@ -56,6 +56,7 @@ class Resolver:
         self.indicator_codes = {pk: code for code, (pk, _) in self.indicators.items()}
         self.unit_codes = {pk: code for code, pk, _ in units}
         self.unit_paths = {pk: path for _, pk, path in units}
+        self.unit_by_path = {path: pk for _, pk, path in units}
         # A closed period refuses every row in the closed unit's subtree, whoever sends it.
         self.is_closed = closed_lookup()
         if user is None:
@@ -132,6 +133,7 @@ class Reader:
         self._names: dict[int, tuple[int, str]] = {}  # duplicate key -> (first row, codes)
         # Set when the import stops early (a time limit): reading ends within a few rows.
         self.stopped = threading.Event()
+        self.unit_ids: set[int] = set()  # of the rows that resolved
 
     def reject(self, error: RowError) -> None:
         if error.row != self._last_rejected:
@@ -157,6 +159,7 @@ class Reader:
         pairs: set[tuple[int, int]] = set()
         last_row = 0
         stopped = self.stopped
+        unit_ids = self.unit_ids
         for item in read_measurements(self.fileobj, self.filename, import_limits()):
             if item.row != last_row:
                 self.rows_total += 1
@@ -172,6 +175,7 @@ class Reader:
                     self.reject(error)
                 continue
             indicator_id, unit_id, period, breakdown = key
+            unit_ids.add(unit_id)
             # One int per row instead of a tuple of four: a fifth of the memory.
             period_no = periods.setdefault(period, len(periods))
             breakdown_no = breakdowns.setdefault(breakdown, len(breakdowns))
@@ -200,6 +204,24 @@ class Reader:
                 batch, pairs = [], set()
         if batch and not self.errors:
             yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
+
+    def org_unit_id(self) -> int | None:
+        """The deepest org unit whose subtree holds every row read (None: no row resolved)."""
+        paths = self.resolver.unit_paths
+        common: list[str] | None = None
+        for unit_id in self.unit_ids:
+            codes = paths[unit_id].strip("/").split("/")
+            if common is None:
+                common = codes
+                continue
+            length = 0
+            while length < min(len(common), len(codes)) and common[length] == codes[length]:
+                length += 1
+            common = common[:length]
+        if not common:
+            return None
+        path = "/" + "".join(f"{code}/" for code in common)
+        return self.resolver.unit_by_path.get(path)
 
     def name_duplicates(self) -> None:
         """Replace the duplicate markers by 'duplicates row N (...)': a second pass, made

@@ -192,6 +192,7 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
             rejected=reader.rejected,
             rows_total=reader.rows_total,
             error_count=reader.error_count,
+            org_unit_id=reader.org_unit_id(),
         )
         raise ImportRejected(record, reader.errors, reader.rejected)
     if preview:
@@ -201,6 +202,7 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
             unchanged=outcome.unchanged,
             rows_total=reader.rows_total,
             preview_rows=_preview_rows(reader.resolver, outcome),
+            org_unit_id=reader.org_unit_id(),
         )
     else:
         record.refresh_from_db()
@@ -329,6 +331,7 @@ def _succeed(record: Import, reader: Reader, outcome: _Outcome) -> None:
         changed=outcome.changed,
         unchanged=outcome.unchanged,
         rows_total=reader.rows_total,
+        org_unit_id=reader.org_unit_id(),
     ):
         raise _Superseded
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ..models import Import, ImportSource, ImportStatus
 from .inbox import file_away
-from .queue import ImportQueueUnavailable, enqueue_import
+from .queue import ImportQueueUnavailable, enqueue_import, expire_previews
 from .run import MAX_ATTEMPTS, stop_overdue
 
 
@@ -25,6 +25,7 @@ def sweep_imports() -> dict[str, int]:
     STYRKORT_IMPORT_UNSENT_SECONDS, one whose message seems lost after
     STYRKORT_IMPORT_RESEND_SECONDS. A second message is harmless, since only one run can
     take an import; each send restarts the clock, so a long queue gets one per interval.
+    Previews left undecided longer than STYRKORT_IMPORT_PREVIEW_HOURS are discarded.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STYRKORT_IMPORT_STALE_SECONDS)
@@ -60,6 +61,7 @@ def sweep_imports() -> dict[str, int]:
     for record in lost:
         counts["resent"] += 1
         _resend(record)
+    counts["expired"] = expire_previews()
     return counts
 
 
