@@ -36,7 +36,7 @@ MAX_ERROR_TEXT = 300
 
 # A file with one of these statuses is on its way in or in: the same file again is a
 # duplicate, unless sent again on purpose (with a reason) or still a preview (see
-# Import.claims_its_file: a preview waiting for a decision blocks nobody).
+# CLAIMS_ITS_FILE: a preview waiting for a decision blocks nobody).
 ACTIVE_IMPORT_STATUSES = (
     ImportStatus.QUEUED,
     ImportStatus.RUNNING,
