@@ -179,8 +179,9 @@ def peak_rss_of_children(worker_pid: int, until) -> int:
                 status = Path(f"/proc/{child}/status").read_text()
             except FileNotFoundError:
                 continue  # the child finished and was replaced
-            kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
-            peak = max(peak, kib * 1024)
+            found = re.search(r"VmHWM:\s+(\d+) kB", status)
+            if found:  # not while it exits (a zombie has no memory left)
+                peak = max(peak, int(found.group(1)) * 1024)
         time.sleep(0.02)
     return peak
 
