@@ -269,6 +269,20 @@ STYRKORT_API_EXPORT_THROTTLE_RATE = os.environ.get("STYRKORT_API_EXPORT_THROTTLE
 
 # Imports: files above this size are refused before any row is read.
 STYRKORT_IMPORT_MAX_BYTES = int(os.environ.get("STYRKORT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# What one file may hold (domain.exchange.format.Limits): rows (the header included) and
+# columns; an XLSX archive's members, the uncompressed size of a worksheet and of the parts
+# the parser holds whole, and the compression ratio (a larger one is a zip bomb). Checked
+# before the XML is parsed; a file beyond any is refused with a message naming the limit.
+STYRKORT_IMPORT_MAX_ROWS = int(os.environ.get("STYRKORT_IMPORT_MAX_ROWS", "2000000"))
+STYRKORT_IMPORT_MAX_COLUMNS = int(os.environ.get("STYRKORT_IMPORT_MAX_COLUMNS", "100"))
+STYRKORT_IMPORT_XLSX_MAX_MEMBERS = int(os.environ.get("STYRKORT_IMPORT_XLSX_MAX_MEMBERS", "1000"))
+STYRKORT_IMPORT_XLSX_MAX_SHEET_BYTES = int(
+    os.environ.get("STYRKORT_IMPORT_XLSX_MAX_SHEET_BYTES", str(512 * 1024 * 1024))
+)
+STYRKORT_IMPORT_XLSX_MAX_PART_BYTES = int(
+    os.environ.get("STYRKORT_IMPORT_XLSX_MAX_PART_BYTES", str(64 * 1024 * 1024))
+)
+STYRKORT_IMPORT_XLSX_MAX_RATIO = int(os.environ.get("STYRKORT_IMPORT_XLSX_MAX_RATIO", "100"))
 # Uploaded import files are kept under MEDIA_ROOT/imports/ for the worker and as evidence:
 # web and worker must share this directory (a volume in production).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -297,6 +311,20 @@ STYRKORT_EDIT_LOCK_TIMEOUT_MS = int(os.environ.get("STYRKORT_EDIT_LOCK_TIMEOUT_M
 STYRKORT_IMPORT_ORDER_RETRY_SECONDS = float(
     os.environ.get("STYRKORT_IMPORT_ORDER_RETRY_SECONDS", "5")
 )
+# Time limits of one run of an import (its preview or its application), in seconds: at the
+# soft limit the run is rolled back and the import failed with the reason; at the hard
+# limit the worker process running it is killed (if the soft limit could not stop it) and
+# the import failed the same way. 0 = none. They travel with each task message, so web,
+# worker and beat need the same values. Not in the demo, which runs imports in-process.
+STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_SOFT_TIME_LIMIT_SECONDS", "900")
+)
+STYRKORT_IMPORT_TIME_LIMIT_SECONDS = float(
+    os.environ.get("STYRKORT_IMPORT_TIME_LIMIT_SECONDS", "960")
+)
+# A preview left without a decision this long is discarded (by the sweep, or when someone
+# tries to apply it): applied days later it could undo what was imported meanwhile.
+STYRKORT_IMPORT_PREVIEW_HOURS = float(os.environ.get("STYRKORT_IMPORT_PREVIEW_HOURS", "24"))
 # How often a running import writes its progress (and heartbeat).
 STYRKORT_IMPORT_PROGRESS_SECONDS = float(os.environ.get("STYRKORT_IMPORT_PROGRESS_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {

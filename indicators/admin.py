@@ -269,6 +269,10 @@ class ImportAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        # The list shows neither; the page of one import loads them when it shows them.
+        return super().get_queryset(request).defer("errors", "preview_rows")
+
     def has_add_permission(self, request):
         return False
 

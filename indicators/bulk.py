@@ -399,7 +399,11 @@ _DONE = object()
 
 
 def in_background[T](
-    items: Iterable[T], *, depth: int = 2, name: str = "styrkort-bulk"
+    items: Iterable[T],
+    *,
+    depth: int = 2,
+    name: str = "styrkort-bulk",
+    stop: threading.Event | None = None,
 ) -> Iterator[T]:
     """Produce `items` in a thread, up to `depth` ahead of the consumer.
 
@@ -407,10 +411,12 @@ def in_background[T](
     bound producer (parsing a file) runs meanwhile: on two cores a large import takes about
     the longer of the two instead of their sum. The producer must not touch the database
     (Django's connections are per thread, and another one would not see this transaction).
-    Exceptions in the producer are raised in the consumer.
+    Exceptions in the producer are raised in the consumer. `stop` is set when the consumer
+    stops early (an error, a time limit): a producer that works long between items should
+    look at it, since it is waited for.
     """
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def produce() -> None:
         try:

@@ -17,3 +17,23 @@ class ImportUploadForm(forms.Form):
         initial=True,
         help_text=_("Visar vad som blir nytt och ändrat; du godkänner eller förkastar sedan."),
     )
+
+
+class ImportAgainForm(forms.Form):
+    """Import a file again on purpose: the same file is otherwise never used twice."""
+
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Till exempel: ”Återställer värdena från den första filen; rättelsen var fel.” "
+            "Skälet sparas i ändringshistoriken."
+        ),
+    )
+    preview = forms.BooleanField(
+        label=_("Förhandsgranska innan något skrivs"),
+        required=False,
+        initial=True,
+        help_text=_("Visar vad som blir nytt och ändrat; du godkänner eller förkastar sedan."),
+    )

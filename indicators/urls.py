@@ -12,4 +12,5 @@ urlpatterns = [
     path("importer/<int:pk>/godkann/", views.import_apply, name="import-apply"),
     path("importer/<int:pk>/forkasta/", views.import_discard, name="import-discard"),
     path("importer/<int:pk>/fil/", views.import_file, name="import-file"),
+    path("importer/<int:pk>/igen/", views.import_again_view, name="import-again"),
 ]

@@ -10,13 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from divisions.access import can_write_anywhere, is_administrator
+from divisions.access import can_write_anywhere
 
-from .forms import ImportUploadForm
+from .forms import ImportAgainForm, ImportUploadForm
+from .imports.access import may_decide, may_download, may_import_again
 from .imports.queue import (
     ImportQueueUnavailable,
+    ImportRefused,
     apply_import,
     discard_import,
+    import_again,
     submit_import,
 )
 from .models import Import, ImportSource, ImportStatus
@@ -24,7 +27,9 @@ from .models import Import, ImportSource, ImportStatus
 
 def _import_for(request: HttpRequest, pk: int) -> Import:
     """One import, for any signed-in user (everyone reads; see divisions.access)."""
-    return get_object_or_404(Import.objects.select_related("user", "duplicate_of"), pk=pk)
+    return get_object_or_404(
+        Import.objects.select_related("user", "duplicate_of", "reimport_of", "org_unit"), pk=pk
+    )
 
 
 def _queue_down_message() -> str:
@@ -60,7 +65,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 return redirect("indicators:import", pk=record.pk)
         else:
             status = 400
-    page = Paginator(Import.objects.select_related("user"), 50).get_page(request.GET.get("sida"))
+    # The error lists and preview samples are for the page of one import, not the history.
+    history = Import.objects.select_related("user").defer("errors", "preview_rows")
+    page = Paginator(history, 50).get_page(request.GET.get("sida"))
     return render(
         request,
         "indicators/import_list.html",
@@ -69,17 +76,28 @@ def import_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    record = _import_for(request, pk)
-    may_decide = record.status == ImportStatus.PREVIEWED and (
-        is_administrator(request.user) or record.user_id == request.user.pk
-    )
+def _detail(
+    request: HttpRequest, record: Import, *, again_form: ImportAgainForm | None = None, status=200
+) -> HttpResponse:
+    user = request.user
+    may_again = not record.is_active and may_import_again(user, record)
     return render(
         request,
         "indicators/import_detail.html",
-        {"record": record, "may_decide": may_decide, "nav": "imports"},
+        {
+            "record": record,
+            "may_decide": record.status == ImportStatus.PREVIEWED and may_decide(user, record),
+            "may_download": bool(record.file) and may_download(user, record),
+            "again_form": (again_form or ImportAgainForm()) if may_again else None,
+            "nav": "imports",
+        },
+        status=status,
     )
+
+
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _import_for(request, pk))
 
 
 @require_GET
@@ -107,6 +125,8 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
         apply_import(record=record, user=request.user)
     except ImportQueueUnavailable:
         messages.error(request, _queue_down_message())
+    except ImportRefused as refused:
+        messages.error(request, str(refused))
     return redirect("indicators:import", pk=record.pk)
 
 
@@ -118,12 +138,42 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("indicators:import", pk=record.pk)
 
 
+@require_POST
+def import_again_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import the file of an earlier import again, on purpose and saying why."""
+    record = _import_for(request, pk)
+    if record.is_active or not may_import_again(request.user, record):
+        raise PermissionDenied(f"{request.user} may not import the file of #{pk} again")
+    form = ImportAgainForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, record, again_form=form, status=400)
+    try:
+        again = import_again(
+            record=record,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            preview=form.cleaned_data["preview"],
+            source=ImportSource.UPLOAD,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+    except ImportQueueUnavailable as down:
+        messages.error(request, _queue_down_message())
+        return redirect("indicators:import", pk=down.record.pk)
+    except ImportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("indicators:import", pk=record.pk)
+    return redirect("indicators:import", pk=again.pk)
+
+
 @require_GET
 def import_file(request: HttpRequest, pk: int) -> FileResponse:
-    """The file as it was received: the evidence behind every value it brought in."""
+    """The file as it was received: the evidence behind every value it brought in, for
+    those who may download it (indicators.imports.access)."""
     record = _import_for(request, pk)
     if not record.file:
         raise Http404("no stored file")
+    if not may_download(request.user, record):
+        raise PermissionDenied(f"{request.user} may not download the file of import #{pk}")
     try:
         handle = record.file.open("rb")
     except FileNotFoundError:

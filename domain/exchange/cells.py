@@ -75,9 +75,21 @@ def _required_text(cell: object) -> str:
     return text
 
 
+# Excel's own limit for the text of a cell: more is not a spreadsheet's cell (an XLSX file
+# can carry hundreds of MB in one; a CSV field stops at the csv module's 128 KiB).
+MAX_CELL_CHARACTERS = 32_767
+
+
 def _text(cell: object) -> str:
+    text = clean_text(cell)
+    if len(text) > MAX_CELL_CHARACTERS:
+        raise CellError(
+            f"has {len(text):,} characters; a cell holds at most {MAX_CELL_CHARACTERS:,}".replace(
+                ",", " "
+            )
+        )
     # Our CSV export quotes text a spreadsheet would run ('=...); this gives back the text.
-    return unescape_formula(clean_text(cell))
+    return unescape_formula(text)
 
 
 def _required_name(cell: object) -> str:

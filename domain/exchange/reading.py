@@ -17,20 +17,31 @@ from decimal import Decimal
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO
 
+from domain.exchange.archive import check_xlsx
 from domain.exchange.cells import (
     BREAKDOWN_ALIASES,
     CONVERTERS,
+    MAX_CELL_CHARACTERS,
     PERIOD_CODES,
     PLAIN_NUMBER_RE,
     CellError,
     clean_text,
 )
-from domain.exchange.format import HEADER, REQUIRED, FileRejected, MeasurementRow, RowError
+from domain.exchange.format import (
+    HEADER,
+    REQUIRED,
+    FileRejected,
+    Limits,
+    MeasurementRow,
+    OverLimit,
+    RowError,
+)
 from domain.measurements import number_problems
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
+DEFAULT_LIMITS = Limits()
 # Enough to tell UTF-8 from Windows-1252 on real files without reading the whole file.
 _PREFIX_SIZE = 1 << 20
 _CHUNK_SIZE = 1 << 16
@@ -45,16 +56,20 @@ _BAD_UTF8 = "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 througho
 _SUSPECT = re.compile("[\x00\udc80-\udcff]")
 
 
-def read_measurements(fileobj: BinaryIO, filename: str) -> Iterator[MeasurementRow | RowError]:
+def read_measurements(
+    fileobj: BinaryIO, filename: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[MeasurementRow | RowError]:
     """Validated rows, and one RowError per bad cell, in file order; blank rows are skipped.
 
     The header, and whether any data row follows it, are checked before this returns, so most
-    FileRejected come from the call itself; see FileRejected for the rest. CSV or XLSX is
-    decided by content, not by extension: `filename` is only used in messages.
+    FileRejected come from the call itself; see FileRejected for the rest. A file beyond
+    `limits` raises OverLimit (a FileRejected) once that is known: an XLSX archive before it
+    is parsed, a header at once, the row count when the row after the last allowed is read.
+    CSV or XLSX is decided by content, not by extension: `filename` is only used in messages.
     """
     prefix = _read_up_to(fileobj, _PREFIX_SIZE)
     if prefix.startswith(_ZIP_MAGIC):
-        records = _open_xlsx(fileobj, prefix, filename)
+        records = _open_xlsx(fileobj, prefix, filename, limits)
     elif prefix.startswith(_OLE_MAGIC):
         message = (
             f"{filename!r} is an old .xls file or a password-protected workbook; "
@@ -70,11 +85,11 @@ def read_measurements(fileobj: BinaryIO, filename: str) -> Iterator[MeasurementR
     else:
         records = _open_csv(fileobj, prefix)
 
-    header_row, columns = _read_header(records)
-    first = _next_data_record(records)
+    header_row, columns = _read_header(records, limits)
+    first = _next_data_record(records, limits.rows)
     if first is None:
         raise FileRejected([RowError(header_row, "", "the file has a header but no rows")])
-    return _rows(chain([first], records), records, columns)
+    return _rows(chain([first], records), records, columns, limits.rows)
 
 
 def _read_up_to(fileobj: BinaryIO, size: int) -> bytes:
@@ -240,7 +255,7 @@ def _csv_pairs(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, list
 # --- XLSX --------------------------------------------------------------------------------
 
 
-def _open_xlsx(fileobj: BinaryIO, prefix: bytes, filename: str) -> _Records:
+def _open_xlsx(fileobj: BinaryIO, prefix: bytes, filename: str, limits: Limits) -> _Records:
     # Imported here: CSV-only callers and importing this module stay light.
     from openpyxl import load_workbook
 
@@ -254,6 +269,7 @@ def _open_xlsx(fileobj: BinaryIO, prefix: bytes, filename: str) -> _Records:
         source.write(prefix)
         shutil.copyfileobj(fileobj, source)
         source.seek(0)
+    check_xlsx(source, limits)  # before the parser unpacks anything
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception:  # openpyxl raises a zoo of types for archives that are not workbooks
@@ -299,10 +315,18 @@ def _xlsx_value(cell: object) -> object:
 # --- rows --------------------------------------------------------------------------------
 
 
-def _read_header(records: _Records) -> tuple[int, dict[str, int]]:
+def _read_header(records: _Records, limits: Limits) -> tuple[int, dict[str, int]]:
     for row, cells in records:
+        if row > limits.rows:
+            raise OverLimit(row=row, kind="rows", allowed=limits.rows, found=None)
         if _is_blank(cells):
             continue
+        used = len(cells)
+        while used and clean_text(cells[used - 1]) == "":
+            used -= 1  # Excel keeps empty columns that were once formatted
+        if used > limits.columns:
+            # One error that names the limit, not one per column name.
+            raise OverLimit(row=row, kind="columns", allowed=limits.columns, found=used)
         for cell in cells:
             records.undecodable(row, cell)  # a binary file fails here, not as odd columns
         return row, _parse_header(row, cells)
@@ -335,8 +359,10 @@ def _parse_header(row: int, cells: list[object]) -> dict[str, int]:
     return columns
 
 
-def _next_data_record(records: _Records) -> tuple[int, list[object]] | None:
+def _next_data_record(records: _Records, max_rows: int) -> tuple[int, list[object]] | None:
     for row, cells in records:
+        if row > max_rows:
+            raise OverLimit(row=row, kind="rows", allowed=max_rows, found=None)
         if not _is_blank(cells):
             return row, cells
     return None
@@ -347,13 +373,18 @@ def _is_blank(cells: list[object]) -> bool:
 
 
 def _rows(
-    pairs: Iterator[tuple[int, list[object]]], records: _Records, columns: dict[str, int]
+    pairs: Iterator[tuple[int, list[object]]],
+    records: _Records,
+    columns: dict[str, int],
+    max_rows: int,
 ) -> Iterator[MeasurementRow | RowError]:
     width = max(columns.values()) + 1
     # Worked out once per file, not per row: imports of a million rows live in this loop.
     plan = [(name, columns.get(name), CONVERTERS[name]) for name in HEADER]
     indexes = tuple(columns.get(name) for name in HEADER)
     for row, cells in pairs:
+        if row > max_rows:
+            raise OverLimit(row=row, kind="rows", allowed=max_rows, found=None)
         if _is_blank(cells):
             continue
         used = len(cells)
@@ -386,6 +417,8 @@ def _plain_row(
         cell = cells[index] if index is not None and index < len(cells) else ""
         if type(cell) is not str or not cell.isascii() or "\x00" in cell:
             return None
+        if len(cell) > MAX_CELL_CHARACTERS:
+            return None  # _validate_row says so
         texts.append(cell.strip())
     indicator, org_unit, period, breakdown, value, numerator, denominator, comment = texts
     code = PERIOD_CODES.get(period)

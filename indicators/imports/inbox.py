@@ -257,6 +257,9 @@ def report_text(record: Import) -> str:
     for error in record.errors:
         column = f", column {error['column']}" if error.get("column") else ""
         lines.append(f"row {error['row']}{column}: {error['message']}")
-    if record.rejected > len(record.errors):
-        lines.append(f"... and more; {record.rejected} rows rejected in all")
+    if record.error_count > len(record.errors):
+        lines.append(
+            f"... {record.error_count} errors in all ({len(record.errors)} listed); "
+            f"{record.rejected} rows rejected"
+        )
     return "\n".join(lines) + "\n"

@@ -26,13 +26,26 @@ class ImportStatus(models.TextChoices):
     DISCARDED = "discarded", _("Förkastad")
 
 
-# A file with one of these statuses is on its way in or in: the same file again is a duplicate.
+# Row errors an import keeps, in file order; the count of all of them is kept beside them.
+# A hostile file can hold millions, and every page and API answer showing the import would
+# carry them all.
+MAX_STORED_ERRORS = 1000
+# ... and of each its column name and message this many characters: a message quotes the
+# cell it is about, and a cell can be 128 KiB.
+MAX_ERROR_TEXT = 300
+
+# A file with one of these statuses is on its way in or in: the same file again is a
+# duplicate, unless sent again on purpose (with a reason) or still a preview (see
+# CLAIMS_ITS_FILE: a preview waiting for a decision blocks nobody).
 ACTIVE_IMPORT_STATUSES = (
     ImportStatus.QUEUED,
     ImportStatus.RUNNING,
-    ImportStatus.PREVIEWED,
     ImportStatus.SUCCEEDED,
 )
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
 
 
 class ImportSource(models.TextChoices):
@@ -51,6 +64,14 @@ QUEUED_IMPORT_SOURCES = (ImportSource.UPLOAD, ImportSource.API, ImportSource.INB
 class ImportPhase(models.TextChoices):
     READING = "reading", _("Läser och kontrollerar")
     RECOMPUTING = "recomputing", _("Räknar om måluppfyllelse")
+
+
+# An import that holds its file: applied, or queued or running to be applied. Not a
+# preview waiting for a decision (once approved it holds it), nor a file sent again on
+# purpose: those may be many.
+CLAIMS_ITS_FILE = Q(status__in=ACTIVE_IMPORT_STATUSES, reimport_of__isnull=True) & ~Q(
+    preview=True, previewed_at__isnull=True
+)
 
 
 class Import(models.Model):
@@ -84,6 +105,27 @@ class Import(models.Model):
         related_name="duplicates",
         verbose_name=_("samma fil som"),
     )
+    # Sent again on purpose (A, then a correction B, then A again to roll B back): the
+    # import that holds the file, and why; in the audit trail too.
+    reimport_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reimports",
+        verbose_name=_("importerad igen från"),
+    )
+    reason = models.CharField(_("skäl"), max_length=500, blank=True)
+    # The org unit whose subtree holds every row of the file (set when it is read): its
+    # writers may download the file (indicators.imports.access).
+    org_unit = models.ForeignKey(
+        "divisions.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("organisationsenhet"),
+    )
     rows_total = models.PositiveIntegerField(_("rader"), default=0)
     rows_done = models.PositiveIntegerField(_("rader klara"), default=0)
     phase = models.CharField(
@@ -93,7 +135,9 @@ class Import(models.Model):
     changed = models.PositiveIntegerField(_("ändrade"), default=0)
     unchanged = models.PositiveIntegerField(_("oförändrade"), default=0)
     rejected = models.PositiveIntegerField(_("avvisade"), default=0)
+    # The first MAX_STORED_ERRORS of error_count errors.
     errors = models.JSONField(_("fel"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("antal fel"), default=0)
     # {"created": [...], "changed": [...]}: a sample of the rows, old value beside new.
     preview_rows = models.JSONField(_("förhandsgranskning"), default=dict, blank=True)
     received_at = models.DateTimeField(_("mottagen"), default=timezone.now)
@@ -116,7 +160,7 @@ class Import(models.Model):
             # Closes the race of two identical uploads at once; the service checks first.
             models.UniqueConstraint(
                 fields=["sha256"],
-                condition=Q(status__in=ACTIVE_IMPORT_STATUSES, source__in=QUEUED_IMPORT_SOURCES),
+                condition=Q(source__in=QUEUED_IMPORT_SOURCES) & CLAIMS_ITS_FILE,
                 name="import_unique_active_queued_file",
             ),
         ]
@@ -169,20 +213,42 @@ class Import(models.Model):
     def mark_enqueued(self) -> None:
         Import.objects.filter(pk=self.pk).update(enqueued_at=timezone.now())
 
-    def _finish(self, status: str, errors: Iterable[RowError] = (), **fields) -> None:
+    def _finish(
+        self,
+        status: str,
+        errors: Iterable[RowError] = (),
+        *,
+        error_count: int = 0,
+        **fields,
+    ) -> None:
+        """The final state; of `errors` the first MAX_STORED_ERRORS are kept and all counted
+        (`error_count`: more were found than the caller kept)."""
+        kept: list[dict] = []
+        total = 0
+        for error in errors:
+            total += 1
+            if total <= MAX_STORED_ERRORS:
+                kept.append(
+                    {
+                        "row": error.row,
+                        "column": _shortened(error.column),
+                        "message": _shortened(error.message),
+                    }
+                )
         self.status = status
-        self.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+        self.errors = kept
+        self.error_count = max(total, error_count)
         self.finished_at = timezone.now()
         self.phase = ""
         for name, value in fields.items():
             setattr(self, name, value)
         self.save()
 
-    def fail(self, errors: Iterable[RowError], **counts: int) -> None:
-        """Failed, with why; `counts` may set rejected and rows_total."""
+    def fail(self, errors: Iterable[RowError], **counts: int | None) -> None:
+        """Failed, with why; `counts` may set rejected, rows_total and error_count."""
         self._finish(ImportStatus.FAILED, errors, **counts)
 
-    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int) -> None:
+    def mark_previewed(self, *, preview_rows: dict[str, list[dict]], **counts: int | None) -> None:
         """Classified and rolled back; waits for someone to apply or discard it."""
         self._finish(
             ImportStatus.PREVIEWED,
@@ -202,7 +268,15 @@ class Import(models.Model):
         self.preview = False
         self._finish(ImportStatus.FAILED, [RowError(0, "", message)])
 
-    def succeed(self, *, created: int, changed: int, unchanged: int, rows_total: int) -> bool:
+    def succeed(
+        self,
+        *,
+        created: int,
+        changed: int,
+        unchanged: int,
+        rows_total: int,
+        org_unit_id: int | None = None,
+    ) -> bool:
         """Succeeded, unless another attempt has taken the import over since this one
         started (then nothing is written and False returned)."""
         return bool(
@@ -213,6 +287,8 @@ class Import(models.Model):
                 unchanged=unchanged,
                 rejected=0,
                 errors=[],
+                error_count=0,
+                org_unit_id=org_unit_id,
                 rows_total=rows_total,
                 rows_done=rows_total,
                 phase="",
@@ -256,6 +332,27 @@ class Import(models.Model):
     def discard(self) -> bool:
         return self._decide(ImportStatus.DISCARDED, finished_at=timezone.now())
 
+    def expire(self, message: str) -> bool:
+        """A preview left undecided too long: discarded, saying why."""
+        return self._decide(
+            ImportStatus.DISCARDED,
+            finished_at=timezone.now(),
+            errors=[{"row": 0, "column": "", "message": message}],
+            error_count=1,
+        )
+
+    @classmethod
+    def expire_previews(cls, *, previewed_before: datetime, message: str) -> int:
+        """Discard every preview left undecided since before `previewed_before`."""
+        return cls.objects.filter(
+            status=ImportStatus.PREVIEWED, previewed_at__lt=previewed_before
+        ).update(
+            status=ImportStatus.DISCARDED,
+            finished_at=timezone.now(),
+            errors=[{"row": 0, "column": "", "message": message}],
+            error_count=1,
+        )
+
     def _while_dead(self):
         # Still running with the heartbeat the sweep saw: no worker has come back to it.
         return Import.objects.filter(
@@ -270,11 +367,30 @@ class Import(models.Model):
         """Failed after its workers died once too often."""
         errors = [{"row": 0, "column": "", "message": message}]
         done = self._while_dead().update(
-            status=ImportStatus.FAILED, errors=errors, finished_at=timezone.now(), phase=""
+            status=ImportStatus.FAILED,
+            errors=errors,
+            error_count=len(errors),
+            finished_at=timezone.now(),
+            phase="",
         )
         if done:
             self.refresh_from_db()
         return bool(done)
+
+    @classmethod
+    def stop_running(cls, pk: int, message: str) -> bool:
+        """Failed while running (a time limit stopped its worker); its transaction was
+        rolled back, so nothing of it was applied. Only an import still running changes."""
+        errors = [{"row": 0, "column": "", "message": message}]
+        return bool(
+            cls.objects.filter(pk=pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED,
+                errors=errors,
+                error_count=1,
+                finished_at=timezone.now(),
+                phase="",
+            )
+        )
 
     @property
     def is_active(self) -> bool:

@@ -7,14 +7,18 @@ only the file and the resolver's dicts.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from divisions.access import writable_paths
 from divisions.models import OrgUnit
-from domain.exchange.format import MeasurementRow, RowError
+from domain.exchange.format import FileRejected, Limits, MeasurementRow, OverLimit, RowError
 from domain.exchange.reading import read_measurements
 from domain.measurements import number_problems
 from scorecard.closing import closed_lookup
@@ -22,12 +26,11 @@ from scorecard.closing import closed_lookup
 from .. import bulk
 from ..models import Indicator
 from ..scorecards import PlacementIndex
+from .models import MAX_STORED_ERRORS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-# How many row errors an import keeps; the count of rejected rows is always exact.
-MAX_REPORTED_ERRORS = 1000
 
 Key = tuple[int, int, str, str]  # indicator id, org unit id, period, breakdown
 
@@ -54,6 +57,7 @@ class Resolver:
         self.indicator_codes = {pk: code for code, (pk, _) in self.indicators.items()}
         self.unit_codes = {pk: code for code, pk, _ in units}
         self.unit_paths = {pk: path for _, pk, path in units}
+        self.unit_by_path = {path: pk for _, pk, path in units}
         # A closed period refuses every row in the closed unit's subtree, whoever sends it.
         self.is_closed = closed_lookup()
         self.placements = PlacementIndex()
@@ -140,18 +144,23 @@ class Reader:
 
     def __init__(self, fileobj: BinaryIO, filename: str, resolver: Resolver) -> None:
         self.fileobj, self.filename, self.resolver = fileobj, filename, resolver
-        self.errors: list[RowError] = []
+        self.errors: list[RowError] = []  # the first MAX_STORED_ERRORS
+        self.error_count = 0  # all of them
         self.rejected = 0  # rows with at least one error
         self.rows_total = 0
         self.duplicate_keys: set[int] = set()
         self._last_rejected = 0
         self._names: dict[int, tuple[int, str]] = {}  # duplicate key -> (first row, codes)
+        # Set when the import stops early (a time limit): reading ends within a few rows.
+        self.stopped = threading.Event()
+        self.unit_ids: set[int] = set()  # of the rows that resolved
 
     def reject(self, error: RowError) -> None:
         if error.row != self._last_rejected:
             self.rejected += 1
             self._last_rejected = error.row
-        if len(self.errors) < MAX_REPORTED_ERRORS:
+        self.error_count += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
             self.errors.append(error)
 
     def chunks(self, *, import_id: int, user_id: int | None, now: datetime) -> Iterator[Chunk]:
@@ -169,10 +178,14 @@ class Reader:
         batch: list = []
         pairs: set[tuple[int, int]] = set()
         last_row = 0
-        for item in read_measurements(self.fileobj, self.filename):
+        stopped = self.stopped
+        unit_ids = self.unit_ids
+        for item in read_measurements(self.fileobj, self.filename, import_limits()):
             if item.row != last_row:
                 self.rows_total += 1
                 last_row = item.row
+                if not self.rows_total & 1023 and stopped.is_set():
+                    return
             if isinstance(item, RowError):
                 self.reject(item)
                 continue
@@ -182,6 +195,7 @@ class Reader:
                     self.reject(error)
                 continue
             indicator_id, unit_id, period, breakdown = key
+            unit_ids.add(unit_id)
             # One int per row instead of a tuple of four: a fifth of the memory.
             period_no = periods.setdefault(period, len(periods))
             breakdown_no = breakdowns.setdefault(breakdown, len(breakdowns))
@@ -211,6 +225,24 @@ class Reader:
         if batch and not self.errors:
             yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
 
+    def org_unit_id(self) -> int | None:
+        """The deepest org unit whose subtree holds every row read (None: no row resolved)."""
+        paths = self.resolver.unit_paths
+        common: list[str] | None = None
+        for unit_id in self.unit_ids:
+            codes = paths[unit_id].strip("/").split("/")
+            if common is None:
+                common = codes
+                continue
+            length = 0
+            while length < min(len(common), len(codes)) and common[length] == codes[length]:
+                length += 1
+            common = common[:length]
+        if not common:
+            return None
+        path = "/" + "".join(f"{code}/" for code in common)
+        return self.resolver.unit_by_path.get(path)
+
     def name_duplicates(self) -> None:
         """Replace the duplicate markers by 'duplicates row N (...)': a second pass, made
         only for a file that has duplicates (it is rejected anyway)."""
@@ -219,7 +251,7 @@ class Reader:
         periods: dict[str, int] = {}
         breakdowns: dict[str, int] = {}
         self.fileobj.seek(0)
-        for item in read_measurements(self.fileobj, self.filename):
+        for item in read_measurements(self.fileobj, self.filename, import_limits()):
             if isinstance(item, RowError):
                 continue
             key = self.resolver.resolve(item)
@@ -260,3 +292,68 @@ def row_estimate(fileobj: BinaryIO, lines: int) -> int:
     fileobj.seek(0)
     # Lines less the header; XLSX is compressed, so it has no estimate (the bar then counts).
     return 0 if is_zip else max(lines - 1, 0)
+
+
+def import_limits() -> Limits:
+    """What one file may hold, from the settings (STYRKORT_IMPORT_MAX_ROWS ...)."""
+    return Limits(
+        rows=settings.STYRKORT_IMPORT_MAX_ROWS,
+        columns=settings.STYRKORT_IMPORT_MAX_COLUMNS,
+        xlsx_members=settings.STYRKORT_IMPORT_XLSX_MAX_MEMBERS,
+        xlsx_sheet_bytes=settings.STYRKORT_IMPORT_XLSX_MAX_SHEET_BYTES,
+        xlsx_part_bytes=settings.STYRKORT_IMPORT_XLSX_MAX_PART_BYTES,
+        xlsx_ratio=settings.STYRKORT_IMPORT_XLSX_MAX_RATIO,
+    )
+
+
+def rejection_errors(rejected: FileRejected) -> list[RowError]:
+    """The errors of a refused file as people read them: a file over a limit is told which
+    limit, in their language (the reader's own messages stay as they are)."""
+    if not isinstance(rejected, OverLimit):
+        return rejected.errors
+    return [RowError(rejected.row, "", over_limit_message(rejected))]
+
+
+def over_limit_message(over: OverLimit) -> str:
+    values = {
+        "allowed": _grouped(over.allowed),
+        "found": _grouped(over.found) if over.found is not None else "",
+        "part": over.part,
+    }
+    if over.kind == "rows":
+        message = _("Filen har fler än %(allowed)s rader (gränsen); dela upp den i flera filer.")
+    elif over.kind == "columns":
+        message = _("Raden har %(found)s kolumner; gränsen är %(allowed)s.")
+    elif over.kind == "sheet_rows":
+        message = _(
+            "Excelbladet har %(found)s rader enligt filen; gränsen är %(allowed)s. Dela upp "
+            "den i flera filer."
+        )
+    elif over.kind == "sheet_columns":
+        message = _("Excelbladet har %(found)s kolumner enligt filen; gränsen är %(allowed)s.")
+    elif over.kind == "xlsx_members" and over.found is None:
+        message = _(
+            "Excelfilen består av fler än %(allowed)s delar (gränsen) och läses inte. Spara "
+            "den på nytt från Excel, eller som CSV."
+        )
+    elif over.kind == "xlsx_members":
+        message = _(
+            "Excelfilen består av %(found)s delar; gränsen är %(allowed)s. Spara den på nytt "
+            "från Excel, eller som CSV."
+        )
+    elif over.kind == "xlsx_ratio":
+        message = _(
+            "Excelfilen packas upp till %(found)s gånger sin storlek (gränsen är "
+            "%(allowed)s); så packas bara en zip-bomb, och den läses inte. Spara den på "
+            "nytt från Excel, eller som CSV."
+        )
+    else:  # xlsx_sheet_bytes, xlsx_part_bytes
+        message = _(
+            "Delen %(part)s av Excelfilen packas upp till %(found)s byte; gränsen är "
+            "%(allowed)s byte. Dela upp filen, eller spara den som CSV."
+        )
+    return message % values
+
+
+def _grouped(number: int) -> str:
+    return f"{number:,}".replace(",", " ")

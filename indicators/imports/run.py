@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import (
     MEASUREMENT_FIELDS,
@@ -41,7 +43,7 @@ from ..models import (
 from ..recompute import recompute_assessments
 from .inbox import file_away
 from .progress import Progress
-from .reader import Reader, Resolver, digest, row_estimate
+from .reader import Reader, Resolver, digest, rejection_errors, row_estimate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -167,8 +169,9 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
             except _RolledBack:
                 pass
     except FileRejected as exc:
-        record.fail(exc.errors, rejected=0)
-        raise ImportRejected(record, exc.errors, 0) from None
+        errors = rejection_errors(exc)
+        record.fail(errors, rejected=0)
+        raise ImportRejected(record, errors, 0) from None
     except _Waiting:
         raise
     except _Superseded:
@@ -176,13 +179,21 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
         return ImportResult(record, record.created, record.changed, record.unchanged)
     except TRANSIENT_DATABASE_ERRORS:
         raise  # the caller decides: run_import retries, the command line gives up
+    except SoftTimeLimitExceeded:
+        raise  # rolled back; the task records why (stop_overdue)
     except Exception:
         logger.exception("import #%s failed", record.pk)
         record.fail([RowError(0, "", INTERNAL_ERROR.format(pk=record.pk))])
         raise
     if reader.errors:
         reader.name_duplicates()
-        record.fail(reader.errors, rejected=reader.rejected, rows_total=reader.rows_total)
+        record.fail(
+            reader.errors,
+            rejected=reader.rejected,
+            rows_total=reader.rows_total,
+            error_count=reader.error_count,
+            org_unit_id=reader.org_unit_id(),
+        )
         raise ImportRejected(record, reader.errors, reader.rejected)
     if preview:
         record.mark_previewed(
@@ -191,6 +202,7 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
             unchanged=outcome.unchanged,
             rows_total=reader.rows_total,
             preview_rows=_preview_rows(reader.resolver, outcome),
+            org_unit_id=reader.org_unit_id(),
         )
     else:
         record.refresh_from_db()
@@ -222,7 +234,8 @@ def _write(
     stage = bulk.MeasurementStage()
     now = timezone.now()
     chunks = reader.chunks(import_id=record.pk, user_id=record.user_id, now=now)
-    for chunk in bulk.in_background(chunks, name="styrkort-import-reader"):
+    background = bulk.in_background(chunks, name="styrkort-import-reader", stop=reader.stopped)
+    for chunk in background:
         if reader.errors:
             progress.update(rows_done=chunk.rows_read)
             continue  # rejected: keep reading for the full list of errors, write nothing
@@ -318,6 +331,7 @@ def _succeed(record: Import, reader: Reader, outcome: _Outcome) -> None:
         changed=outcome.changed,
         unchanged=outcome.unchanged,
         rows_total=reader.rows_total,
+        org_unit_id=reader.org_unit_id(),
     ):
         raise _Superseded
 
@@ -401,6 +415,8 @@ def run_import(*, import_id: int) -> Import | None:
             logger.warning("import #%s: the database broke off: %s", import_id, exc)
             _release(record)
             raise ImportInterrupted(str(exc)) from exc
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:  # recorded by _execute; the task must not fail into a retry loop
             pass
         record.refresh_from_db()
@@ -429,6 +445,29 @@ def give_up_interrupted(*, import_id: int, attempts: int) -> Import | None:
     if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return record
     record.fail([RowError(0, "", DATABASE_GONE.format(attempts=attempts))])
+    if record.source == ImportSource.INBOX:
+        file_away(record)
+    return record
+
+
+def stop_overdue(*, import_id: int, seconds: float, killed: bool = False) -> Import | None:
+    """The import ran past its time limit and was stopped (rolled back, or its worker
+    process killed at the hard limit): failed, saying so, for people."""
+    if killed:
+        message = _(
+            "Importen stoppades när den nått tidsgränsen (%(seconds)s s); inget skrevs. Dela "
+            "upp filen i mindre delar och skicka dem var för sig."
+        )
+    else:
+        message = _(
+            "Importen tog längre tid än gränsen på %(seconds)s s och avbröts; inget skrevs. "
+            "Dela upp filen i mindre delar och skicka dem var för sig."
+        )
+    message %= {"seconds": f"{seconds:g}"}
+    if not Import.stop_running(import_id, message):
+        return Import.objects.filter(pk=import_id).first()  # finished before the limit
+    logger.warning("import #%s stopped at its time limit (%s s)", import_id, seconds)
+    record = Import.objects.get(pk=import_id)
     if record.source == ImportSource.INBOX:
         file_away(record)
     return record

@@ -11,28 +11,37 @@ from django.utils import timezone
 
 from ..models import Import, ImportSource, ImportStatus
 from .inbox import file_away
-from .queue import ImportQueueUnavailable, enqueue_import
-from .run import MAX_ATTEMPTS
+from .queue import ImportQueueUnavailable, enqueue_import, expire_previews
+from .run import MAX_ATTEMPTS, stop_overdue
 
 
 def sweep_imports() -> dict[str, int]:
     """Repair what dead workers and lost messages leave behind (Celery beat, every minute).
 
     A running import whose worker stopped beating is queued again (its transaction died with
-    the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS. A queued
+    the worker, so nothing of it is in the database), or failed after MAX_ATTEMPTS, or at
+    once if it ran past the hard time limit (it would only be killed again). A queued
     import is sent again: one never sent (the broker was down when it came in) after
     STYRKORT_IMPORT_UNSENT_SECONDS, one whose message seems lost after
     STYRKORT_IMPORT_RESEND_SECONDS. A second message is harmless, since only one run can
     take an import; each send restarts the clock, so a long queue gets one per interval.
+    Previews left undecided longer than STYRKORT_IMPORT_PREVIEW_HOURS are discarded.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STYRKORT_IMPORT_STALE_SECONDS)
     counts = {"requeued": 0, "failed": 0, "resent": 0}
+    limit = settings.STYRKORT_IMPORT_TIME_LIMIT_SECONDS
+    overdue = now - timedelta(seconds=limit) if limit else None
     dead = Import.objects.filter(status=ImportStatus.RUNNING).filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
     )
     for record in dead:
-        if record.attempts >= MAX_ATTEMPTS:
+        if overdue is not None and record.started_at < overdue:
+            # Killed at the time limit, and the worker could not say so.
+            stopped = stop_overdue(import_id=record.pk, seconds=limit, killed=True)
+            if stopped is not None and stopped.status == ImportStatus.FAILED:
+                counts["failed"] += 1
+        elif record.attempts >= MAX_ATTEMPTS:
             message = (
                 f"the worker stopped during this import {record.attempts} times (killed, or "
                 "out of memory?); nothing was applied"
@@ -52,6 +61,7 @@ def sweep_imports() -> dict[str, int]:
     for record in lost:
         counts["resent"] += 1
         _resend(record)
+    counts["expired"] = expire_previews()
     return counts
 
 

@@ -132,6 +132,22 @@ def test_the_sweep_gives_up_after_three_dead_runs(cast, eager_celery):
     assert snapshot() == before
 
 
+def test_the_sweep_fails_an_import_its_time_limit_killed(cast, settings, eager_celery):
+    """Killed at the hard limit, and the worker could not say so: running it again would only
+    be killed again."""
+    settings.STYRKORT_IMPORT_TIME_LIMIT_SECONDS = 60
+    before = snapshot()
+    record = _stale_running_import(cast["manager"], attempts=1)
+    Import.objects.filter(pk=record.pk).update(started_at=timezone.now() - timedelta(minutes=2))
+    assert sweep_imports()["failed"] == 1
+    record.refresh_from_db()
+    assert record.status == "failed" and record.attempts == 1
+    assert record.errors[0]["message"].startswith(
+        "Importen stoppades när den nått tidsgränsen (60 s)"
+    )
+    assert snapshot() == before
+
+
 def test_a_second_delivery_of_the_task_changes_nothing(cast):
     record = import_measurements(
         fileobj=io.BytesIO((HEADER + CHANGE).encode()), filename="t2.csv"
