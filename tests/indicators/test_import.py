@@ -137,7 +137,8 @@ def test_a_50_mb_file_with_one_bad_row_at_the_end_changes_nothing(nara, tmp_path
         for indicator in Indicator.objects.all()
         for breakdown in indicator.breakdowns
     ]
-    units = list(OrgUnit.objects.values_list("code", flat=True))
+    # Nära's units: the region has no scorecard here, so its values would be row errors too.
+    units = list(OrgUnit.objects.filter(path__contains="/div_nara/").values_list("code", flat=True))
     path = tmp_path / "big.csv"
     rows = 0
     with path.open("w", encoding="utf-8") as handle:
