@@ -72,6 +72,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "STYRKORT_API_THROTTLE_RATE": "",  # measure the API, not the throttle's refusals
+        "STYRKORT_API_EXPORT_THROTTLE_RATE": "",
         "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
