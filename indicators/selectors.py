@@ -38,11 +38,11 @@ def assessments_at(org_unit: OrgUnit, period: str) -> dict[int, Assessment]:
 
 
 def periods_with_data(org_unit: OrgUnit) -> list[str]:
-    """Periods that have at least one value for the org unit, newest first."""
-    periods = (
-        Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True).distinct()
-    )
-    return sorted(periods, key=Period.sort_key, reverse=True)
+    """Periods with at least one value for the org unit, its own or its units' sum, newest
+    first."""
+    own = Measurement.objects.filter(org_unit=org_unit).values_list("period", flat=True)
+    summed = Aggregate.objects.filter(org_unit=org_unit).values_list("period", flat=True)
+    return sorted(set(own.union(summed)), key=Period.sort_key, reverse=True)
 
 
 @dataclass(frozen=True)

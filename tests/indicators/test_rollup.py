@@ -252,3 +252,11 @@ def test_the_api_gives_sums_with_coverage_and_the_own_value_beside(unit_values, 
     assert set(rows) == {"primarvarden"}
     incomplete = client.get("/api/v1/aggregates/", {"complete": "false"}).json()["results"]
     assert {row["org_unit"] for row in incomplete} >= {"primarvarden"}
+
+
+def test_a_unit_with_only_its_units_values_offers_those_periods(unit_values, client):
+    from tests.cast import make_user
+
+    client.force_login(make_user("ledamot", "board_member", None))
+    page = client.get("/styrkort/primarvarden/2023-T1/").text
+    assert '<option value="2023-T1" selected>' in page  # the sums' period, not only own ones
