@@ -129,6 +129,9 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
     present = {b for row in history for b in row.values}
     parent, units = _comparison_units(org_unit, period)
     breakdown = "total" if "total" in placement.breakdowns else placement.breakdowns[0]
+    comparison = _comparison(indicator, units, period, breakdown, org_unit)
+    if not any(row.value is not None for row in comparison) and parent == org_unit:
+        comparison = _comparison_of_children(indicator, org_unit, period, breakdown) or comparison
     return IndicatorPage(
         indicator=placement,
         target_text=_target_text(placement, org_unit, period),
@@ -144,7 +147,7 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         current=next((row for row in history if row.period == period), None),
         comparison_parent=parent,
         comparison_breakdown=breakdown,
-        comparison=_comparison(indicator, units, period, breakdown, org_unit),
+        comparison=comparison,
         latest_by_kind=latest,
         sources=sources,
     )
@@ -208,6 +211,37 @@ def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[Org
     parents = {u.parent_id for u in units}
     leaves = [u for u in units if u.pk not in parents and u.pk != parent.pk]
     return parent, leaves
+
+
+def _comparison_of_children(
+    indicator, org_unit: OrgUnit, period: str, breakdown: str
+) -> list[ComparisonRow]:
+    """When no leaf unit has a value (a figure divisions report, compared on the region's
+    page): the unit's children with their own value, else their units' sum."""
+    children = list(OrgUnit.objects.filter(valid_during(period), parent=org_unit))
+    ids = [u.pk for u in children]
+    key = {"indicator": indicator, "period": period, "breakdown": breakdown, "org_unit__in": ids}
+    values = {a.org_unit_id: a for a in Aggregate.objects.filter(**key)}
+    values.update({m.org_unit_id: m for m in Measurement.objects.filter(**key)})
+    assessed = {
+        a.org_unit_id: a
+        for a in Assessment.objects.filter(indicator=indicator, period=period, org_unit__in=ids)
+    }
+    rows = []
+    for unit in children:
+        a = assessed.get(unit.pk)
+        threshold = ((a.details.get(breakdown) or {}).get("threshold")) if a else None
+        rows.append(
+            ComparisonRow(
+                org_unit=unit,
+                measurement=values.get(unit.pk),
+                status=a.status if a else "",
+                threshold=Decimal(threshold) if threshold is not None else None,
+                current=False,
+            )
+        )
+    rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.org_unit.name))
+    return rows if any(r.value is not None for r in rows) else []
 
 
 def _comparison(

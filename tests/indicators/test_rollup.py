@@ -260,3 +260,19 @@ def test_a_unit_with_only_its_units_values_offers_those_periods(unit_values, cli
     client.force_login(make_user("ledamot", "board_member", None))
     page = client.get("/styrkort/primarvarden/2023-T1/").text
     assert '<option value="2023-T1" selected>' in page  # the sums' period, not only own ones
+
+
+def test_the_region_compares_its_divisions_when_only_divisions_report(nara, client, tmp_path):
+    from divisions.models import OrgUnit
+    from indicators.catalogue import copy_scorecard
+    from scorecard.models import Scorecard
+    from tests.cast import make_user
+
+    region = OrgUnit.objects.get(code="region_norrbotten")
+    copy_scorecard(Scorecard.objects.get(org_unit__code="div_nara"), org_unit=region, year=2022)
+    client.force_login(make_user("ledamot", "board_member", None))
+    page = client.get("/styrmatt/resultat_mot_budget/region_norrbotten/2022-T2/").text
+    # Nära's own -31 mnkr is the region's sum, and Nära is the unit compared (not its leaves).
+    assert "−31" in page or "-31" in page
+    comparison = page.split('id="comparison-heading"')[1]
+    assert "Division Nära" in comparison and "Primärvården" not in comparison
