@@ -219,45 +219,31 @@ def _comparison_of_children(
     """When no leaf unit has a value (a figure divisions report, compared on the region's
     page): the unit's children with their own value, else their units' sum."""
     children = list(OrgUnit.objects.filter(valid_during(period), parent=org_unit))
-    ids = [u.pk for u in children]
-    key = {"indicator": indicator, "period": period, "breakdown": breakdown, "org_unit__in": ids}
-    values = {a.org_unit_id: a for a in Aggregate.objects.filter(**key)}
-    values.update({m.org_unit_id: m for m in Measurement.objects.filter(**key)})
-    assessed = {
-        a.org_unit_id: a
-        for a in Assessment.objects.filter(indicator=indicator, period=period, org_unit__in=ids)
-    }
-    rows = []
-    for unit in children:
-        a = assessed.get(unit.pk)
-        threshold = ((a.details.get(breakdown) or {}).get("threshold")) if a else None
-        rows.append(
-            ComparisonRow(
-                org_unit=unit,
-                measurement=values.get(unit.pk),
-                status=a.status if a else "",
-                threshold=Decimal(threshold) if threshold is not None else None,
-                current=False,
-            )
-        )
-    rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.org_unit.name))
+    rows = _comparison(indicator, children, period, breakdown, org_unit, sums=True)
     return rows if any(r.value is not None for r in rows) else []
 
 
 def _comparison(
-    indicator, units: list[OrgUnit], period: str, breakdown: str, current: OrgUnit
+    indicator,
+    units: list[OrgUnit],
+    period: str,
+    breakdown: str,
+    current: OrgUnit,
+    *,
+    sums: bool = False,
 ) -> list[ComparisonRow]:
-    ids = [u.pk for u in units]
-    values = {
-        m.org_unit_id: m
-        for m in Measurement.objects.filter(
-            indicator=indicator, period=period, breakdown=breakdown, org_unit__in=ids
-        )
+    """Each unit's value, status and threshold; `sums`: a unit without its own value shows
+    its units' sum."""
+    key = {
+        "indicator": indicator,
+        "period": period,
+        "breakdown": breakdown,
+        "org_unit__in": [u.pk for u in units],
     }
-    assessed = {
-        a.org_unit_id: a
-        for a in Assessment.objects.filter(indicator=indicator, period=period, org_unit__in=ids)
-    }
+    values = {a.org_unit_id: a for a in Aggregate.objects.filter(**key)} if sums else {}
+    values.update({m.org_unit_id: m for m in Measurement.objects.filter(**key)})
+    del key["breakdown"]
+    assessed = {a.org_unit_id: a for a in Assessment.objects.filter(**key)}
     rows = []
     for unit in units:
         a = assessed.get(unit.pk)
