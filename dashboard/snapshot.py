@@ -400,7 +400,8 @@ def page_from_content(content: dict[str, Any], *, periods: list[str], **extra: A
 
 # The fields of a row compared with its frozen version, beside every simple field of the
 # line; layout flags are not differences.
-_NOT_COMPARED = frozenset({"first_of_indicator"})
+# The indicator's state follows from its lines' statuses, which are compared.
+_NOT_COMPARED = frozenset({"first_of_indicator", "indicator_state"})
 # What an added or a removed row shows of itself.
 _SHOWN = ("target", "value", "status")
 
