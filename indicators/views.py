@@ -19,6 +19,7 @@ from .imports.queue import (
     discard_import,
     submit_import,
 )
+from .messages import say_stored
 from .models import Import, ImportSource, ImportStatus
 
 
@@ -75,10 +76,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_decide = record.status == ImportStatus.PREVIEWED and (
         is_administrator(request.user) or record.user_id == request.user.pk
     )
+    errors = [{**error, "text": say_stored(error)} for error in record.errors]
     return render(
         request,
         "indicators/import_detail.html",
-        {"record": record, "may_decide": may_decide, "nav": "imports"},
+        {"record": record, "errors": errors, "may_decide": may_decide, "nav": "imports"},
     )
 
 

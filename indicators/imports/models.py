@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from domain.exchange.format import RowError
+from domain.messages import Message, code_of
 
 
 class ImportStatus(models.TextChoices):
@@ -171,7 +172,12 @@ class Import(models.Model):
 
     def _finish(self, status: str, errors: Iterable[RowError] = (), **fields) -> None:
         self.status = status
-        self.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in errors]
+        # The English message, and its code and parameters to say it in the reader's
+        # language (indicators.messages).
+        self.errors = [
+            {"row": e.row, "column": e.column, "message": e.message, **_code(e.message)}
+            for e in errors
+        ]
         self.finished_at = timezone.now()
         self.phase = ""
         for name, value in fields.items():
@@ -193,10 +199,13 @@ class Import(models.Model):
 
     def mark_duplicate(self, original: "Import") -> None:
         """Saved failed at once, pointing at the first: the same file is not applied twice."""
-        message = (
-            f"the same file (SHA-256 {original.sha256[:12]}…) was received as import "
-            f"#{original.pk} on {timezone.localtime(original.received_at):%Y-%m-%d %H:%M}; "
-            "it is not applied twice"
+        message = Message(
+            "same_file",
+            "the same file (SHA-256 {sha}…) was received as import #{pk} on {when}; "
+            "it is not applied twice",
+            sha=original.sha256[:12],
+            pk=original.pk,
+            when=f"{timezone.localtime(original.received_at):%Y-%m-%d %H:%M}",
         )
         self.duplicate_of = original
         self.preview = False
@@ -295,3 +304,8 @@ class Import(models.Model):
         if not self.rows_total:
             return None
         return min(1.0, self.rows_done / self.rows_total)
+
+
+def _code(message: str) -> dict:
+    code, params = code_of(message)
+    return {"code": code, "params": params} if code else {}

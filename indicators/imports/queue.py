@@ -23,7 +23,7 @@ from divisions.access import is_administrator
 from domain.exchange.format import RowError
 
 from ..models import ACTIVE_IMPORT_STATUSES, Import, ImportSource, ImportStatus
-from .reader import digest, row_estimate
+from .reader import digest, row_estimate, too_large
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -89,7 +89,7 @@ def receive_import(
     limit = settings.STYRKORT_IMPORT_MAX_BYTES
     if size > limit:
         record.save()
-        error = RowError(0, "", f"the file is {size:,} bytes; the limit is {limit:,} bytes")
+        error = RowError(0, "", too_large(size, limit))
         record.fail([error])
         return record
     record.file.save(name, File(fileobj, name=name), save=False)
