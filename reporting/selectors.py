@@ -63,6 +63,9 @@ def indicator_state(placement: Placement, org_unit: OrgUnit, period: str) -> Ind
         indicator=indicator, org_unit=org_unit, period__regex=PERIOD_KIND_REGEX[when.kind]
     ).select_related("source_import", "entered_by"):
         earlier[m.period][m.breakdown] = m
+    order = {b: i for i, b in enumerate(placement.breakdowns)}
+    for code, found in earlier.items():  # in the placement's order of breakdowns
+        earlier[code] = dict(sorted(found.items(), key=lambda item: order.get(item[0], 99)))
     measurements = earlier.pop(period, {})
     before = [p for p in earlier if Period.sort_key(p) < Period.sort_key(period)]
     latest = max(before, key=Period.sort_key) if before else None

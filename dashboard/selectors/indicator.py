@@ -160,7 +160,7 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         current=current,
         comparison_parent=parent,
         comparison_breakdown=breakdown,
-        comparison=_comparison(indicator, units, period, breakdown, org_unit),
+        comparison=_comparison(placement, units, period, breakdown, org_unit, assessable),
         latest_by_kind=latest,
         sources=sources,
         state=state,
@@ -243,8 +243,16 @@ def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[Org
 
 
 def _comparison(
-    indicator, units: list[OrgUnit], period: str, breakdown: str, current: OrgUnit
+    placement: Placement,
+    units: list[OrgUnit],
+    period: str,
+    breakdown: str,
+    current: OrgUnit,
+    assessable: bool,
 ) -> list[ComparisonRow]:
+    """The units' values of one breakdown, each with its state as its report shows it."""
+    indicator = placement.indicator
+    due = Period.parse(period).is_due(placement.follow_up)
     ids = [u.pk for u in units]
     values = {
         m.org_unit_id: m
@@ -260,11 +268,17 @@ def _comparison(
     for unit in units:
         a = assessed.get(unit.pk)
         threshold = ((a.details.get(breakdown) or {}).get("threshold")) if a else None
+        measurement = values.get(unit.pk)
         rows.append(
             ComparisonRow(
                 org_unit=unit,
-                measurement=values.get(unit.pk),
-                status=a.status if a else "",
+                measurement=measurement,
+                status=report_status(
+                    a.status if a else None,
+                    has_value=measurement is not None,
+                    due=due,
+                    assessable=assessable,
+                ).value,
                 threshold=Decimal(threshold) if threshold is not None else None,
                 current=unit.pk == current.pk,
             )

@@ -57,6 +57,9 @@ class StatusCounts:
         return [(s, getattr(self, s)) for s in COUNTED_STATUSES]
 
     def rollup(self) -> str:
+        """The perspective's status from its indicators' ("" without any: nothing to say)."""
+        if not self.total:
+            return ""
         if not self.assessed:
             return next(
                 (s.value for s in _UNJUDGED_ORDER if getattr(self, s.value)), Status.NO_DATA.value
