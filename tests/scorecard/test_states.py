@@ -216,3 +216,31 @@ def test_a_closed_report_keeps_its_states_and_counts(board, settings):
     board.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = board.get(f"/styrkort/div_nara/{PERIOD}/").text
     assert "Not due this period" in english and "No value to compare with" in english
+
+
+def test_a_report_frozen_before_the_states_shows_no_correction_for_its_words(demo):
+    """A report closed while every unjudged row said "no data" (format 1), reopened now:
+    the new words are no correction; a changed value still is."""
+    import copy
+
+    from dashboard.selectors.division import division_page
+    from dashboard.snapshot import line_changes, page_content
+
+    nara = OrgUnit.objects.get(code="div_nara")
+    now = page_content(division_page(nara, PERIOD))
+    old = copy.deepcopy(now)
+    old["format"] = 1
+    for line in old["lines"]:
+        if line["status"] in ("no_reference", "not_due"):
+            line["status"] = "no_data"  # what format 1 wrote
+        if line["first_of_indicator"] and line["value"] is None:
+            line["trend"] = "no_data"
+        line.pop("indicator_state", None)
+    assert any(
+        line["status"] != o["status"] for line, o in zip(now["lines"], old["lines"], strict=True)
+    )
+    assert line_changes(old, now) == []
+    changed = next(line for line in old["lines"] if line["indicator"]["code"] == "telefon_teleq")
+    changed["value"] = "80"
+    [change] = line_changes(old, now)
+    assert (change.indicator, [f.field for f in change.fields]) == ("telefon_teleq", ["value"])
