@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from dashboard.presentation import (
     BREAKDOWN_STYLES,
     OTHER_STYLES,
+    STATES,
     STATUS_COLOURS,
     STATUS_ORDER,
     STATUS_PATTERNS,
@@ -261,12 +262,8 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
         )
     )
     # One trace per status so that the legend explains colour and pattern.
-    for status in (*STATUS_ORDER, ""):
-        members = [
-            r
-            for r in rows
-            if (r.status or "") == status or (status == "no_data" and r.status == "not_assessed")
-        ]
+    for status in (*STATES, ""):
+        members = [r for r in rows if (r.status or "") == status]
         if not members:
             continue
         label = _status_name(status)

@@ -24,6 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dashboard.presentation import (
+    STATES,
     STATUS_TINTS,
     breakdown_label,
     correction_field,
@@ -31,10 +32,12 @@ from dashboard.presentation import (
     correction_value,
     coverage_text,
     follow_up,
-    number,
+    quantity,
+    status_explanation,
     status_label,
+    target_text,
     trend_label,
-    unit_suffix,
+    xlsx_number_format,
 )
 from dashboard.selectors.division import DivisionPage
 from domain.spreadsheet import xlsx_value
@@ -49,13 +52,16 @@ def filename(page: DivisionPage, extension: str) -> str:
 
 
 def _value(line) -> str:
-    if line.value is None:
-        return "–"
-    shown = line.breakdown in ("total", "women", "men")
-    suffix = unit_suffix(line.indicator.unit) if shown else ""
     prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
+    if line.value is None:
+        return f"{prefix}–"
     coverage = coverage_text(line.aggregate, own_value=not line.aggregated)
-    return f"{prefix}{number(line.value)}{suffix}" + (f" ({coverage})" if coverage else "")
+    shown = quantity(line.value, line.indicator.unit, line.breakdown)
+    return f"{prefix}{shown}" + (f" ({coverage})" if coverage else "")
+
+
+def _target(line) -> str:
+    return target_text(line.target, line.indicator.unit, line.breakdown)
 
 
 def _when(moment) -> str:
@@ -142,6 +148,8 @@ def report_pdf(page: DivisionPage) -> bytes:
             body,
         ),
     ]
+    legend = "; ".join(f"{status_label(status)}: {status_explanation(status)}" for status in STATES)
+    story.append(Paragraph(f"<b>{escape(_('Teckenförklaring'))}:</b> {escape(legend)}", body))
     if page.final is not None:
         story.append(Paragraph(f"<b>{escape(_final_note(page))}</b>", body))
     if page.corrections is not None:
@@ -238,7 +246,7 @@ def report_pdf(page: DivisionPage) -> bytes:
                                 Paragraph(escape(group.indicator.name), body)
                                 if line.first_of_indicator
                                 else "",
-                                Paragraph(escape(line.target), body),
+                                Paragraph(escape(_target(line)), body),
                                 Paragraph(escape(follow_up(group.indicator.follow_up)), body)
                                 if line.first_of_indicator
                                 else "",
@@ -347,15 +355,19 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 line.indicator.code,
                 line.indicator.name,
                 breakdown_label(line.breakdown),
-                line.target,
+                _target(line),
                 follow_up(line.indicator.follow_up),
-                float(line.value) if line.value is not None else None,
+                _xlsx_number(line.value),
                 str(line.indicator.get_unit_display()),
                 coverage_text(line.aggregate, own_value=not line.aggregated),
                 status_label(line.status),
                 trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
             ],
+        )
+        # A number stays a number (sums, charts); its format shows it as the page does.
+        sheet.cell(row=sheet.max_row, column=VALUE_COLUMN).number_format = xlsx_number_format(
+            line.value, line.indicator.unit, line.breakdown
         )
     _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60])
 
@@ -365,10 +377,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
             _("Perspektiv"),
             _("Måluppfyllelse"),
             _("Grund"),
-            _("Uppfyllt"),
-            _("Delvis uppfyllt"),
-            _("Ej uppfyllt"),
-            _("Uppgift saknas"),
+            *(status_label(status) for status in STATES),
             _("Samlad bedömning"),
         ]
     )
@@ -380,14 +389,11 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 section.perspective.name,
                 status_label(cell.status),
                 _("samlad bedömning") if cell.from_assessment else _("sammanvägning"),
-                cell.counts.fulfilled,
-                cell.counts.partly,
-                cell.counts.not_fulfilled,
-                cell.counts.no_data,
+                *(getattr(cell.counts, status) for status in STATES),
                 cell.assessment.text if cell.assessment else "",
             ],
         )
-    _finish_sheet(summary, widths=[16, 18, 20, 10, 14, 12, 14, 80])
+    _finish_sheet(summary, widths=[16, 18, 20, *([12] * len(STATES)), 80])
 
     actions = book.create_sheet(_("Åtgärder")[:31])
     actions.append([_("Perspektiv"), _("Nr"), _("Mål"), _("Åtgärd"), _("Status"), _("Kommentar")])
@@ -433,6 +439,16 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+VALUE_COLUMN = 9  # "Periodens utfall" of the scorecard sheet
+
+
+def _xlsx_number(value) -> int | float | None:
+    """A value as an Excel number: whole numbers as integers, the rest as floats."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _append(sheet, values: list[object]) -> None:

@@ -9,6 +9,7 @@ blindness. Nothing here decides a status; it only shows the one the selectors re
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 
@@ -20,24 +21,69 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from domain.periods import PeriodKind
+from domain.rules import ReportStatus
 from indicators.models import TrendChoices, Unit
 from scorecard.models import StatusChoices
 
 # --------------------------------------------------------------------------- statuses
 
+# The bars of the charts: goal fulfilment, and the indicators still waiting for a value.
 STATUS_ORDER = ("fulfilled", "partly", "not_fulfilled", "no_data")
+# Every state a report row can show (domain.rules.ReportStatus), in the legend's order.
+STATES = tuple(state.value for state in ReportStatus)
 STATUS_SYMBOLS = {
     "fulfilled": "●",
     "partly": "◐",
     "not_fulfilled": "○",
     "no_data": "–",
+    "no_reference": "◇",
+    "not_due": "◌",
     "not_assessed": "·",
+}
+# Each state in words. "no_data" was once all of "no value", "not due" and "nothing to
+# compare with"; each now has its own words (a frozen report keeps the code it stored).
+STATUS_LABELS = {
+    "fulfilled": StatusChoices.FULFILLED.label,
+    "partly": StatusChoices.PARTLY.label,
+    "not_fulfilled": StatusChoices.NOT_FULFILLED.label,
+    "no_data": _("Utfall saknas"),
+    "no_reference": _("Jämförelsevärde saknas"),
+    "not_due": _("Ej aktuellt denna period"),
+    "not_assessed": StatusChoices.NOT_ASSESSED.label,
+}
+# What each state means, for the legend.
+STATUS_EXPLANATIONS = {
+    "fulfilled": _("utfallet når målet."),
+    "partly": _("utfallet ligger nära målet (inom en tiondel)."),
+    "not_fulfilled": _("utfallet ligger längre från målet än så."),
+    "no_data": _("styrmåttet ska följas upp den här perioden, men inget utfall är rapporterat."),
+    "no_reference": _(
+        "utfallet finns, men målet (till exempel öka eller minska) jämförs med ett tidigare "
+        "utfall som saknas."
+    ),
+    "not_due": _(
+        "styrmåttet följs inte upp den här perioden (till exempel bara på helår, ÅR); "
+        "se uppföljningsperioden."
+    ),
+    "not_assessed": _("styrmåttet har inget mål och bedöms inte, det följs bara upp."),
+}
+# How many indicators are in a state, read aloud after the symbol ("3 uppfyllda").
+STATUS_COUNT_WORDS = {
+    "fulfilled": _("uppfyllda"),
+    "partly": _("delvis uppfyllda"),
+    "not_fulfilled": _("ej uppfyllda"),
+    "no_data": _("utan utfall"),
+    "no_reference": _("utan jämförelsevärde"),
+    "not_due": _("ej aktuella denna period"),
+    "not_assessed": _("följs upp utan mål"),
 }
 STATUS_COLOURS = {
     "fulfilled": "#009E73",  # bluish green
     "partly": "#F0E442",  # yellow
     "not_fulfilled": "#D55E00",  # vermillion
     "no_data": "#BBBBBB",
+    "no_reference": "#BBBBBB",
+    "not_due": "#BBBBBB",
     "not_assessed": "#BBBBBB",
     "": "#BBBBBB",
 }
@@ -48,16 +94,30 @@ STATUS_TINTS = {
     "partly": "#fbf6c8",
     "not_fulfilled": "#f7dccb",
     "no_data": "#ececec",
+    "no_reference": "#ececec",
 }
 
 
 def status_label(status: str) -> str:
-    """The status in words; "" for none (charts name that case themselves)."""
-    return str(StatusChoices(status).label) if status else ""
+    """The state in words; "" for none (charts name that case themselves)."""
+    if not status:
+        return ""
+    label = STATUS_LABELS.get(status)
+    if label is None:
+        return str(StatusChoices(status).label) if status in StatusChoices.values else status
+    return str(label)
 
 
 def status_symbol(status: str) -> str:
     return STATUS_SYMBOLS.get(status, "")
+
+
+def status_explanation(status: str) -> str:
+    return str(STATUS_EXPLANATIONS.get(status, ""))
+
+
+def status_count_word(status: str) -> str:
+    return str(STATUS_COUNT_WORDS.get(status, status))
 
 
 # --------------------------------------------------------------------------- trends
@@ -66,7 +126,7 @@ TREND_SYMBOLS = {"improved": "↑", "unchanged": "→", "worsened": "↓", "no_d
 
 
 def trend_label(trend: str) -> str:
-    return str(TrendChoices(trend).label) if trend else ""
+    return str(TrendChoices(trend).label) if trend in TrendChoices.values else str(trend or "")
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -75,7 +135,18 @@ BREAKDOWN_LABELS = {
     "total": _("Totalt"),
     "women": _("Kvinnor"),
     "men": _("Män"),
+    "count": _("Antal"),
+    "share_pct": _("Andel (%)"),
+    "count_vtf_total": _("Antal vårdtillfällen"),
+    "count_vtf_utskrivningsklara_gt1d": _("Antal utskrivningsklara mer än 1 dygn"),
+    "lakare": _("Läkare"),
+    "sjukskoterskor": _("Sjuksköterskor"),
 }
+_AGE_GROUP = re.compile(r"age(\d{1,3})_(women|men)")
+AGE_GROUP_LABELS = {"women": _("Kvinnor %(age)s år"), "men": _("Män %(age)s år")}
+# Breakdowns whose values are of another kind than their indicator's: a count written
+# beside a share, a share beside a count. The others share their indicator's unit.
+BREAKDOWN_UNITS = {"share_pct": Unit.PERCENT, "count": Unit.COUNT}
 
 
 # Line colour, dash and marker per breakdown in charts: told apart by dash too, not by colour.
@@ -88,7 +159,31 @@ OTHER_STYLES = [("#E69F00", "dashdot", "triangle-up"), ("#56B4E9", "longdash", "
 
 
 def breakdown_label(key: str) -> str:
-    return str(BREAKDOWN_LABELS.get(key, key))
+    """A breakdown in words: "Kvinnor", "Kvinnor 40 år", "Antal vårdtillfällen". A key the
+    table does not know is written out ("sjukskoterskor_natt" -> "Sjukskoterskor natt"),
+    never shown as a code."""
+    label = BREAKDOWN_LABELS.get(key)
+    if label is not None:
+        return str(label)
+    age = _AGE_GROUP.fullmatch(key or "")
+    if age:
+        return str(AGE_GROUP_LABELS[age[2]] % {"age": age[1]})
+    words = " ".join(part for part in re.split(r"[_\s]+", key or "") if part)
+    if words.startswith("count ") and len(words) > 6:
+        return str(_("Antal, %(what)s") % {"what": words[6:]})
+    return capfirst(words) if words else ""
+
+
+def breakdown_unit(breakdown: str, unit: str) -> str:
+    """The unit of a breakdown's values: its indicator's, unless the breakdown is a count or
+    a share written beside the indicator's own figure."""
+    if breakdown in BREAKDOWN_UNITS:
+        return BREAKDOWN_UNITS[breakdown]
+    if breakdown.startswith("count_"):
+        return Unit.COUNT
+    if breakdown.endswith("_pct"):
+        return Unit.PERCENT
+    return unit
 
 
 # --------------------------------------------------------------------------- periods
@@ -130,7 +225,8 @@ def kind_slug(kind) -> str:
 
 
 def unit_suffix(unit: str) -> str:
-    """' %' after a share's value (the counts written beside a share have no suffix)."""
+    """' %' after a share's value on a chart axis (the counts written beside a share have
+    no suffix)."""
     return " %" if unit == Unit.PERCENT else ""
 
 
@@ -147,6 +243,8 @@ def number(value) -> str:
         value = Decimal(str(value)).normalize()
     except ArithmeticError:
         return str(value)
+    if not value.is_finite():
+        return str(value)
     places = max(0, -value.as_tuple().exponent)
     decimal_mark, thousands = _separators(get_language() or settings.LANGUAGE_CODE)
     # Python's own grouping, then the locale's marks: the same result as Django's
@@ -159,6 +257,61 @@ def number(value) -> str:
 def _separators(language: str) -> tuple[str, str]:
     with translation.override(language):
         return get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
+
+
+# A value with its unit, as the language writes it: Swedish puts a space before "%" and
+# writes "mnkr" and "st". Index, ratio and unknown units have none. The spaces are shown as
+# no-break spaces, so that a value never wraps away from its unit.
+UNIT_FORMATS = {
+    Unit.PERCENT: _("%(number)s %%"),
+    Unit.MSEK: _("%(number)s mnkr"),
+    Unit.COUNT: _("%(number)s st"),
+}
+
+
+def _unit_format(unit: str) -> str | None:
+    pattern = UNIT_FORMATS.get(unit)
+    return None if pattern is None else str(pattern).replace(" ", "\u00a0")
+
+
+def quantity(value, unit: str, breakdown: str = "total") -> str:
+    """A value with its unit: '17,1 %', '-31 mnkr', '6 171 st' ('' for no value)."""
+    text = number(value)
+    if not text:
+        return ""
+    pattern = _unit_format(breakdown_unit(breakdown, unit))
+    return pattern % {"number": text} if pattern is not None else text
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_PERCENT_AFTER_DIGIT = re.compile(r"(\d)[ \u00a0\u202f]?%")
+
+
+def target_text(target: str, unit: str, breakdown: str = "total") -> str:
+    """A target as the report shows it: a bare figure gets its unit ("16" -> "16 %"), and a
+    target text the space before "%" that Swedish writes ("95%" -> "95 %")."""
+    if not target:
+        return ""
+    if _PLAIN_NUMBER.fullmatch(target):
+        return quantity(Decimal(target), unit, breakdown)
+    return _PERCENT_AFTER_DIGIT.sub("\\1\u00a0%", target)
+
+
+def xlsx_number_format(value, unit: str, breakdown: str = "total") -> str:
+    """An Excel number format showing the value as the pages do: grouped thousands, its own
+    decimals and the unit ('#,##0.0"\u00a0%"'). Excel and LibreOffice put in the reader's
+    decimal mark and thousands separator, so a Swedish reader sees '17,1 %', '6 171 st'."""
+    places = 0
+    if value is not None:
+        exponent = Decimal(str(value)).normalize().as_tuple().exponent
+        places = min(max(0, -exponent), 6) if isinstance(exponent, int) else 0
+    core = "#,##0" + ("." + "0" * places if places else "")
+    pattern = _unit_format(breakdown_unit(breakdown, unit))
+    if pattern is None:
+        return core
+    before, _sep, after = pattern.replace("%%", "%").partition("%(number)s")
+    quoted = [f'"{part}"' if part else "" for part in (before, after)]
+    return quoted[0] + core + quoted[1]
 
 
 def number_separators() -> str:

@@ -33,7 +33,12 @@ from .selectors.division import DivisionPage, PerspectiveSection
 from .selectors.overview import PerspectiveCell, PerspectiveGrid, StatusCounts, UnitRow
 from .selectors.report import group_report
 
-FORMAT = 1
+# 2: rows say why they have no status (no_reference, not_due) and carry no trend without a
+# value (domain.rules.report_status); format 1 wrote "no_data" for most of that.
+FORMAT = 2
+# Format 1's rows without a judged status, and its trends without a movement, are compared
+# as one: they differ from today's only in words, not in what the report said.
+_UNJUDGED = frozenset({"no_data", "no_reference", "not_due", "not_assessed"})
 # ReportLine fields stored as objects of their own rather than by their simple value.
 _OBJECT_FIELDS = ("indicator", "measurement", "assessment", "aggregate")
 
@@ -400,19 +405,26 @@ def page_from_content(content: dict[str, Any], *, periods: list[str], **extra: A
 
 # The fields of a row compared with its frozen version, beside every simple field of the
 # line; layout flags are not differences.
-_NOT_COMPARED = frozenset({"first_of_indicator"})
+# The indicator's state follows from its lines' statuses, which are compared.
+_NOT_COMPARED = frozenset({"first_of_indicator", "indicator_state"})
 # What an added or a removed row shows of itself.
 _SHOWN = ("target", "value", "status")
 
 
-def _compared(line: dict[str, Any]) -> dict[str, Any]:
+def _compared(line: dict[str, Any], *, legacy: bool = False) -> dict[str, Any]:
     """The row's values a reader compares: its own fields, its indicator's name and unit,
-    the value's comment and, on the indicator's first row, its assessment's texts."""
+    the value's comment and, on the indicator's first row, its assessment's texts.
+    `legacy`: against a format 1 report, whose unjudged rows all said "no data"."""
     values = {
         name: value
         for name, value in line.items()
         if name not in _OBJECT_FIELDS and name not in _NOT_COMPARED
     }
+    if legacy:
+        if values.get("status") in _UNJUDGED:
+            values["status"] = "no_data"
+        if values.get("trend") == "no_data":
+            values["trend"] = ""
     values["name"] = line["indicator"]["name"]
     values["unit"] = line["indicator"]["unit"]
     values["comment"] = (line.get("measurement") or {}).get("comment", "")
@@ -427,18 +439,19 @@ def line_changes(frozen: dict[str, Any], now: dict[str, Any]) -> list[LineChange
     """The rows of `now` that differ from `frozen` (both page_content), in report order;
     rows the frozen report had and the report no longer has come last."""
     before = {line_key(li["indicator"]["code"], li["breakdown"]): li for li in frozen["lines"]}
+    legacy = frozen.get("format", 1) < 2
     changes: list[LineChange] = []
     seen: set[str] = set()
     for line in now["lines"]:
         key = line_key(line["indicator"]["code"], line["breakdown"])
         seen.add(key)
         old = before.get(key)
-        new_values = _compared(line)
+        new_values = _compared(line, legacy=legacy)
         if old is None:
             fields = [FieldChange(name, None, new_values.get(name)) for name in _SHOWN]
             changes.append(_change(line, "added", fields))
             continue
-        old_values = _compared(old)
+        old_values = _compared(old, legacy=legacy)
         fields = [
             FieldChange(name, old_values[name], value)
             for name, value in new_values.items()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain.messages import Message
+
 # The columns are numeric(20, 6): at most 14 digits before the decimal point.
 LARGEST = Decimal("1e14")
 # A share given as numerator/denominator may differ from the stated value by rounding.
@@ -21,7 +23,7 @@ def number_problems(
     value: Decimal | None = None,
     numerator: Decimal | None = None,
     denominator: Decimal | None = None,
-) -> dict[str, str]:
+) -> dict[str, Message]:
     """What is wrong with the numbers, by field; empty when nothing is.
 
     Every number fits the columns, and a denominator is greater than 0 (a share of
@@ -29,15 +31,21 @@ def number_problems(
     """
     numbers = {"value": value, "numerator": numerator, "denominator": denominator}
     problems = {
-        name: f"{number} is too large (at most 14 integer digits)"
+        name: Message(
+            "too_large", "{number} is too large (at most 14 integer digits)", number=number
+        )
         for name, number in numbers.items()
         if number is not None and abs(number) >= LARGEST
     }
     if denominator is not None and "denominator" not in problems:
         if denominator == 0:
-            problems["denominator"] = "denominator is 0"
+            problems["denominator"] = Message("denominator_zero", "denominator is 0")
         elif denominator < 0:
-            problems["denominator"] = f"denominator {denominator} is negative"
+            problems["denominator"] = Message(
+                "denominator_negative",
+                "denominator {denominator} is negative",
+                denominator=denominator,
+            )
     return problems
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from domain.messages import Message
 
 # Canonical codes, as the database stores them (its check constraints use this).
 PERIOD_REGEX = r"^[0-9]{4}(-T[1-3]|-(0[1-9]|1[0-2]))?$"
@@ -37,6 +40,12 @@ class InvalidPeriod(ValueError):
     pass
 
 
+# The report points a scorecard follows an indicator at (a placement's `follow_up`): the
+# interim reports of April and August (DÅ04 = T1, DÅ08 = T2), the third tertial, the annual
+# report (ÅR) and every month.
+FOLLOW_UP_CODES = frozenset({"T1", "T2", "T3", "YEAR", "MONTH"})
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     year: int
@@ -48,16 +57,34 @@ class Period:
         match = _PERIOD_RE.match(str(text))
         if not match:
             raise InvalidPeriod(
-                f"'{text}' is not a period (use 2022, 2022-T1..2022-T3 or 2022-01..2022-12)"
+                Message(
+                    "not_a_period",
+                    "'{text}' is not a period (use 2022, 2022-T1..2022-T3 or 2022-01..2022-12)",
+                    text=text,
+                )
             )
         year, tertial_mark, tertial, month = match.groups()
         if not 1900 <= int(year) <= 2999:
-            raise InvalidPeriod(f"'{text}': year {year} is out of range")
+            raise InvalidPeriod(
+                Message(
+                    "year_out_of_range",
+                    "'{text}': year {year} is out of range",
+                    text=text,
+                    year=year,
+                )
+            )
         if tertial_mark:
             return cls(int(year), PeriodKind.TERTIAL, int(tertial))
         if month is not None:
             if not 1 <= int(month) <= 12:
-                raise InvalidPeriod(f"'{text}': month {month} does not exist")
+                raise InvalidPeriod(
+                    Message(
+                        "no_such_month",
+                        "'{text}': month {month} does not exist",
+                        text=text,
+                        month=month,
+                    )
+                )
             return cls(int(year), PeriodKind.MONTH, int(month))
         return cls(int(year), PeriodKind.YEAR)
 
@@ -103,6 +130,22 @@ class Period:
         if self.kind is PeriodKind.MONTH:
             return self.number
         return 12
+
+    def is_due(self, follow_up: Iterable[str]) -> bool:
+        """Whether an indicator followed up at `follow_up` (FOLLOW_UP_CODES) is reported in
+        this period: an ÅR indicator is not due in a tertial, a T2 one not in T1.
+
+        No codes: followed up every period. T3 is year-to-date to December, so it is the
+        year's figure too: the annual indicators are due in T3 and T3 ones in the year.
+        """
+        codes = set(follow_up)
+        if not codes:
+            return True
+        if self.kind is PeriodKind.MONTH:
+            return "MONTH" in codes
+        if self.kind is PeriodKind.YEAR:
+            return bool(codes & {"YEAR", "T3"})
+        return f"T{self.number}" in codes or (self.number == 3 and "YEAR" in codes)
 
     def closed_by(self) -> tuple[str, ...]:
         """The codes of the periods whose close also closes this one (docs/domain.md, Closing).

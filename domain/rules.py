@@ -7,7 +7,7 @@ those of docs/domain.md, "Rules"; the comments say why where a choice was made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +17,7 @@ from types import MappingProxyType
 __all__ = [
     "ROLLUP_SCORES",
     "Direction",
+    "ReportStatus",
     "Status",
     "TargetKind",
     "TargetSpec",
@@ -26,7 +27,10 @@ __all__ = [
     "default_band",
     "effective_threshold",
     "evaluate",
+    "has_deciding_value",
     "indicator_status",
+    "report_status",
+    "report_trend",
     "rollup",
     "status_after_override",
     "trend",
@@ -294,3 +298,67 @@ def status_after_override(computed: Status, override: Status | None, comment: st
     if not (comment or "").strip():
         raise ValueError("a manual status override needs a comment explaining why")
     return Status(override)
+
+
+# --------------------------------------------------------------------------- what a report shows
+
+
+class ReportStatus(StrEnum):
+    """What a report says in an indicator's status column: its status, or why it has none.
+
+    The first five are Status codes (stored, and in frozen reports); the other two are read
+    from the value, the period and the follow-up, never stored on an assessment.
+    """
+
+    FULFILLED = "fulfilled"
+    PARTLY = "partly"
+    NOT_FULFILLED = "not_fulfilled"
+    NO_DATA = "no_data"  # no value yet, though one is due and a target would judge it
+    NO_REFERENCE = "no_reference"  # a value, but no earlier one to measure the change against
+    NOT_DUE = "not_due"  # not followed up in this period (an ÅR indicator in a tertial)
+    NOT_ASSESSED = "not_assessed"  # followed up only: no target judges it
+
+
+_JUDGED = frozenset({Status.FULFILLED, Status.PARTLY, Status.NOT_FULFILLED})
+
+
+def report_status(
+    status: str | None, *, has_value: bool, due: bool, assessable: bool
+) -> ReportStatus:
+    """The state a report shows for an indicator or one of its breakdowns.
+
+    `status`: the stored status (an override where set), None without an assessment;
+    `has_value`: a value is shown; `due`: the period is one the indicator is followed up
+    in (Period.is_due); `assessable`: a target would judge a value (used without a status).
+    A judged status always shows, whatever the period; a value that a change target
+    ("Öka", "Minska jämfört med 2021") cannot judge lacks its reference, not its value.
+    """
+    if status in _JUDGED:
+        return ReportStatus(status)
+    if has_value:
+        # A value the rules could not judge: a change target without its reference.
+        if status == Status.NO_DATA:
+            return ReportStatus.NO_REFERENCE
+        return ReportStatus.NOT_ASSESSED
+    if not due:
+        return ReportStatus.NOT_DUE
+    if status == Status.NOT_ASSESSED or (status is None and not assessable):
+        return ReportStatus.NOT_ASSESSED
+    return ReportStatus.NO_DATA
+
+
+def has_deciding_value(breakdowns: Iterable[str], with_value: Collection[str]) -> bool:
+    """Whether the values that decide an indicator's status came in: the total where the
+    indicator has one (as indicator_status: the other breakdowns stand beside it), else any."""
+    breakdowns = list(breakdowns)
+    if "total" in breakdowns:
+        return "total" in with_value
+    return any(b in with_value for b in breakdowns)
+
+
+def report_trend(trend: str | None, *, has_value: bool) -> str:
+    """The development a report shows: a movement, "no_data" when a value has nothing a year
+    earlier to compare with, and "" without a value (nothing to compare)."""
+    if trend in (Trend.IMPROVED, Trend.UNCHANGED, Trend.WORSENED):
+        return str(trend)
+    return Trend.NO_DATA.value if has_value else ""

@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from domain.periods import FOLLOW_UP_CODES
 from domain.rules import Direction, TargetKind
 from domain.targets import TargetParseError, parse_target_text
 from indicators.catalogue import IndicatorSpec, TargetRow, catalogue_conflicts, place_indicators
 from indicators.models import Aggregation, DirectionChoices, Unit
 from scorecard.models import Perspective, Scorecard, StrategicGoal, SuccessFactor
-
-FOLLOW_UP_CODES = {"T1", "T2", "T3", "YEAR", "MONTH"}
 
 
 class DefinitionError(Exception):

@@ -8,6 +8,8 @@ that depend on it, as an import does.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,8 +27,9 @@ from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
 from . import bulk
+from .messages import say, translated
 from .models import Assessment, Indicator, Measurement, MeasurementRevision
-from .recompute import recompute_assessments
+from .recompute import assess_one, recompute_assessments
 from .scorecards import PlacementIndex
 
 VALUE_FIELDS = ("value", "numerator", "denominator", "comment")
@@ -44,28 +47,33 @@ def _check_values(
 ) -> None:
     errors = {}
     if breakdown not in indicator.breakdowns:
-        declared = ", ".join(indicator.breakdowns)
-        errors["breakdown"] = (
-            f"'{breakdown}' is not a breakdown of {indicator.code} (declared: {declared})"
+        errors["breakdown"] = translated(
+            "not_a_breakdown",
+            {
+                "breakdown": breakdown,
+                "indicator": indicator.code,
+                "declared": ", ".join(indicator.breakdowns),
+            },
+            "",
         )
-    errors.update(number_problems(value=value, numerator=numerator, denominator=denominator))
+    problems = number_problems(value=value, numerator=numerator, denominator=denominator)
+    errors.update({name: say(message) for name, message in problems.items()})
     if errors:
         raise ValidationError(errors)
 
 
 def _check_placed(indicator: Indicator, org_unit: OrgUnit, period: str) -> None:
     """The same rule as an import's: a value is judged or added up on some scorecard."""
-    ancestry = list(
-        OrgUnit.objects.filter(code__in=org_unit.lineage_codes)
-        .order_by("-path")
-        .values_list("pk", flat=True)
-    )
+    ancestry = _ancestry(org_unit)
     index = PlacementIndex(indicator_ids=[indicator.pk])
     if not index.placed_within(indicator.pk, ancestry, Period.parse(period).year):
         raise ValidationError(
             {
-                "indicator": f"{indicator.code} is not on the scorecard of '{org_unit.code}' "
-                f"or of a unit above it in {period[:4]}"
+                "indicator": translated(
+                    "not_placed",
+                    {"indicator": indicator.code, "code": org_unit.code, "year": period[:4]},
+                    "",
+                )
             }
         )
 
@@ -125,7 +133,7 @@ def set_measurement(
     try:
         period = Period.parse(period).code
     except InvalidPeriod as exc:
-        raise ValidationError({"period": str(exc)}) from None
+        raise ValidationError({"period": say(exc.args[0])}) from None
     ensure_open(org_unit, period)
     _check_values(indicator, breakdown, value, numerator, denominator)
     _check_placed(indicator, org_unit, period)
@@ -222,6 +230,141 @@ def _same(stored: object, new: object) -> bool:
     return stored == new
 
 
+def _ancestry(org_unit: OrgUnit) -> list[int]:
+    """The unit's id and those of the units above it, nearest first."""
+    return list(
+        OrgUnit.objects.filter(code__in=org_unit.lineage_codes)
+        .order_by("-path")
+        .values_list("pk", flat=True)
+    )
+
+
+def _assessment_for_writing(
+    *, indicator: Indicator, org_unit: OrgUnit, period: str, actor: Actor
+) -> Assessment:
+    """The stored assessment, locked; created (and audited) when there is none yet, so that
+    an analysis or a manual status can be written before a value comes in ("therefore the
+    value is missing"). Its computed status is what the values there are give."""
+    key = {"indicator": indicator, "org_unit": org_unit, "period": period}
+    current = Assessment.objects.select_for_update().filter(**key).first()
+    if current is not None:
+        return current
+    found = assess_one(indicator, org_unit.pk, _ancestry(org_unit), Period.parse(period))
+    if found is None:
+        raise ValidationError(
+            {
+                "indicator": translated(
+                    "not_placed",
+                    {"indicator": indicator.code, "code": org_unit.code, "year": period[:4]},
+                    "",
+                )
+            }
+        )
+    placement_id, result = found
+    try:
+        with transaction.atomic():
+            created = Assessment.objects.create(
+                **key,
+                placement_id=placement_id,
+                computed_status=result.status,
+                trend=result.trend,
+                details=result.details,
+                computed_at=timezone.now(),
+            )
+    except IntegrityError:  # another request created it a moment ago
+        return Assessment.objects.select_for_update().get(**key)
+    record_change(
+        actor=actor,
+        obj=created,
+        before=None,
+        after={"computed_status": created.computed_status, "trend": created.trend},
+    )
+    return created
+
+
+@_without_waiting_for_imports
+def annotate_indicator(
+    *,
+    user,
+    indicator: Indicator,
+    org_unit: OrgUnit,
+    period: str,
+    override_status: str | None = None,
+    override_comment: str | None = None,
+    analysis: str | None = None,
+    source: str = Source.API,
+) -> Assessment:
+    """The manual status or the analysis of an indicator at a unit and period, whether or
+    not a value came in (as update_assessment; the assessment is created when missing)."""
+    ensure_can_write(user, org_unit)
+    try:
+        period = Period.parse(period).code
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": say(exc.args[0])}) from None
+    ensure_open(org_unit, period)
+    assessment = _assessment_for_writing(
+        indicator=indicator, org_unit=org_unit, period=period, actor=Actor(user, source)
+    )
+    return update_assessment(
+        user=user,
+        assessment=assessment,
+        override_status=override_status,
+        override_comment=override_comment,
+        analysis=analysis,
+        source=source,
+    )
+
+
+@dataclass(frozen=True)
+class ValueInput:
+    value: Decimal
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    comment: str = ""
+
+
+@_without_waiting_for_imports
+def report_indicator(
+    *,
+    user,
+    indicator: Indicator,
+    org_unit: OrgUnit,
+    period: str,
+    values: Mapping[str, ValueInput] | None = None,
+    override_status: str | None = None,
+    override_comment: str | None = None,
+    analysis: str | None = None,
+    source: str = Source.API,
+) -> Assessment | None:
+    """A manager's report of one indicator in one transaction: values per breakdown, then
+    the manual status and the analysis (None: left as they are). All or nothing."""
+    for breakdown, given in (values or {}).items():
+        set_measurement(
+            user=user,
+            indicator=indicator,
+            org_unit=org_unit,
+            period=period,
+            breakdown=breakdown,
+            value=given.value,
+            numerator=given.numerator,
+            denominator=given.denominator,
+            comment=given.comment,
+            source=source,
+        )
+    if override_status is None and analysis is None:
+        return None
+    return annotate_indicator(
+        user=user,
+        indicator=indicator,
+        org_unit=org_unit,
+        period=period,
+        override_status=override_status,
+        override_comment=override_comment,
+        analysis=analysis,
+        source=source,
+    )
+
+
 @_without_waiting_for_imports
 def update_assessment(
     *,
@@ -251,7 +394,7 @@ def update_assessment(
     if override_comment is not None and current.override_status:
         current.override_comment = override_comment.strip()
     if current.override_status and not current.override_comment:
-        raise ValidationError({"override_comment": "a manual status needs a comment"})
+        raise ValidationError({"override_comment": _("En manuell bedömning måste motiveras.")})
     if analysis is not None:
         current.analysis = analysis
     current.save(update_fields=["override_status", "override_comment", "override_by", "analysis"])

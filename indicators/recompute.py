@@ -82,6 +82,29 @@ def recompute_assessments(
     return count
 
 
+def assess_one(
+    indicator: Indicator, org_unit_id: int, ancestry: list[int], period: Period
+) -> tuple[int, AssessmentResult] | None:
+    """What the assessment of one unit and period is now, from the values there are (maybe
+    none): the id of the placement that judges it and the result; None when the scorecard
+    the unit follows does not place the indicator (ancestry: the unit first)."""
+    placements = PlacementIndex(indicator_ids=[indicator.pk])
+    placement = placements.placement(indicator.pk, ancestry, period.year)
+    if placement is None:
+        return None
+    by_period = _values_by_unit(indicator.pk, {org_unit_id}).get(org_unit_id, {})
+    result = assess(
+        indicator,
+        list(indicator.targets.all()),
+        ancestry,
+        period,
+        by_period,
+        breakdowns=placement.breakdowns,
+        scorecard_year=placements.year_of[placement.scorecard_id],
+    )
+    return placement.pk, result
+
+
 def _values_by_unit(
     indicator_id: int, unit_ids: set[int] | None
 ) -> dict[int, dict[str, dict[str, Decimal]]]:

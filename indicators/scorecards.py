@@ -8,6 +8,7 @@ division's), and is judged by that scorecard's placements only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, Q
 
@@ -27,6 +28,32 @@ def scorecard_for(org_unit: OrgUnit, year: int) -> Scorecard | None:
     nearest = candidates.order_by("-org_unit__path").values_list("org_unit_id", flat=True)[:1]
     own = candidates.filter(org_unit_id__in=nearest).select_related("org_unit")
     return own.filter(year__lte=year).order_by("-year").first() or own.order_by("year").first()
+
+
+def scorecards_followed(
+    org_units: Iterable[OrgUnit], years: Iterable[int]
+) -> dict[tuple[int, int], tuple[int, int] | None]:
+    """scorecard_for for many units and years in one query: (org unit id, year) -> the id
+    and year of the scorecard the unit follows, or None."""
+    units, years = list(org_units), sorted(set(years))
+    codes = {code for unit in units for code in unit.lineage_codes}
+    own: dict[str, list[tuple[int, int]]] = defaultdict(list)  # code -> [(year, id)], newest first
+    for pk, code, year in (
+        Scorecard.objects.filter(org_unit__code__in=codes)
+        .order_by("-year")
+        .values_list("pk", "org_unit__code", "year")
+    ):
+        own[code].append((year, pk))
+    found: dict[tuple[int, int], tuple[int, int] | None] = {}
+    for unit in units:
+        nearest = next((own[c] for c in reversed(unit.lineage_codes) if own.get(c)), None)
+        for year in years:
+            if nearest is None:
+                found[(unit.pk, year)] = None
+                continue
+            year_and_pk = next((yp for yp in nearest if yp[0] <= year), nearest[-1])
+            found[(unit.pk, year)] = (year_and_pk[1], year_and_pk[0])
+    return found
 
 
 def placements_of(

@@ -22,6 +22,7 @@ from .imports.queue import (
     import_again,
     submit_import,
 )
+from .messages import say_stored
 from .models import Import, ImportSource, ImportStatus
 
 
@@ -86,6 +87,8 @@ def _detail(
         "indicators/import_detail.html",
         {
             "record": record,
+            # Each stored row error in the reader's language (indicators.messages).
+            "errors": [{**error, "text": say_stored(error)} for error in record.errors],
             "may_decide": record.status == ImportStatus.PREVIEWED and may_decide(user, record),
             "may_download": bool(record.file) and may_download(user, record),
             "again_form": (again_form or ImportAgainForm()) if may_again else None,

@@ -3,11 +3,15 @@ the writes themselves are the editing services' (indicators.editing, scorecard.e
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.presentation import breakdown_label
 from domain.measurements import matches_share, number_problems, share_of
-from indicators.models import Indicator, Unit
+from indicators.models import Indicator, Measurement, Unit
 from scorecard.models import Action, ActionStatus, Perspective, StatusChoices, SuccessFactor
 
 TEXT_MAX = 5000
@@ -40,6 +44,7 @@ class MeasurementForm(forms.Form):
     def __init__(self, *args, indicator: Indicator, breakdown: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.indicator = indicator
+        self.breakdown = breakdown
         self.fraction = has_fraction(indicator, breakdown)
         if not self.fraction:
             del self.fields["numerator"]
@@ -78,8 +83,19 @@ class AnalysisForm(forms.Form):
         required=False,
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Kort analys av periodens utfall för styrmåttet."),
+        help_text=_(
+            "Kort analys av periodens utfall för styrmåttet. Den kan skrivas innan utfallet "
+            "finns, till exempel för att förklara varför det saknas."
+        ),
     )
+
+    def clean_analysis(self) -> str:
+        return same_lines(self.cleaned_data["analysis"])
+
+
+def same_lines(text: str | None) -> str:
+    """Text as stored: browsers send a textarea's line breaks as CRLF."""
+    return (text or "").replace("\r\n", "\n").strip()
 
 
 ASSESSED_STATUSES = [
@@ -205,3 +221,108 @@ class ReopenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Ange varför perioden öppnas igen.")},
     )
+
+
+# --------------------------------------------------------------------------- one indicator
+
+
+@dataclass
+class IndicatorForms:
+    """The manager's form of one indicator: a value per breakdown, the analysis and the
+    manual status, in one <form>. Each part can be saved on its own or all together, and
+    what is typed in the others is kept (parts are named "value:<breakdown>", "analysis",
+    "override")."""
+
+    values: list[tuple[str, MeasurementForm, Measurement | None]]
+    analysis: AnalysisForm
+    override: OverrideForm
+    stored_analysis: str = ""
+    checked: list[str] = field(default_factory=list)  # the parts validated, in page order
+
+    def validate(self, names: list[str]) -> bool:
+        """Validate the parts to be saved (only those: the others may hold half-typed text),
+        and show the others as typed, without judging them."""
+        self.checked = [name for name in self.parts if name in names]
+        valid = all([self.parts[name].is_valid() for name in self.checked])
+        self.values = [
+            (b, form if f"value:{b}" in self.checked else _as_typed(form), m)
+            for b, form, m in self.values
+        ]
+        if "analysis" not in self.checked:
+            self.analysis = _as_typed(self.analysis)
+        if "override" not in self.checked:
+            self.override = _as_typed(self.override)
+        return valid
+
+    @property
+    def parts(self) -> dict[str, forms.Form]:
+        named: dict[str, forms.Form] = {f"value:{b}": form for b, form, _m in self.values}
+        named["analysis"] = self.analysis
+        named["override"] = self.override
+        return named
+
+    def edited(self) -> list[str]:  # before validate(), which unbinds the unchecked parts
+        """The parts whose fields differ from what the page showed (typed by the user)."""
+        return [name for name, form in self.parts.items() if self._differs(name, form, None)]
+
+    def unsaved(self) -> list[str]:
+        """The parts whose fields differ from what is stored: what "save all" saves."""
+        return [
+            name
+            for name, form in self.parts.items()
+            if self._differs(name, form, self.stored_analysis)
+        ]
+
+    def _differs(self, name: str, form: forms.Form, stored: str | None) -> bool:
+        if name != "analysis":
+            return form.has_changed()
+        posted = same_lines(form.data.get(form.add_prefix("analysis")))
+        shown = same_lines(form.initial.get("analysis")) if stored is None else same_lines(stored)
+        return posted != shown
+
+    def errors(self) -> list[tuple[str, str, str]]:
+        """(field id, what, message) of every error, in the page's order."""
+        found = []
+        for name in self.checked:
+            form = self.parts[name]
+            if not form.errors:
+                continue
+            what = self.title(name)
+            for field_name, messages in form.errors.items():
+                if field_name == NON_FIELD_ERRORS:
+                    target = f"part-{name.replace(':', '-')}"
+                    label = what
+                else:
+                    target = form[field_name].id_for_label
+                    label = f"{what}, {str(form.fields[field_name].label).lower()}"
+                found.extend((target, label, message) for message in messages)
+        return found
+
+    def focus_first_error(self) -> None:
+        """The first field with an error gets the focus when the page loads (autofocus)."""
+        for name in self.checked:
+            form = self.parts[name]
+            if form.errors:
+                for field_name in form.fields:
+                    if field_name in form.errors:
+                        form.fields[field_name].widget.attrs["autofocus"] = True
+                        return
+                return
+
+    def title(self, name: str) -> str:
+        if name.startswith("value:"):
+            return str(_("Utfall (%(breakdown)s)") % {"breakdown": breakdown_label(name[6:])})
+        return str(_("Analys") if name == "analysis" else _("Manuell bedömning"))
+
+
+def _as_typed[F: forms.Form](form: F) -> F:
+    """An unbound copy showing what was typed in a bound form (rendering a bound form would
+    validate it and show errors for a part the user did not ask to save)."""
+    if not form.is_bound:
+        return form
+    typed = {name: form.data.get(form.add_prefix(name), "") for name in form.fields}
+    if isinstance(form, MeasurementForm):
+        return MeasurementForm(  # type: ignore[return-value]
+            indicator=form.indicator, breakdown=form.breakdown, initial=typed, prefix=form.prefix
+        )
+    return type(form)(initial=typed, prefix=form.prefix)

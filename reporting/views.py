@@ -13,7 +13,7 @@ from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +35,8 @@ from divisions.models import OrgUnit
 from divisions.selectors import default_org_unit_for
 from domain.periods import InvalidPeriod, Period
 from indicators import editing as indicator_editing
+from indicators.editing import ValueInput
+from indicators.models import Placement
 from indicators.scorecards import scorecard_for
 from indicators.selectors import periods_with_data
 from scorecard import closing
@@ -45,13 +47,14 @@ from .forms import (
     ActionForm,
     AnalysisForm,
     CloseForm,
+    IndicatorForms,
     MeasurementForm,
     OverrideForm,
     PerspectiveAssessmentForm,
     ReopenForm,
 )
 from .selectors import (
-    existing_assessment,
+    IndicatorState,
     indicator_on_scorecard,
     indicator_state,
     perspective_rows,
@@ -142,65 +145,162 @@ def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
 # ----------------------------------------------------------------------------- indicator
 
 
-def _indicator_page(
-    request: HttpRequest, unit: OrgUnit, period: str, indicator_code: str, **bound
-) -> HttpResponse:
-    indicator = indicator_on_scorecard(unit, period, indicator_code)
-    state = indicator_state(indicator.indicator, unit, period)
-    value_forms = []
-    for breakdown in indicator.breakdowns:
-        form = bound.get(f"value_{breakdown}")
-        if form is None:
-            measurement = state.measurements.get(breakdown)
-            initial = (
-                {
-                    "value": measurement.value.normalize(),
-                    "numerator": measurement.numerator,
-                    "denominator": measurement.denominator,
-                    "comment": measurement.comment,
-                }
-                if measurement
-                else {}
-            )
-            form = MeasurementForm(
-                indicator=indicator, breakdown=breakdown, initial=initial, prefix=breakdown
-            )
-        value_forms.append((breakdown, form, state.measurements.get(breakdown)))
+def _indicator_forms(
+    item: Placement, state: IndicatorState, data: QueryDict | None = None, only: str = ""
+) -> IndicatorForms:
+    """The parts of the indicator's form, bound to `data` (all, or the part `only`)."""
+
+    def bound(name: str) -> QueryDict | None:
+        return data if not only or only == name else None
+
+    values = []
+    for breakdown in item.breakdowns:
+        measurement = state.measurements.get(breakdown)
+        initial = (
+            {
+                "value": measurement.value.normalize(),
+                "numerator": measurement.numerator,
+                "denominator": measurement.denominator,
+                "comment": measurement.comment,
+            }
+            if measurement
+            else {}
+        )
+        form = MeasurementForm(
+            bound(f"value:{breakdown}"),
+            indicator=item,
+            breakdown=breakdown,
+            initial=initial,
+            prefix=breakdown,
+        )
+        values.append((breakdown, form, measurement))
     assessment = state.assessment
-    analysis_form = bound.get("analysis") or AnalysisForm(
-        initial={"analysis": assessment.analysis if assessment else ""}
+    return IndicatorForms(
+        values=values,
+        analysis=AnalysisForm(bound("analysis"), initial={"analysis": state.draft_analysis}),
+        override=OverrideForm(
+            bound("override"),
+            initial={
+                "status": assessment.override_status if assessment else "",
+                "comment": assessment.override_comment if assessment else "",
+            },
+        ),
+        stored_analysis=assessment.analysis if assessment else "",
     )
-    override_form = bound.get("override") or OverrideForm(
-        initial={
-            "status": assessment.override_status if assessment else "",
-            "comment": assessment.override_comment if assessment else "",
-        }
-    )
+
+
+def _render_indicator(
+    request: HttpRequest,
+    unit: OrgUnit,
+    period: str,
+    item: Placement,
+    state: IndicatorState,
+    forms: IndicatorForms,
+    status: int = 200,
+) -> HttpResponse:
+    errors = forms.errors()
+    if errors:
+        forms.focus_first_error()
     return render(
         request,
         "reporting/indicator.html",
         {
             "org_unit": unit,
             "period": period,
-            "indicator": indicator,
-            "assessment": assessment,
-            "value_forms": value_forms,
-            "analysis_form": analysis_form,
-            "override_form": override_form,
+            "indicator": item,
+            "state": state,
+            "assessment": state.assessment,
+            "forms": forms,
+            "value_forms": forms.values,
+            "analysis_form": forms.analysis,
+            "override_form": forms.override,
+            "errors": errors,
+            "draft": bool(
+                state.previous_analysis and not (state.assessment and state.assessment.analysis)
+            ),
         },
-        status=400 if bound else 200,
+        status=status,
     )
+
+
+def _indicator_page(
+    request: HttpRequest, unit: OrgUnit, period: str, indicator_code: str, part: str = ""
+) -> HttpResponse:
+    """The page again after a refused save of one part (the old one-part endpoints)."""
+    item = indicator_on_scorecard(unit, period, indicator_code)
+    state = indicator_state(item, unit, period)
+    forms = _indicator_forms(item, state, request.POST, only=part)
+    forms.validate([part])
+    return _render_indicator(request, unit, period, item, state, forms, status=400)
 
 
 def _back_to_indicator(unit: OrgUnit, period: str, indicator: str) -> HttpResponse:
     return redirect("reporting:indicator", org_unit=unit.code, period=period, indicator=indicator)
 
 
-@require_GET
+def _saved(forms: IndicatorForms, parts: list[str]) -> str:
+    return _("Sparat: %(parts)s.") % {"parts": ", ".join(forms.title(p) for p in parts)}
+
+
+@require_http_methods(["GET", "POST"])
 @closed_period_is_403
 def indicator_page(request: HttpRequest, org_unit: str, period: str, indicator: str):
+    """The indicator's form: GET shows it; POST saves the part whose button was pressed
+    ("save" = "value:<breakdown>", "analysis", "override"), or everything that differs from
+    what is stored ("all"). What was typed in the other parts stays on the page, unsaved
+    and said so; a refused save shows every error at the top and focuses the first."""
     unit, period = _for_writing(request, org_unit, period)
-    return _indicator_page(request, unit, period, indicator)
+    item = indicator_on_scorecard(unit, period, indicator)
+    state = indicator_state(item, unit, period)
+    if request.method == "GET":
+        return _render_indicator(request, unit, period, item, state, _indicator_forms(item, state))
+    forms = _indicator_forms(item, state, request.POST)
+    save = request.POST.get("save", "all")
+    parts = forms.unsaved() if save not in forms.parts else [save]
+    edited = forms.edited()
+    if not forms.validate(parts):
+        return _render_indicator(request, unit, period, item, state, forms, status=400)
+    if not parts:
+        messages.info(request, _("Inget att spara: inget är ändrat."))
+        return _back_to_indicator(unit, period, indicator)
+    values = {
+        name[6:]: ValueInput(
+            value=forms.parts[name].cleaned_data["value"],
+            numerator=forms.parts[name].cleaned_data.get("numerator"),
+            denominator=forms.parts[name].cleaned_data.get("denominator"),
+            comment=forms.parts[name].cleaned_data["comment"],
+        )
+        for name in parts
+        if name.startswith("value:")
+    }
+    override = forms.override.cleaned_data if "override" in parts else {}
+    try:
+        indicator_editing.report_indicator(
+            user=request.user,
+            source=Source.FORM,
+            indicator=item.indicator,
+            org_unit=unit,
+            period=period,
+            values=values,
+            analysis=forms.analysis.cleaned_data["analysis"] if "analysis" in parts else None,
+            override_status=override.get("status"),
+            override_comment=override.get("comment"),
+        )
+    except indicator_editing.ValuesBusy as busy:
+        messages.error(request, str(busy))
+        return _render_indicator(request, unit, period, item, state, forms, status=409)
+    messages.success(request, _saved(forms, parts))
+    left = [name for name in edited if name not in parts]
+    if not left:
+        return _back_to_indicator(unit, period, indicator)
+    # Typed but not saved: the page again, with what was typed, saying what is not saved.
+    messages.warning(
+        request,
+        _("Inte sparat ännu: %(parts)s. Spara det, eller lämna sidan för att släppa det.")
+        % {"parts": ", ".join(forms.title(p) for p in left)},
+    )
+    state = indicator_state(item, unit, period)
+    return _render_indicator(request, unit, period, item, state, forms)
 
 
 @require_POST
@@ -212,7 +312,7 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
         raise Http404("no such breakdown")
     form = MeasurementForm(request.POST, indicator=item, breakdown=breakdown, prefix=breakdown)
     if not form.is_valid():
-        return _indicator_page(request, unit, period, indicator, **{f"value_{breakdown}": form})
+        return _indicator_page(request, unit, period, indicator, part=f"value:{breakdown}")
     try:
         indicator_editing.set_measurement(
             user=request.user,
@@ -238,15 +338,16 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
 def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: str):
     unit, period = _for_writing(request, org_unit, period)
     item = indicator_on_scorecard(unit, period, indicator)
-    assessment = existing_assessment(item.indicator, unit, period)
     form = AnalysisForm(request.POST)
     if not form.is_valid():
-        return _indicator_page(request, unit, period, indicator, analysis=form)
+        return _indicator_page(request, unit, period, indicator, part="analysis")
     try:
-        indicator_editing.update_assessment(
+        indicator_editing.annotate_indicator(
             user=request.user,
             source=Source.FORM,
-            assessment=assessment,
+            indicator=item.indicator,
+            org_unit=unit,
+            period=period,
             analysis=form.cleaned_data["analysis"],
         )
     except indicator_editing.ValuesBusy as busy:
@@ -261,15 +362,16 @@ def set_analysis(request: HttpRequest, org_unit: str, period: str, indicator: st
 def override_status(request: HttpRequest, org_unit: str, period: str, indicator: str):
     unit, period = _for_writing(request, org_unit, period)
     item = indicator_on_scorecard(unit, period, indicator)
-    assessment = existing_assessment(item.indicator, unit, period)
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        return _indicator_page(request, unit, period, indicator, override=form)
+        return _indicator_page(request, unit, period, indicator, part="override")
     try:
-        indicator_editing.update_assessment(
+        indicator_editing.annotate_indicator(
             user=request.user,
             source=Source.FORM,
-            assessment=assessment,
+            indicator=item.indicator,
+            org_unit=unit,
+            period=period,
             override_status=form.cleaned_data["status"],
             override_comment=form.cleaned_data["comment"],
         )

@@ -33,7 +33,19 @@ class ReportLineSerializer(serializers.Serializer):
     numerator = serializers.DecimalField(**NUMBER, allow_null=True)
     denominator = serializers.DecimalField(**NUMBER, allow_null=True)
     comment = serializers.CharField(allow_blank=True)
-    status = serializers.CharField(allow_blank=True, help_text="This breakdown's status.")
+    status = serializers.CharField(
+        allow_blank=True,
+        help_text="This breakdown's state as the report shows it: fulfilled, partly, "
+        "not_fulfilled, or why there is no status: no_data (no value yet), no_reference (a "
+        "value without the earlier one its target compares with), not_due (not followed up "
+        "this period), not_assessed (no target).",
+    )
+    indicator_state = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="The indicator's state as a whole (the same codes), as the counts per "
+        "perspective count it.",
+    )
     trend = serializers.CharField(allow_blank=True)
     first_of_indicator = serializers.BooleanField()
     indicator_status = serializers.CharField(

@@ -11,6 +11,7 @@ from divisions.models import OrgUnit
 from domain.measurements import number_problems
 from domain.numbers import plain_decimal
 from domain.periods import InvalidPeriod, Period
+from indicators.messages import say
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
 from scorecard.models import StatusChoices
 
@@ -43,7 +44,7 @@ class PeriodField(serializers.CharField):
         try:
             return Period.parse(text).code
         except InvalidPeriod as exc:
-            raise serializers.ValidationError(str(exc)) from None
+            raise serializers.ValidationError(say(exc.args[0])) from None
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -144,7 +145,7 @@ class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer)
             denominator=attrs.get("denominator"),
         )
         if problems:
-            raise serializers.ValidationError(problems)
+            raise serializers.ValidationError({k: say(v) for k, v in problems.items()})
         return attrs
 
     def to_representation(self, instance):

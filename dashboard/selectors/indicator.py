@@ -12,6 +12,7 @@ from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
+from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
 from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placement_for
 
@@ -21,7 +22,7 @@ class HistoryRow:
     period: str
     values: dict[str, Measurement]  # breakdown -> measurement
     thresholds: dict[str, Decimal]  # breakdown -> the effective target it was judged against
-    status: str  # "" when the period has no assessment
+    status: str  # the state as the report shows it (domain.rules.report_status)
     trend: str
     assessment: Assessment | None
 
@@ -65,6 +66,9 @@ class IndicatorPage:
     comparison: list[ComparisonRow]  # sorted by value, highest first; units without value last
     latest_by_kind: dict[PeriodKind, str]  # the newest period of each kind, for the kind links
     sources: list[Measurement]  # every value of the series, newest first, with its source
+    # The period's state and trend as the report shows them (domain.rules.report_status).
+    state: str = ""
+    trend: str = ""
 
     @property
     def earlier_analyses(self) -> list[HistoryRow]:
@@ -122,19 +126,32 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
             indicator=indicator, org_unit=org_unit, period__regex=PERIOD_KIND_REGEX[kind]
         ).select_related("override_by")
     }
+    target_text, assessable = target_of(placement, org_unit, period)
     history = [
-        _history_row(p, series.get(p, {}), assessments.get(p))
+        _history_row(p, series.get(p, {}), assessments.get(p), placement, assessable)
         for p in sorted(set(series) | set(assessments))
     ]
+    current = next((row for row in history if row.period == period), None)
+    state = (
+        current.status
+        if current is not None
+        else report_status(
+            None,
+            has_value=False,
+            due=Period.parse(period).is_due(placement.follow_up),
+            assessable=assessable,
+        ).value
+    )
     present = {b for row in history for b in row.values}
     parent, units = _comparison_units(org_unit, period)
     breakdown = "total" if "total" in placement.breakdowns else placement.breakdowns[0]
-    comparison = _comparison(indicator, units, period, breakdown, org_unit)
+    comparison = _comparison(placement, units, period, breakdown, org_unit, assessable)
     if not any(row.value is not None for row in comparison) and parent == org_unit:
-        comparison = _comparison_of_children(indicator, org_unit, period, breakdown) or comparison
+        fallback = _comparison_of_children(placement, org_unit, period, breakdown, assessable)
+        comparison = fallback or comparison
     return IndicatorPage(
         indicator=placement,
-        target_text=_target_text(placement, org_unit, period),
+        target_text=target_text,
         coverage=_coverage([a for a in sums if a.period == period], placement.breakdowns),
         org_unit=org_unit,
         period=period,
@@ -144,17 +161,20 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         ancestors=ancestors_of(org_unit),
         breakdowns=[b for b in placement.breakdowns if b in present],
         history=history,
-        current=next((row for row in history if row.period == period), None),
+        current=current,
         comparison_parent=parent,
         comparison_breakdown=breakdown,
         comparison=comparison,
         latest_by_kind=latest,
         sources=sources,
+        state=state,
+        trend=current.trend if current is not None else "",
     )
 
 
-def _target_text(placement: Placement, org_unit: OrgUnit, period: str) -> str:
-    """The nearest target of the unit's lineage for the period's or the scorecard's year."""
+def target_of(placement: Placement, org_unit: OrgUnit, period: str) -> tuple[str, bool]:
+    """The nearest target of the unit's lineage for the period's or the scorecard's year, as
+    written; and whether any of them judges a value (the report's `assessable`)."""
     year = Period.parse(period).year
     targets = (
         Target.objects.filter(indicator_id=placement.indicator_id)
@@ -172,7 +192,8 @@ def _target_text(placement: Placement, org_unit: OrgUnit, period: str) -> str:
             t.pk,
         ),
     )
-    return (ranked[0].text or ranked[0].get_kind_display()) if ranked else ""
+    text = (ranked[0].text or ranked[0].get_kind_display()) if ranked else ""
+    return text, any(t.kind != TargetKind.NONE for t in ranked)
 
 
 def _coverage(sums: list[Aggregate], breakdowns: list[str]) -> list[Coverage]:
@@ -185,18 +206,30 @@ def _coverage(sums: list[Aggregate], breakdowns: list[str]) -> list[Coverage]:
     ]
 
 
-def _history_row(period: str, values: dict[str, Measurement], a: Assessment | None) -> HistoryRow:
+def _history_row(
+    period: str,
+    values: dict[str, Measurement],
+    a: Assessment | None,
+    placement: Placement,
+    assessable: bool,
+) -> HistoryRow:
     thresholds = {}
     if a is not None:
         for breakdown, detail in a.details.items():
             if (detail or {}).get("threshold") is not None:
                 thresholds[breakdown] = Decimal(detail["threshold"])
+    has_value = has_deciding_value(placement.breakdowns, values)
     return HistoryRow(
         period=period,
         values=values,
         thresholds=thresholds,
-        status=a.status if a else "",
-        trend=a.trend if a else "",
+        status=report_status(
+            a.status if a else None,
+            has_value=has_value,
+            due=Period.parse(period).is_due(placement.follow_up),
+            assessable=assessable,
+        ).value,
+        trend=report_trend(a.trend if a else None, has_value=has_value),
         assessment=a,
     )
 
@@ -214,28 +247,30 @@ def _comparison_units(org_unit: OrgUnit, period: str) -> tuple[OrgUnit, list[Org
 
 
 def _comparison_of_children(
-    indicator, org_unit: OrgUnit, period: str, breakdown: str
+    placement: Placement, org_unit: OrgUnit, period: str, breakdown: str, assessable: bool
 ) -> list[ComparisonRow]:
     """When no leaf unit has a value (a figure divisions report, compared on the region's
     page): the unit's children with their own value, else their units' sum."""
     children = list(OrgUnit.objects.filter(valid_during(period), parent=org_unit))
-    rows = _comparison(indicator, children, period, breakdown, org_unit, sums=True)
+    rows = _comparison(placement, children, period, breakdown, org_unit, assessable, sums=True)
     return rows if any(r.value is not None for r in rows) else []
 
 
 def _comparison(
-    indicator,
+    placement: Placement,
     units: list[OrgUnit],
     period: str,
     breakdown: str,
     current: OrgUnit,
+    assessable: bool,
     *,
     sums: bool = False,
 ) -> list[ComparisonRow]:
-    """Each unit's value, status and threshold; `sums`: a unit without its own value shows
-    its units' sum."""
+    """The units' values of one breakdown, each with its state as its report shows it;
+    `sums`: a unit without its own value shows its units' sum."""
+    due = Period.parse(period).is_due(placement.follow_up)
     key = {
-        "indicator": indicator,
+        "indicator": placement.indicator,
         "period": period,
         "breakdown": breakdown,
         "org_unit__in": [u.pk for u in units],
@@ -248,11 +283,17 @@ def _comparison(
     for unit in units:
         a = assessed.get(unit.pk)
         threshold = ((a.details.get(breakdown) or {}).get("threshold")) if a else None
+        measurement = values.get(unit.pk)
         rows.append(
             ComparisonRow(
                 org_unit=unit,
-                measurement=values.get(unit.pk),
-                status=a.status if a else "",
+                measurement=measurement,
+                status=report_status(
+                    a.status if a else None,
+                    has_value=measurement is not None,
+                    due=due,
+                    assessable=assessable,
+                ).value,
                 threshold=Decimal(threshold) if threshold is not None else None,
                 current=unit.pk == current.pk,
             )

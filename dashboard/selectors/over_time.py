@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F
-
 from dashboard.selectors.overview import StatusCounts
+from dashboard.selectors.states import state_counts
 from divisions.models import OrgUnit, OrgUnitKind
 from domain.periods import Period, PeriodKind
-from indicators.models import Assessment, effective_status
+from indicators.models import Assessment
 from scorecard.models import Perspective
 
 
@@ -31,34 +30,33 @@ class FulfilmentOverTime:
 
 
 def fulfilment_over_time(org_unit: OrgUnit, kind: PeriodKind) -> FulfilmentOverTime:
-    """Indicators fulfilled / partly / not fulfilled per perspective and period."""
+    """Indicators per state, perspective and period of one follow-up kind: the periods with
+    an assessment in scope, each counted as its report counts them (selectors.states)."""
     if org_unit.kind == OrgUnitKind.REGION:
         scope = list(OrgUnit.objects.filter(kind=OrgUnitKind.DIVISION))
     else:
         scope = [org_unit]
     perspectives = list(Perspective.objects.all())
-    found: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-    kinds: set[PeriodKind] = set()
-    for period, perspective_id, status, n in (
+    assessed = (
         Assessment.objects.filter(org_unit__in=[u.pk for u in scope], placement__isnull=False)
-        .annotate(
-            shown=effective_status(),
-            perspective_id=F("placement__success_factor__strategic_goal__perspective_id"),
-        )
-        .values_list("period", "perspective_id", "shown")
-        .annotate(n=Count("pk"))
+        .values_list("period", flat=True)
+        .distinct()
         .order_by()
-    ):
-        period_kind = Period.parse(period).kind
-        kinds.add(period_kind)
-        if period_kind is kind:
-            found[(perspective_id, period)][status] = n
-    periods = sorted({period for _, period in found})
+    )
+    by_kind: dict[PeriodKind, list[str]] = defaultdict(list)
+    for period in assessed:
+        by_kind[Period.parse(period).kind].append(period)
+    periods = sorted(by_kind.get(kind, []), key=Period.sort_key)
+    counts = state_counts(scope, periods)
+    found: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for (_unit_id, period), by_perspective in counts.items():
+        for perspective_id, states in by_perspective.items():
+            found[(perspective_id, period)].update(states)
     return FulfilmentOverTime(
         org_unit=org_unit,
         scope=scope,
         kind=kind,
-        kinds=[k for k in PeriodKind if k in kinds],
+        kinds=[k for k in PeriodKind if k in by_kind],
         periods=periods,
         series=[
             PerspectiveSeries(p, [(q, StatusCounts.of(found.get((p.pk, q), {}))) for q in periods])

@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q
+from django.db.models import Q
 
+from dashboard.selectors.states import state_counts
 from divisions.models import OrgUnit, OrgUnitKind, RoleAssignment
 from domain.periods import Period
-from domain.rules import Status, rollup
-from indicators.models import Assessment, effective_status
+from domain.rules import ReportStatus, Status, rollup
+from indicators.models import Assessment
 from scorecard.models import Perspective, PerspectiveAssessment
 
-COUNTED_STATUSES = (
-    Status.FULFILLED.value,
-    Status.PARTLY.value,
-    Status.NOT_FULFILLED.value,
-    Status.NO_DATA.value,
+# Every state a report line can show (domain.rules.ReportStatus), in the legend's order.
+COUNTED_STATUSES = tuple(state.value for state in ReportStatus)
+# When no indicator of a perspective is judged, the state that says most about why.
+_UNJUDGED_ORDER = (
+    ReportStatus.NO_DATA,
+    ReportStatus.NO_REFERENCE,
+    ReportStatus.NOT_DUE,
+    ReportStatus.NOT_ASSESSED,
 )
 
 
 @dataclass(frozen=True)
 class StatusCounts:
-    """How many indicators have each status (not_assessed ones are not counted)."""
+    """How many indicators are in each state: every indicator on the scorecard is counted
+    once, so the counts add up to the rows of the report (dashboard.selectors.states)."""
 
     fulfilled: int = 0
     partly: int = 0
     not_fulfilled: int = 0
     no_data: int = 0
+    no_reference: int = 0
+    not_due: int = 0
+    not_assessed: int = 0
 
     @classmethod
-    def of(cls, counts: dict[str, int]) -> StatusCounts:
+    def of(cls, counts: Mapping[str, int]) -> StatusCounts:
         return cls(**{s: counts.get(s, 0) for s in COUNTED_STATUSES})
 
     def __add__(self, other: StatusCounts) -> StatusCounts:
-        return StatusCounts(*(getattr(self, s) + getattr(other, s) for s in COUNTED_STATUSES))
+        return StatusCounts(**{s: getattr(self, s) + getattr(other, s) for s in COUNTED_STATUSES})
 
     @property
     def assessed(self) -> int:
@@ -43,13 +51,20 @@ class StatusCounts:
 
     @property
     def total(self) -> int:
-        return self.assessed + self.no_data
+        return sum(getattr(self, s) for s in COUNTED_STATUSES)
 
     def items(self) -> list[tuple[str, int]]:
         return [(s, getattr(self, s)) for s in COUNTED_STATUSES]
 
     def rollup(self) -> str:
-        statuses = [Status(s) for s, n in self.items() for _ in range(n)]
+        """The perspective's status from its indicators' ("" without any: nothing to say)."""
+        if not self.total:
+            return ""
+        if not self.assessed:
+            return next(
+                (s.value for s in _UNJUDGED_ORDER if getattr(self, s.value)), Status.NO_DATA.value
+            )
+        statuses = [Status(s) for s, n in self.items()[:3] for _ in range(n)]
         return rollup(statuses).value
 
 
@@ -98,23 +113,10 @@ def _cell(
 def perspective_grid(
     org_units: list[OrgUnit], period: str, perspectives: list[Perspective] | None = None
 ) -> PerspectiveGrid:
-    """Org units x the five perspectives for one period (three queries)."""
+    """Org units x the five perspectives for one period (a fixed number of queries)."""
     if perspectives is None:
         perspectives = list(Perspective.objects.all())
-    counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    for unit_id, perspective_id, status, n in (
-        Assessment.objects.filter(
-            org_unit__in=[u.pk for u in org_units], period=period, placement__isnull=False
-        )
-        .annotate(
-            shown=effective_status(),
-            perspective_id=F("placement__success_factor__strategic_goal__perspective_id"),
-        )
-        .values_list("org_unit_id", "perspective_id", "shown")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[(unit_id, perspective_id)][status] = n
+    counts = state_counts(org_units, [period])
     assessments = {
         (a.org_unit_id, a.perspective_id): a
         for a in PerspectiveAssessment.objects.filter(
@@ -127,7 +129,7 @@ def perspective_grid(
             [
                 _cell(
                     p,
-                    StatusCounts.of(counts.get((unit.pk, p.pk), {})),
+                    StatusCounts.of(counts.get((unit.pk, period), {}).get(p.pk, {})),
                     assessments.get((unit.pk, p.pk)),
                 )
                 for p in perspectives

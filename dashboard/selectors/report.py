@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from divisions.models import OrgUnit
 from domain.periods import Period
-from domain.rules import Status, TargetKind, Trend
+from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
 from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placements_for
 from indicators.selectors import aggregates_at, assessments_at, measurements_at
@@ -30,6 +30,9 @@ class ReportLine:
     # What the unit's children add up to, with its coverage; the value shown when the unit
     # has none of its own.
     aggregate: Aggregate | None = None
+    # The indicator's state as a whole (domain.rules.report_status), the same on each of its
+    # lines: what the counts per perspective count.
+    indicator_state: str = ""
 
     @property
     def aggregated(self) -> bool:
@@ -41,38 +44,55 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     """One line per placed indicator and breakdown, in the order of the scorecard the unit
     follows that year (a fixed number of queries).
 
-    Each line shows its breakdown's stored status and trend; a manual override of the
-    indicator replaces the status on every line that has one.
+    Each line shows its breakdown's state (domain.rules.report_status: the stored status,
+    or why there is none) and trend; a manual override of the indicator replaces the status
+    on every line that has one. An indicator whose lines show no state of their own (no
+    assessment, or none per breakdown) shows its state on its first line.
     """
     values = measurements_at(org_unit, period)
     sums = aggregates_at(org_unit, period)
     assessments = assessments_at(org_unit, period)
+    when = Period.parse(period)
     lines: list[ReportLine] = []
-    for placement in placements_for(org_unit, Period.parse(period).year):
+    for placement in placements_for(org_unit, when.year):
         factor = placement.success_factor
         assessment = assessments.get(placement.indicator_id)
         targets = _nearest_first(placement.indicator.targets.all())
+        due = when.is_due(placement.follow_up)
+        shown = {
+            breakdown: values.get(placement.indicator_id, {}).get(breakdown)
+            or sums.get(placement.indicator_id, {}).get(breakdown)
+            for breakdown in placement.breakdowns
+        }
+        state = report_status(
+            assessment.status if assessment else None,
+            has_value=has_deciding_value(placement.breakdowns, [b for b, v in shown.items() if v]),
+            due=due,
+            assessable=any(t.kind != TargetKind.NONE for t in targets),
+        ).value
+        own: list[tuple[str, str]] = []
+        for breakdown in placement.breakdowns:
+            detail = (assessment.details.get(breakdown) if assessment else None) or {}
+            stored = assessment.breakdown_status(breakdown) if assessment else ""
+            has_value = shown[breakdown] is not None
+            status = (
+                report_status(stored, has_value=has_value, due=due, assessable=True).value
+                if stored
+                else ""
+            )
+            own.append((status, report_trend(detail.get("trend"), has_value=has_value)))
+        if not any(status for status, _trend in own):
+            own[0] = (state, own[0][1])
         for index, breakdown in enumerate(placement.breakdowns):
             measurement = values.get(placement.indicator_id, {}).get(breakdown)
             aggregate = sums.get(placement.indicator_id, {}).get(breakdown)
-            shown = measurement or aggregate
             detail = (assessment.details.get(breakdown) if assessment else None) or {}
-            if assessment is None:
-                # Nothing measured at this unit and period: say so on the indicator's first line.
-                first = index == 0
-                assessable = any(t.kind != TargetKind.NONE for t in targets)
-                status = (
-                    (Status.NO_DATA if assessable else Status.NOT_ASSESSED).value if first else ""
-                )
-                trend = Trend.NO_DATA.value if first else ""
-            else:
-                status = assessment.breakdown_status(breakdown)
-                trend = detail.get("trend") or ""
             target = (
                 detail.get("target_value")
                 or detail.get("target")
                 or (targets[0].text if targets and index == 0 else "")
             )
+            status, trend = own[index]
             lines.append(
                 ReportLine(
                     perspective=factor.strategic_goal.perspective.name,
@@ -81,13 +101,14 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     indicator=placement,
                     breakdown=breakdown,
                     target=target or "",
-                    value=shown.value if shown else None,
+                    value=shown[breakdown].value if shown[breakdown] else None,
                     status=status,
                     trend=trend,
                     measurement=measurement,
                     assessment=assessment,
                     first_of_indicator=index == 0,
                     aggregate=aggregate,
+                    indicator_state=state,
                 )
             )
     return lines
@@ -102,6 +123,13 @@ def _nearest_first(targets) -> list[Target]:
 class IndicatorGroup:
     indicator: Placement
     lines: list[ReportLine]
+
+    @property
+    def state(self) -> str:
+        """The indicator's state, counted once per perspective (a frozen report from before
+        the states were stored: its first line's status)."""
+        first = self.lines[0]
+        return getattr(first, "indicator_state", "") or first.status
 
 
 @dataclass

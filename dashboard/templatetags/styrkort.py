@@ -62,10 +62,60 @@ def trend_badge(trend: str) -> str:
     return format_html('<span class="trend trend--{}">{}</span>', trend, trend_label(trend))
 
 
+@register.simple_tag
+def status_counts(counts) -> str:
+    """Indicators per state as symbol and number, the words for screen readers: the three
+    judged states always, the others where there are any."""
+    items = []
+    for status, n in counts.items():
+        if not n and status not in presentation.STATUS_ORDER[:3]:
+            continue
+        items.append(
+            format_html(
+                '<span class="counts__item counts__item--{}"><span aria-hidden="true">{}</span>'
+                '<span class="visually-hidden">{}:</span> {}</span>',
+                status,
+                STATUS_SYMBOLS.get(status, ""),
+                presentation.status_count_word(status),
+                n,
+            )
+        )
+    return format_html('<span class="counts">{}</span>', mark_safe(" ".join(items)))
+
+
+@register.simple_tag
+def legend_states() -> list[tuple[str, str]]:
+    """Every state a row can show, with what it means."""
+    return [(status, presentation.status_explanation(status)) for status in presentation.STATES]
+
+
 @register.filter
 def unit_suffix(indicator) -> str:
     """' %' after a share's value (the counts written beside a share have no suffix)."""
     return presentation.unit_suffix(indicator.unit)
+
+
+@register.simple_tag
+def quantity(value, unit: str, breakdown: str = "total") -> str:
+    """A value with its unit: '17,1 %', '-31 mnkr', '6 171 st'."""
+    return presentation.quantity(value, unit, breakdown)
+
+
+@register.simple_tag
+def target_text(target: str, unit: str, breakdown: str = "total") -> str:
+    return presentation.target_text(target, unit, breakdown)
+
+
+@register.filter
+def line_value(line) -> str:
+    """A report line's value with its unit ("" without a value)."""
+    return presentation.quantity(line.value, line.indicator.unit, line.breakdown)
+
+
+@register.filter
+def line_target(line) -> str:
+    """A report line's target as the report writes it, a bare figure with its unit."""
+    return presentation.target_text(line.target, line.indicator.unit, line.breakdown)
 
 
 @register.filter
@@ -117,7 +167,7 @@ def _person(user) -> str:
 
 
 @register.simple_tag
-def source_rows(measurements, period: str) -> str:
+def source_rows(measurements, period: str, unit: str = "") -> str:
     """Where each value came from, one row per measurement (import, file row, user, time).
 
     Written out here rather than in the template: an indicator followed monthly has
@@ -148,7 +198,7 @@ def source_rows(measurements, period: str) -> str:
                 mark_safe(' class="is-current"') if m.period == period else "",
                 m.period,
                 breakdown_label(m.breakdown),
-                number(m.value),
+                presentation.quantity(m.value, unit, m.breakdown),
                 shares,
                 origins[m.source_import_id],
                 m.source_row or "–",

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from domain.exchange.format import format_decimal
+from domain.messages import Message
 from domain.periods import InvalidPeriod, Period
 from domain.spreadsheet import unescape_formula
 
@@ -71,7 +72,7 @@ def clean_text(cell: object) -> str:
 def _required_text(cell: object) -> str:
     text = clean_text(cell)
     if not text:
-        raise CellError("is empty")
+        raise CellError(Message("empty", "is empty"))
     return text
 
 
@@ -95,7 +96,7 @@ def _text(cell: object) -> str:
 def _required_name(cell: object) -> str:
     text = _text(cell)
     if not text:
-        raise CellError("is empty")
+        raise CellError(Message("empty", "is empty"))
     return text
 
 
@@ -112,7 +113,7 @@ def _period_code(text: str) -> str:
     try:
         code = Period.parse(text).code
     except InvalidPeriod as error:
-        raise CellError(str(error)) from None
+        raise CellError(error.args[0]) from None
     if len(PERIOD_CODES) >= 10_000:  # a file holds few distinct periods; bound it anyway
         PERIOD_CODES.clear()
     PERIOD_CODES[text] = code
@@ -139,15 +140,17 @@ def _optional_number(cell: object) -> Decimal | None:
 
 def _number(cell: object, text: str) -> Decimal:
     if isinstance(cell, bool):
-        raise CellError(f"'{text}' is not a number")
+        raise CellError(_not_a_number(text))
     if isinstance(cell, int):
         return Decimal(cell)
     if isinstance(cell, float | Decimal):
         if not math.isfinite(cell):
-            raise CellError(f"'{text}' is not a number")
+            raise CellError(_not_a_number(text))
         return Decimal(str(cell)) if isinstance(cell, float) else cell  # str(): 92.5 stays 92.5
     if isinstance(cell, date | time | timedelta):
-        raise CellError(f"'{text}' is a date or time, not a number")
+        raise CellError(
+            Message("date_not_number", "'{text}' is a date or time, not a number", text=text)
+        )
     return _parse_number(text)
 
 
@@ -157,20 +160,39 @@ def _parse_number(text: str) -> Decimal:
         # Most cells are plain (`92.5`, `92,5`, `-3`): the same Decimal as the general path.
         return Decimal(text.replace(",", "."))
     if text.upper() in _EXCEL_ERRORS:
-        raise CellError(f"'{text}' is an Excel error, not a number")
+        raise CellError(
+            Message("excel_error", "'{text}' is an Excel error, not a number", text=text)
+        )
     plain = _GROUP_SPACES.sub(" ", text.replace("\u2212", "-"))
     if plain.endswith("%"):
         plain = plain[:-1].rstrip()
     if "," in plain and "." in plain:
         raise CellError(
-            f"'{text}' mixes ',' and '.'; use one decimal separator, and a space for thousands"
+            Message(
+                "mixed_separators",
+                "'{text}' mixes ',' and '.'; use one decimal separator, and a space for thousands",
+                text=text,
+            )
         )
     if plain.count(",") > 1 or plain.count(".") > 1:
-        raise CellError(f"'{text}' has more than one decimal separator; use a space for thousands")
+        raise CellError(
+            Message(
+                "many_separators",
+                "'{text}' has more than one decimal separator; use a space for thousands",
+                text=text,
+            )
+        )
     match = _NUMBER_RE.fullmatch(plain)
     if not match or not (match["int"] or match["frac"]):
-        hint = " (a space may only separate groups of three digits)" if " " in plain else ""
-        raise CellError(f"'{text}' is not a number{hint}")
+        if " " in plain:
+            raise CellError(
+                Message(
+                    "not_a_number_spaces",
+                    "'{text}' is not a number (a space may only separate groups of three digits)",
+                    text=text,
+                )
+            )
+        raise CellError(_not_a_number(text))
     number = match["sign"] + (match["int"] or "0").replace(" ", "")
     if match["frac"]:
         number += "." + match["frac"]
@@ -179,7 +201,11 @@ def _parse_number(text: str) -> Decimal:
     try:
         return Decimal(number)
     except InvalidOperation:  # the pattern should make this impossible
-        raise CellError(f"'{text}' is not a number") from None
+        raise CellError(_not_a_number(text)) from None
+
+
+def _not_a_number(text: str) -> Message:
+    return Message("not_a_number", "'{text}' is not a number", text=text)
 
 
 CONVERTERS = {

@@ -37,6 +37,7 @@ from domain.exchange.format import (
     RowError,
 )
 from domain.measurements import number_problems
+from domain.messages import Message
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -50,8 +51,12 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Old binary .xls, and also password-protected .xlsx (an encrypted OLE container).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-_NOT_TEXT = "the file is not a text file; upload CSV (UTF-8 or Windows-1252) or XLSX"
-_BAD_UTF8 = "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 throughout"
+_NOT_TEXT = Message(
+    "not_text", "the file is not a text file; upload CSV (UTF-8 or Windows-1252) or XLSX"
+)
+_BAD_UTF8 = Message(
+    "bad_utf8", "invalid UTF-8 byte; save the file as UTF-8 or Windows-1252 throughout"
+)
 # Undecodable bytes become lone surrogates (surrogateescape), which valid text never contains.
 _SUSPECT = re.compile("[\x00\udc80-\udcff]")
 
@@ -71,14 +76,18 @@ def read_measurements(
     if prefix.startswith(_ZIP_MAGIC):
         records = _open_xlsx(fileobj, prefix, filename, limits)
     elif prefix.startswith(_OLE_MAGIC):
-        message = (
-            f"{filename!r} is an old .xls file or a password-protected workbook; "
-            "save it as .xlsx without a password, or as CSV"
+        message = Message(
+            "old_xls",
+            "{filename} is an old .xls file or a password-protected workbook; "
+            "save it as .xlsx without a password, or as CSV",
+            filename=repr(filename),
         )
         raise FileRejected([RowError(1, "", message)])
     elif prefix.startswith(_UTF16_BOMS):
         # Excel's "Unicode text" export; telling the user beats calling it binary.
-        message = "the file is UTF-16 (Excel's Unicode text); save it as CSV UTF-8 or as XLSX"
+        message = Message(
+            "utf16", "the file is UTF-16 (Excel's Unicode text); save it as CSV UTF-8 or as XLSX"
+        )
         raise FileRejected([RowError(1, "", message)])
     elif b"\x00" in prefix:
         raise FileRejected([RowError(1, "", _NOT_TEXT)])
@@ -88,7 +97,8 @@ def read_measurements(
     header_row, columns = _read_header(records, limits)
     first = _next_data_record(records, limits.rows)
     if first is None:
-        raise FileRejected([RowError(header_row, "", "the file has a header but no rows")])
+        message = Message("no_rows", "the file has a header but no rows")
+        raise FileRejected([RowError(header_row, "", message)])
     return _rows(chain([first], records), records, columns, limits.rows)
 
 
@@ -242,11 +252,16 @@ def _csv_pairs(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, list
         except csv.Error as error:
             text = str(error)
             if "field larger than field limit" in text or "unexpected end of data" in text:
-                message = "a quoted cell is never closed (a '\"' is missing)"
+                message = Message(
+                    "unclosed_quote", "a quoted cell is never closed (a '\"' is missing)"
+                )
             elif "expected after" in text:
-                message = "a quoted cell goes on after its closing quote (double a '\"' inside)"
+                message = Message(
+                    "text_after_quote",
+                    "a quoted cell goes on after its closing quote (double a '\"' inside)",
+                )
             else:
-                message = f"cannot be read as CSV: {text}"
+                message = Message("not_csv", "cannot be read as CSV: {text}", text=text)
             raise FileRejected([RowError(row + 1, "", message)]) from None
         row += 1
         yield row, cells
@@ -273,7 +288,11 @@ def _open_xlsx(fileobj: BinaryIO, prefix: bytes, filename: str, limits: Limits) 
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except Exception:  # openpyxl raises a zoo of types for archives that are not workbooks
-        message = f"{filename!r} is a ZIP archive but not a readable XLSX workbook"
+        message = Message(
+            "not_xlsx",
+            "{filename} is a ZIP archive but not a readable XLSX workbook",
+            filename=repr(filename),
+        )
         raise FileRejected([RowError(1, "", message)]) from None
     return _Records(_xlsx_pairs(workbook))
 
@@ -330,7 +349,7 @@ def _read_header(records: _Records, limits: Limits) -> tuple[int, dict[str, int]
         for cell in cells:
             records.undecodable(row, cell)  # a binary file fails here, not as odd columns
         return row, _parse_header(row, cells)
-    raise FileRejected([RowError(1, "", "the file is empty")])
+    raise FileRejected([RowError(1, "", Message("file_empty", "the file is empty"))])
 
 
 def _parse_header(row: int, cells: list[object]) -> dict[str, int]:
@@ -342,17 +361,25 @@ def _parse_header(row: int, cells: list[object]) -> dict[str, int]:
     for index, text in enumerate(written):
         name = text.lower()
         if not name:
-            errors.append(RowError(row, "", f"column {index + 1} has no name"))
+            message = Message("unnamed_column", "column {number} has no name", number=index + 1)
+            errors.append(RowError(row, "", message))
         elif name not in HEADER:
             shown = _SUSPECT.sub("\ufffd", text)  # lone surrogates cannot be encoded for output
-            errors.append(RowError(row, shown, f"unknown column; allowed: {', '.join(HEADER)}"))
+            message = Message(
+                "unknown_column", "unknown column; allowed: {allowed}", allowed=", ".join(HEADER)
+            )
+            errors.append(RowError(row, shown, message))
         elif name in columns:
-            errors.append(RowError(row, name, "duplicate column"))
+            errors.append(RowError(row, name, Message("duplicate_column", "duplicate column")))
         else:
             columns[name] = index
     for name in REQUIRED:
         if name not in columns:
-            message = f"missing column; the header must contain {', '.join(REQUIRED)}"
+            message = Message(
+                "missing_column",
+                "missing column; the header must contain {required}",
+                required=", ".join(REQUIRED),
+            )
             errors.append(RowError(row, name, message))
     if errors:
         raise FileRejected(errors)
@@ -392,8 +419,19 @@ def _rows(
             used -= 1  # trailing empty cells are an Excel artefact, not data
         if used > width:
             # Checking the cells of a shifted row would only give confusing errors.
-            hint = f"; quote cells that contain {records.delimiter!r}" if records.delimiter else ""
-            yield RowError(row, "", f"has {used} cells, header has {width}{hint}")
+            if records.delimiter:
+                message = Message(
+                    "too_many_cells_quote",
+                    "has {used} cells, header has {width}; quote cells that contain {delimiter}",
+                    used=used,
+                    width=width,
+                    delimiter=repr(records.delimiter),
+                )
+            else:
+                message = Message(
+                    "too_many_cells", "has {used} cells, header has {width}", used=used, width=width
+                )
+            yield RowError(row, "", message)
             continue
         result = _plain_row(row, cells, indexes) or _validate_row(row, cells, plan, records)
         if type(result) is list:
@@ -468,7 +506,7 @@ def _validate_row(
         try:
             values.append(convert(cell))
         except CellError as error:
-            errors.append(RowError(row, name, str(error)))
+            errors.append(RowError(row, name, error.args[0]))
             values.append(None)
     denominator = values[_DENOMINATOR]
     if denominator is not None:

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from domain.exchange.format import RowError
+from domain.messages import Message
 
 from ..models import Import, ImportSource, ImportStatus
 from .queue import ImportQueueUnavailable, enqueue_import, receive_import
@@ -194,9 +195,10 @@ def _take(root: Path, path: Path, stat: os.stat_result) -> Import | None:
     return record
 
 
-_CHANGED_WHILE_TAKEN = (
+_CHANGED_WHILE_TAKEN = Message(
+    "changed_while_taken",
     "the file grew while it was being taken (still being written?); nothing was imported. "
-    "Write it under a name starting with '.' and rename it when complete."
+    "Write it under a name starting with '.' and rename it when complete.",
 )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from domain.exchange.format import RowError
+from domain.messages import Message, code_of
 
 
 class ImportStatus(models.TextChoices):
@@ -228,11 +229,14 @@ class Import(models.Model):
         for error in errors:
             total += 1
             if total <= MAX_STORED_ERRORS:
+                # The English message, and its code and parameters to say it in the
+                # reader's language (indicators.messages).
                 kept.append(
                     {
                         "row": error.row,
                         "column": _shortened(error.column),
                         "message": _shortened(error.message),
+                        **_code(error.message),
                     }
                 )
         self.status = status
@@ -259,10 +263,13 @@ class Import(models.Model):
 
     def mark_duplicate(self, original: "Import") -> None:
         """Saved failed at once, pointing at the first: the same file is not applied twice."""
-        message = (
-            f"the same file (SHA-256 {original.sha256[:12]}…) was received as import "
-            f"#{original.pk} on {timezone.localtime(original.received_at):%Y-%m-%d %H:%M}; "
-            "it is not applied twice"
+        message = Message(
+            "same_file",
+            "the same file (SHA-256 {sha}…) was received as import #{pk} on {when}; "
+            "it is not applied twice",
+            sha=original.sha256[:12],
+            pk=original.pk,
+            when=f"{timezone.localtime(original.received_at):%Y-%m-%d %H:%M}",
         )
         self.duplicate_of = original
         self.preview = False
@@ -411,3 +418,12 @@ class Import(models.Model):
         if not self.rows_total:
             return None
         return min(1.0, self.rows_done / self.rows_total)
+
+
+def _code(message: str) -> dict:
+    code, params = code_of(message)
+    if not code:
+        return {}
+    # Parameters can quote the file (a bad value): bounded like the message itself.
+    params = {k: _shortened(v) if isinstance(v, str) else v for k, v in (params or {}).items()}
+    return {"code": code, "params": params}

@@ -34,7 +34,7 @@ from domain.exchange.format import RowError
 from ..models import Import, ImportSource, ImportStatus
 from .access import may_decide, may_import_again, stored_file_of
 from .models import CLAIMS_ITS_FILE
-from .reader import digest, row_estimate
+from .reader import digest, row_estimate, too_large
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -135,7 +135,7 @@ def receive_import(
     limit = settings.STYRKORT_IMPORT_MAX_BYTES
     if size > limit:
         record.save()
-        error = RowError(0, "", f"the file is {size:,} bytes; the limit is {limit:,} bytes")
+        error = RowError(0, "", too_large(size, limit))
         record.fail([error])
         return record
     record.file.save(name, File(fileobj, name=name), save=False)

@@ -21,6 +21,7 @@ from divisions.models import OrgUnit
 from domain.exchange.format import FileRejected, Limits, MeasurementRow, OverLimit, RowError
 from domain.exchange.reading import read_measurements
 from domain.measurements import number_problems
+from domain.messages import Message
 from scorecard.closing import closed_lookup
 
 from .. import bulk
@@ -75,40 +76,40 @@ class Resolver:
         unit_id = self.units.get(item.org_unit)
         errors = []
         if indicator is None:
-            errors.append(RowError(item.row, "indicator", f"unknown indicator '{item.indicator}'"))
+            message = Message(
+                "unknown_indicator", "unknown indicator '{code}'", code=item.indicator
+            )
+            errors.append(RowError(item.row, "indicator", message))
         if unit_id is None:
-            errors.append(RowError(item.row, "org_unit", f"unknown org unit '{item.org_unit}'"))
+            message = Message("unknown_org_unit", "unknown org unit '{code}'", code=item.org_unit)
+            errors.append(RowError(item.row, "org_unit", message))
         elif self.allowed is not None and unit_id not in self.allowed:
-            errors.append(
-                RowError(item.row, "org_unit", f"you may not change values of '{item.org_unit}'")
+            message = Message(
+                "not_yours", "you may not change values of '{code}'", code=item.org_unit
             )
+            errors.append(RowError(item.row, "org_unit", message))
         elif self.is_closed(self.unit_paths[unit_id], item.period):
-            errors.append(
-                RowError(
-                    item.row, "period", f"period {item.period} is closed for '{item.org_unit}'"
-                )
+            message = Message(
+                "period_closed",
+                "period {period} is closed for '{code}'",
+                period=item.period,
+                code=item.org_unit,
             )
+            errors.append(RowError(item.row, "period", message))
         if errors:
             return errors
         indicator_id, breakdowns = indicator  # type: ignore[misc]
         if item.breakdown not in breakdowns:
-            return [
-                RowError(
-                    item.row,
-                    "breakdown",
-                    f"'{item.breakdown}' is not a breakdown of {item.indicator} "
-                    f"(declared: {', '.join(sorted(breakdowns))})",
-                )
-            ]
+            return [RowError(item.row, "breakdown", not_a_breakdown(item, sorted(breakdowns)))]
         if not self._on_a_scorecard(indicator_id, unit_id, item.period):
-            return [
-                RowError(
-                    item.row,
-                    "indicator",
-                    f"{item.indicator} is not on the scorecard of '{item.org_unit}' or of a unit "
-                    f"above it in {item.period[:4]}",
-                )
-            ]
+            message = Message(
+                "not_placed",
+                "{indicator} is not on the scorecard of '{code}' or of a unit above it in {year}",
+                indicator=item.indicator,
+                code=item.org_unit,
+                year=item.period[:4],
+            )
+            return [RowError(item.row, "indicator", message)]
         problems = number_problems(
             value=item.value, numerator=item.numerator, denominator=item.denominator
         )
@@ -123,6 +124,25 @@ class Resolver:
             ancestry = [self.units[c] for c in codes]
             self._placed[key] = self.placements.placed_within(indicator_id, ancestry, int(key[2]))
         return self._placed[key]
+
+
+def too_large(size: int, limit: int) -> Message:
+    return Message(
+        "file_too_large",
+        "the file is {size:,} bytes; the limit is {limit:,} bytes",
+        size=size,
+        limit=limit,
+    )
+
+
+def not_a_breakdown(item: MeasurementRow, declared: list[str]) -> Message:
+    return Message(
+        "not_a_breakdown",
+        "'{breakdown}' is not a breakdown of {indicator} (declared: {declared})",
+        breakdown=item.breakdown,
+        indicator=item.indicator,
+        declared=", ".join(declared),
+    )
 
 
 @dataclass
@@ -267,7 +287,10 @@ class Reader:
         for index, error in enumerate(self.errors):
             if error.message.startswith(_DUPLICATE_MARK):
                 first, codes = self._names[int(error.message[len(_DUPLICATE_MARK) :])]
-                self.errors[index] = RowError(error.row, "", f"duplicates row {first} ({codes})")
+                message = Message(
+                    "duplicate_row", "duplicates row {first} ({codes})", first=first, codes=codes
+                )
+                self.errors[index] = RowError(error.row, "", message)
 
 
 _DUPLICATE_MARK = "\0duplicate:"

@@ -28,6 +28,7 @@ from audit.services import (
     record_import,
 )
 from domain.exchange.format import FileRejected, RowError
+from domain.messages import Message
 from domain.numbers import plain_decimal
 
 from .. import bulk
@@ -43,7 +44,7 @@ from ..models import (
 from ..recompute import recompute_assessments
 from .inbox import file_away
 from .progress import Progress
-from .reader import Reader, Resolver, digest, rejection_errors, row_estimate
+from .reader import Reader, Resolver, digest, rejection_errors, row_estimate, too_large
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -66,6 +67,14 @@ DATABASE_GONE = (
     "the database could not be reached or kept breaking off the import ({attempts} tries); "
     "nothing was applied. Send the file again once the service is back"
 )
+
+
+def _internal_error(pk: int) -> Message:
+    return Message("internal_error", INTERNAL_ERROR, pk=pk)
+
+
+def _database_gone(attempts: int) -> Message:
+    return Message("database_gone", DATABASE_GONE, attempts=attempts)
 
 
 @dataclass
@@ -143,7 +152,7 @@ def import_measurements(
     except TRANSIENT_DATABASE_ERRORS:
         logger.exception("import #%s: the database broke off", record.pk)
         connection.close()
-        record.fail([RowError(0, "", DATABASE_GONE.format(attempts=1))])
+        record.fail([RowError(0, "", _database_gone(1))])
         raise
 
 
@@ -152,7 +161,7 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
     preview, and roll back). Records the outcome; raises ImportRejected for a bad file."""
     limit = settings.STYRKORT_IMPORT_MAX_BYTES
     if record.size > limit:
-        error = RowError(0, "", f"the file is {record.size:,} bytes; the limit is {limit:,} bytes")
+        error = RowError(0, "", too_large(record.size, limit))
         record.fail([error], rejected=0)
         raise ImportRejected(record, [error], 0)
     reader = Reader(fileobj, record.filename, Resolver(record.user))
@@ -183,7 +192,7 @@ def _execute(record: Import, fileobj: BinaryIO, *, preview: bool) -> ImportResul
         raise  # rolled back; the task records why (stop_overdue)
     except Exception:
         logger.exception("import #%s failed", record.pk)
-        record.fail([RowError(0, "", INTERNAL_ERROR.format(pk=record.pk))])
+        record.fail([RowError(0, "", _internal_error(record.pk))])
         raise
     if reader.errors:
         reader.name_duplicates()
@@ -392,9 +401,11 @@ def run_import(*, import_id: int) -> Import | None:
             raise ImportBusy(retry_in=settings.STYRKORT_IMPORT_STALE_SECONDS)
         return record  # done, failed, previewed or discarded: a redelivered message
     if record.attempts > MAX_ATTEMPTS:
-        message = (
-            f"the worker stopped during this import {record.attempts - 1} times (killed, or "
-            "out of memory?); nothing was applied"
+        message = Message(
+            "worker_stopped",
+            "the worker stopped during this import {times} times (killed, or out of memory?); "
+            "nothing was applied",
+            times=record.attempts - 1,
         )
         record.fail([RowError(0, "", message)])
     else:
@@ -405,7 +416,9 @@ def run_import(*, import_id: int) -> Import | None:
         except ImportRejected:
             pass  # recorded: a bad file is an outcome, not a task failure
         except FileNotFoundError:
-            message = "the stored file is missing; nothing was imported, send it again"
+            message = Message(
+                "file_missing", "the stored file is missing; nothing was imported, send it again"
+            )
             record.fail([RowError(0, "", message)])
         except _Waiting as exc:
             logger.info("import #%s waits its turn: %s", import_id, exc)
@@ -444,7 +457,7 @@ def give_up_interrupted(*, import_id: int, attempts: int) -> Import | None:
     record = Import.objects.filter(pk=import_id).first()
     if record is None or record.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return record
-    record.fail([RowError(0, "", DATABASE_GONE.format(attempts=attempts))])
+    record.fail([RowError(0, "", _database_gone(attempts))])
     if record.source == ImportSource.INBOX:
         file_away(record)
     return record

@@ -68,11 +68,11 @@ def test_manager_reports_and_the_board_sees_it(transactional_db, nara, live_serv
     page.locator("#id_total-value").fill("35,9")
     page.locator("#id_total-comment").fill("Rättat efter journalgranskning")
     page.get_by_role("button", name="Spara utfall (Totalt)").click()
-    page.get_by_text("Utfallet är sparat.").wait_for()
+    page.get_by_text("Sparat: Utfall (Totalt).").wait_for()
 
     page.locator("#id_analysis").fill("Flödet till kommunerna har stannat av under sommaren.")
     page.get_by_role("button", name="Spara analys").click()
-    page.get_by_text("Analysen är sparad.").wait_for()
+    page.get_by_text("Sparat: Analys.").wait_for()
 
     page.locator("#id_status").select_option("partly")
     page.get_by_role("button", name="Spara bedömning").click()  # no reason given
@@ -80,7 +80,7 @@ def test_manager_reports_and_the_board_sees_it(transactional_db, nara, live_serv
     page.locator("#id_status").select_option("partly")
     page.locator("#id_comment").fill("Nära målet räknat på helår.")
     page.get_by_role("button", name="Spara bedömning").click()
-    page.get_by_text("Bedömningen är sparad.").wait_for()
+    page.get_by_text("Sparat: Manuell bedömning.").wait_for()
 
     page.goto(f"{base}{REPORT}perspektiv/verksamhet/")
     page.locator("#id_status").select_option("partly")

@@ -65,7 +65,13 @@ def test_rows_outside_what_the_sender_may_write_reject_the_file(
     assert response["Location"] == reverse("indicators:import", args=[record.pk])
     assert record.status == "failed"
     assert record.errors == [
-        {"row": 2, "column": "org_unit", "message": "you may not change values of 'div_nara'"}
+        {
+            "row": 2,
+            "column": "org_unit",
+            "message": "you may not change values of 'div_nara'",
+            "code": "not_yours",  # to say it in the reader's language (indicators.messages)
+            "params": {"code": "div_nara"},
+        }
     ]
     assert snapshot() == before
 

@@ -203,19 +203,20 @@ def test_a_failing_file_lists_its_errors(worker, cast, client, tmp_path):
     response = upload(client, cast["manager"], csv_file(tmp_path, body))
     record = wait_for(Import.objects.latest("pk").pk)
     assert record.status == "failed" and record.rejected == 3
-    assert record.errors == [
-        {
-            "row": 3,
-            "column": "",
-            "message": "duplicates row 2 (telefon_teleq, div_nara, 2022-T2, total)",
-        },
-        {"row": 4, "column": "indicator", "message": "unknown indicator 'okand'"},
-        {"row": 5, "column": "value", "message": "'sju' is not a number"},
+    assert [(e["row"], e["column"], e["message"]) for e in record.errors] == [
+        (3, "", "duplicates row 2 (telefon_teleq, div_nara, 2022-T2, total)"),
+        (4, "indicator", "unknown indicator 'okand'"),
+        (5, "value", "'sju' is not a number"),
+    ]
+    # With each message its code and parameters, to show it in the reader's language.
+    assert [(e["code"], e["params"]) for e in record.errors][1:] == [
+        ("unknown_indicator", {"code": "okand"}),
+        ("not_a_number", {"text": "sju"}),
     ]
     assert snapshot() == before
     page = client.get(response["Location"]).text
     assert "3 rader avvisades; inget importerades." in page
-    assert "unknown indicator &#x27;okand&#x27;" in page
+    assert "okänt styrmått &#x27;okand&#x27;" in page
 
 
 def test_a_killed_worker_leaves_the_database_as_it_was(worker, cast, tmp_path):

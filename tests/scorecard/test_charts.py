@@ -21,7 +21,7 @@ def test_counts_chart_has_one_trace_per_status_with_colour_pattern_and_outline()
         "Uppfyllt",
         "Delvis uppfyllt",
         "Ej uppfyllt",
-        "Uppgift saknas",
+        "Utfall saknas",
     ]
     assert traces[2]["x"] == [3, 0] and traces[2]["y"] == ["Ekonomi", "Samhälle"]  # first on top
     patterns = {t["marker"]["pattern"]["shape"] for t in traces}

@@ -89,10 +89,16 @@ def test_report_csv_has_a_line_per_indicator_and_breakdown(nara):
     # Counts written beside a share carry no status of their own.
     assert by_key[("utskrivningsklara_1dygn", "count_vtf_total")]["value"] == "1029"
     assert by_key[("utskrivningsklara_1dygn", "count_vtf_total")]["status"] == ""
-    # Followed up without a target, and not reported this period.
-    assert by_key[("kontinuitetsindex", "total")]["status"] == "not_assessed"
-    assert by_key[("kompetensforsorjningsplaner", "total")]["status"] == "no_data"
+    # Followed up without a target; followed up only in the annual report (ÅR), so not due
+    # in a tertial (issue 10: no longer "no data"); due, with a target, and not reported.
+    assert by_key[("fast_lakarkontakt", "total")]["status"] == "not_assessed"
+    assert by_key[("kontinuitetsindex", "total")]["status"] == "not_due"
+    assert by_key[("kompetensforsorjningsplaner", "total")]["status"] == "not_due"
     assert by_key[("kompetensforsorjningsplaner", "total")]["value"] == ""
+    assert by_key[("kompetensforsorjningsplaner", "total")]["trend"] == ""
+    assert by_key[("digitala_vardbesok", "total")]["status"] == "no_data"
+    # A value that "Minska" cannot judge without last year's lacks its reference.
+    assert by_key[("sjukfranvaro", "total")]["status"] == "no_reference"
 
 
 def test_report_text_format_groups_by_perspective(nara):
@@ -109,7 +115,8 @@ def test_report_text_format_groups_by_perspective(nara):
 def test_report_for_a_unit_shows_its_own_values(nara):
     rows = report_rows("--org-unit", "avp_pajala", "--period", "2022-T2")
     fall = next(r for r in rows if r["indicator"] == "fallskador_aldre")
-    assert (fall["value"], fall["status"]) == ("2", "no_data")  # no 2020 figure for the unit
+    # Halve the 2020 figure, which the unit does not have: nothing to compare with.
+    assert (fall["value"], fall["status"]) == ("2", "no_reference")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +141,7 @@ def test_another_regions_scorecard_works_the_same_way(db):
     rows = report_rows("--org-unit", "div_kirurgi", "--period", "2024-T2")
     by_key = {(r["indicator"], r["breakdown"]): (r["value"], r["status"], r["trend"]) for r in rows}
     assert by_key == {
-        ("co2_resor", "total"): ("", "no_data", "no_data"),  # followed up yearly only
+        ("co2_resor", "total"): ("", "not_due", ""),  # followed up yearly only
         ("vardgaranti_90", "total"): ("96.1", "fulfilled", "improved"),
         ("vardgaranti_90", "women"): ("94", "partly", "no_data"),
         ("vardgaranti_90", "men"): ("82", "not_fulfilled", "no_data"),
@@ -143,7 +150,7 @@ def test_another_regions_scorecard_works_the_same_way(db):
         ("sjukfranvaro", "total"): ("6.1", "partly", "unchanged"),
         ("resultat", "total"): ("-2.5", "not_fulfilled", "no_data"),
         ("besok_digitala", "total"): ("8100", "fulfilled", "no_data"),
-        ("patientenkat", "total"): ("", "not_assessed", "no_data"),
+        ("patientenkat", "total"): ("", "not_due", ""),  # yearly, without a target
     }
     yearly = {
         r["indicator"]: r["status"]
