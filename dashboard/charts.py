@@ -76,8 +76,9 @@ def _axis(**extra) -> dict:
     return axis
 
 
-# Ticks of a count axis: 1, 2 or 5 times a power of ten, at most this many of them.
-COUNT_TICKS = 8
+# Ticks of a count axis: 1, 2 or 5 times a power of ten, at most this many steps (more
+# crowd a 300 px chart on a phone).
+COUNT_TICKS = 6
 
 
 def _count_step(largest: int) -> int:
@@ -273,13 +274,21 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
         name = _text(
             _("Mål") if len(target_keys) == 1 else f"{_('Mål')} {breakdown_label(key).lower()}"
         )
+        # Black says "target"; the breakdown's own dash says whose (women dashed, men dotted),
+        # else two black dashed lines would not say which is which.
+        dash = (BREAKDOWN_STYLES.get(key) or (None, "dash"))[1] if len(target_keys) > 1 else ""
         figure.add_trace(
             go.Scatter(
                 name=name,
                 x=periods,
                 y=[_float(row.thresholds.get(key)) for row in page.history],
                 mode="lines+markers",  # a marker too, so that a single period shows its target
-                line={"color": TARGET_COLOUR, "dash": "dash", "width": 2, "shape": "hvh"},
+                line={
+                    "color": TARGET_COLOUR,
+                    "dash": dash if dash not in ("", "solid") else "dash",
+                    "width": 2,
+                    "shape": "hvh",
+                },
                 marker={
                     "symbol": "line-ew-open",
                     "size": 18,

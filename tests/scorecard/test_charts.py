@@ -54,26 +54,26 @@ def test_count_axes_tick_at_whole_numbers_only():
     assert (axis.tickmode, axis.tick0, axis.dtick, axis.tickformat) == ("linear", 0, 1, ",d")
     assert axis.range == (0, 2 * 1.05)  # the stacked total, not the largest single status
     rows = [("Samhälle", StatusCounts(30, 5, 2, 0)), ("Ekonomi", StatusCounts(0, 0, 0, 0))]
-    assert charts.perspective_counts_chart(rows).layout.xaxis.dtick == 5
+    assert charts.perspective_counts_chart(rows).layout.xaxis.dtick == 10
     empty = charts.perspective_counts_chart([("Ekonomi", StatusCounts())]).layout.xaxis
     assert empty.range == (0, 1.05) and empty.dtick == 1
 
 
 def test_count_step_is_one_two_or_five_times_a_power_of_ten():
-    steps = {n: charts._count_step(n) for n in (0, 1, 8, 9, 16, 17, 40, 41, 80, 81, 8000, 8001)}
+    steps = {n: charts._count_step(n) for n in (0, 1, 6, 7, 12, 13, 30, 31, 60, 61, 6000, 6001)}
     assert steps == {
         0: 1,
         1: 1,
-        8: 1,
-        9: 2,
-        16: 2,
-        17: 5,
-        40: 5,
-        41: 10,
-        80: 10,
-        81: 20,
-        8000: 1000,
-        8001: 2000,
+        6: 1,
+        7: 2,
+        12: 2,
+        13: 5,
+        30: 5,
+        31: 10,
+        60: 10,
+        61: 20,
+        6000: 1000,
+        6001: 2000,
     }
 
 
@@ -83,6 +83,6 @@ def test_an_indicator_that_counts_has_whole_ticks_others_keep_their_own():
         "tick0": 0,
         "dtick": 1,
     }
-    assert charts._whole_ticks("count", [6171, 1123])["dtick"] == 1000
+    assert charts._whole_ticks("count", [6171, 1123])["dtick"] == 2000
     assert charts._whole_ticks("percent", [0.5, 1.5]) == {}
     assert charts._whole_ticks("count", [None]) == {}

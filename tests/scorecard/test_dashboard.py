@@ -243,6 +243,15 @@ def test_indicator_series_has_women_and_men_and_the_target(board):
     )
 
 
+def test_targets_of_women_and_men_are_told_apart_by_their_dash(board):
+    # aterinskrivningar_65: K 16 %, M 17,2 %. Both black (a target), dashed as the women's
+    # line and dotted as the men's, where two black dashed lines said nothing of whose.
+    page = board.get(f"/styrmatt/aterinskrivningar_65/div_nara/{PERIOD}/").text
+    lines = {t["name"]: t["line"] for t in figure(page, "series-chart")["data"]}
+    assert (lines["Mål kvinnor"]["dash"], lines["Mål män"]["dash"]) == ("dash", "dot")
+    assert lines["Mål kvinnor"]["color"] == lines["Mål män"]["color"]
+
+
 def test_indicator_page_shows_the_analysis(board):
     nara = OrgUnit.objects.get(code="div_nara")
     Assessment.objects.filter(
