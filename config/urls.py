@@ -14,6 +14,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    path("favicon.ico", dashboard_views.favicon, name="favicon"),
     # The language switch is on the login page too, so it must work before login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

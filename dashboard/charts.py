@@ -9,6 +9,7 @@ what lives here is the layout of the figures.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -76,6 +77,54 @@ def _axis(**extra) -> dict:
     return axis
 
 
+# Ticks of a count axis: 1, 2 or 5 times a power of ten, at most this many steps (more
+# crowd a 300 px chart on a phone).
+COUNT_TICKS = 6
+
+
+def _count_step(largest: int) -> int:
+    """The tick step of an axis of counts up to `largest`: a whole number, so that plotly.js
+    never puts ticks at 0.2, 0.4 ... which a whole-number format shows as "0 0 0 1 1 1"."""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if largest <= step * COUNT_TICKS:
+                return step
+        magnitude *= 10
+
+
+def _count_axis(figure: go.Figure, axis: str) -> None:
+    """Whole-number ticks on the axis (x or y) that stacked bars of counts run along."""
+    stacked: dict[object, int] = {}
+    for trace in figure.data:
+        categories = trace.y if axis == "x" else trace.x
+        for category, count in zip(categories or (), getattr(trace, axis) or (), strict=False):
+            stacked[category] = stacked.get(category, 0) + (count or 0)
+    largest = max(stacked.values(), default=0)
+    figure.update_layout(
+        {
+            f"{axis}axis": {
+                "tickmode": "linear",
+                "tick0": 0,
+                "dtick": _count_step(largest),
+                "tickformat": ",d",
+                # An empty chart still shows 0 and 1 rather than plotly.js's -1 .. 1.
+                "range": [0, max(largest, 1) * 1.05],
+            }
+        }
+    )
+
+
+def _whole_ticks(unit: str, values: Sequence[float | None]) -> dict:
+    """Ticks of a value axis: whole numbers for an indicator that counts (1, 2, 3 falls, not
+    0.5, 1.5); other units keep plotly.js's own ticks."""
+    numbers = [v for v in values if v is not None]
+    if unit != "count" or not numbers:
+        return {}
+    span = max(*numbers, 0) - min(*numbers, 0)  # from zero: a step fit for the whole range
+    return {"tickmode": "linear", "tick0": 0, "dtick": _count_step(math.ceil(span))}
+
+
 def _status_marker(status: str, *, highlight: bool = False) -> dict:
     return {
         "color": STATUS_COLOURS.get(status, STATUS_COLOURS[""]),
@@ -128,7 +177,7 @@ def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Fig
         layout=_layout(
             barmode="stack",
             height=90 + 44 * len(rows),
-            xaxis=_axis(title={"text": _("Antal styrmått")}, rangemode="tozero", tickformat=",d"),
+            xaxis=_axis(title={"text": _("Antal styrmått")}),
             yaxis=_axis(showgrid=False),
         )
     )
@@ -144,6 +193,7 @@ def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Fig
                 hovertemplate="%{y}: %{x} " + _("styrmått") + f" – {label}<extra></extra>",
             )
         )
+    _count_axis(figure, "x")
     return figure
 
 
@@ -155,7 +205,7 @@ def over_time_chart(series: PerspectiveSeries) -> go.Figure:
             barmode="stack",
             height=300,
             xaxis=_axis(type="category", title={"text": _("Period")}),
-            yaxis=_axis(title={"text": _("Antal styrmått")}, rangemode="tozero", tickformat=",d"),
+            yaxis=_axis(title={"text": _("Antal styrmått")}),
         )
     )
     for status in STATUS_ORDER:
@@ -169,6 +219,7 @@ def over_time_chart(series: PerspectiveSeries) -> go.Figure:
                 hovertemplate="%{x}: %{y} " + _("styrmått") + f" – {label}<extra></extra>",
             )
         )
+    _count_axis(figure, "y")
     return figure
 
 
@@ -224,13 +275,21 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
         name = _text(
             _("Mål") if len(target_keys) == 1 else f"{_('Mål')} {breakdown_label(key).lower()}"
         )
+        # Black says "target"; the breakdown's own dash says whose (women dashed, men dotted),
+        # else two black dashed lines would not say which is which.
+        dash = (BREAKDOWN_STYLES.get(key) or (None, "dash"))[1] if len(target_keys) > 1 else ""
         figure.add_trace(
             go.Scatter(
                 name=name,
                 x=periods,
                 y=[_float(row.thresholds.get(key)) for row in page.history],
                 mode="lines+markers",  # a marker too, so that a single period shows its target
-                line={"color": TARGET_COLOUR, "dash": "dash", "width": 2, "shape": "hvh"},
+                line={
+                    "color": TARGET_COLOUR,
+                    "dash": dash if dash not in ("", "solid") else "dash",
+                    "width": 2,
+                    "shape": "hvh",
+                },
                 marker={
                     "symbol": "line-ew-open",
                     "size": 18,
@@ -240,6 +299,7 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
                 hovertemplate="%{y:" + value_format + "<extra>" + name + "</extra>",
             )
         )
+    figure.update_yaxes(_whole_ticks(unit, [y for trace in figure.data for y in trace.y]))
     return figure
 
 
@@ -301,4 +361,5 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
                 hovertemplate="%{x:" + value_format + "<extra>" + _("Mål") + "</extra>",
             )
         )
+    figure.update_xaxes(_whole_ticks(unit, [x for trace in figure.data for x in trace.x]))
     return figure

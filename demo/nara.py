@@ -14,19 +14,28 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from audit.models import Source
 from divisions.models import OrgUnit, Role, RoleAssignment
 from domain.periods import InvalidPeriod, Period
 from indicators.definitions import LoadResult, load_scorecard, read_definition
+from indicators.editing import update_assessment
 from indicators.imports.run import ImportResult, import_measurements
-from indicators.models import ImportSource
+from indicators.models import Assessment, ImportSource
 from scorecard.closing import closed_lookup
 from scorecard.models import Action, Perspective
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA_DIR = FIXTURES / "nara_2022_t2"
+# Earlier periods the report gives only in its analysis texts (narrative.md): the demo's
+# history beside the tables' values; the tests' `nara` fixture imports measurements.csv alone.
+HISTORY_FILE = DATA_DIR / "history.csv"
+# The analysis the report writes below its tables, per indicator (written by its manager).
+ANALYSES_FILE = DATA_DIR / "analyses.yaml"
+ANALYSIS_AUTHOR = "chef.nara"
 DEMO_YEAR = 2022  # the targets in the file are those of the year of its data
 DEMO_DIVISION = "div_nara"
 SECOND_DIR = FIXTURES / "lanssjukvard"
@@ -68,6 +77,16 @@ class DemoResult:
     # those (period, org unit) pairs: a close freezes values, the demo included.
     skipped_rows: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    analyses: AnalysesResult | None = None
+
+
+@dataclass
+class AnalysesResult:
+    written: int = 0
+    unchanged: int = 0
+    closed: int = 0  # in a closed period: left as they are, like the values there
+    # Indicators without a value in the period have no assessment to hold an analysis yet.
+    waiting: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -86,12 +105,17 @@ def load_demo() -> DemoResult:
     )
     measurements: list[ImportResult] = []
     skipped: dict[tuple[str, str], int] = {}
-    files = (DATA_DIR, SECOND_DIR, REGION_DIR)
-    for path in (directory / "measurements.csv" for directory in files):
+    files = (
+        DATA_DIR / "measurements.csv",
+        HISTORY_FILE,
+        SECOND_DIR / "measurements.csv",
+        REGION_DIR / "measurements.csv",
+    )
+    for path in files:
         imported = _import_open_rows(path, skipped)
         if imported is not None:
             measurements.append(imported)
-    return DemoResult(
+    result = DemoResult(
         scorecard=scorecard,
         measurements=measurements,
         actions_created=_load_actions(DATA_DIR / "actions.csv", DEMO_DIVISION),
@@ -99,6 +123,8 @@ def load_demo() -> DemoResult:
         skipped_rows=sum(skipped.values()),
         skipped=sorted(skipped),
     )
+    result.analyses = _load_analyses(ANALYSES_FILE, DEMO_DIVISION)
+    return result
 
 
 def _load_scorecard(path: Path, *, year: int | None = None, source: str = "") -> LoadResult:
@@ -169,6 +195,36 @@ def _load_actions(path: Path, org_unit_code: str) -> int:
             )
             created += was_created
     return created
+
+
+def _load_analyses(path: Path, org_unit_code: str) -> AnalysesResult:
+    """Each indicator's analysis, written as its manager writes it (editing service, audited).
+
+    A text already there is left alone; a period closed for the unit is left as it is.
+    """
+    unit = OrgUnit.objects.get(code=org_unit_code)
+    author = get_user_model().objects.get(username=ANALYSIS_AUTHOR)
+    is_closed = closed_lookup()
+    result = AnalysesResult()
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+        period = Period.parse(str(entry["period"])).code
+        text = entry["analysis"].strip()
+        if is_closed(unit.path, period):
+            result.closed += 1
+            continue
+        assessment = Assessment.objects.filter(
+            indicator__code=entry["indicator"], org_unit=unit, period=period
+        ).first()
+        if assessment is None:
+            result.waiting.append(entry["indicator"])
+        elif assessment.analysis == text:
+            result.unchanged += 1
+        else:
+            update_assessment(
+                user=author, assessment=assessment, analysis=text, source=Source.COMMAND
+            )
+            result.written += 1
+    return result
 
 
 def _create_users() -> int:

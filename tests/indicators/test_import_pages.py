@@ -64,11 +64,11 @@ def test_the_import_list_links_to_pages_that_answer(cast, client, imports):
 
 @pytest.mark.parametrize("username", ["admin", "chef.nara"])
 def test_the_demos_own_import_page_answers(client, demo, username):
-    """`make demo`'s import list links to the demo's imports (one per division's file and
-    the region's), which have no user."""
+    """`make demo`'s import list links to the demo's imports (one per division's file, Nära's
+    history and the region's), which have no user."""
     client.force_login(get_user_model().objects.get(username=username))
     records = Import.objects.filter(source=ImportSource.DEMO)
-    assert records.count() == 3
+    assert records.count() == 4
     listing = client.get(reverse("indicators:imports")).text
     for record in records:
         assert record.user is None

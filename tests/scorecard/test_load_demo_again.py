@@ -7,6 +7,7 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from audit.models import AuditEntry
 from audit.services import Actor
 from dashboard.freezing import close_report
 from divisions.models import OrgUnit
@@ -44,15 +45,21 @@ def test_load_demo_runs_again_after_a_period_is_closed(demo):
     text = out.getvalue()
     # 41 values of T2 itself and one of August, a month T2 closes (docs/domain.md, Closing).
     assert "42 row(s) skipped" in text and CLOSED in text and "2022-08 for div_nara" in text, text
+    # The report's analysis texts are all of T2: left as they are too.
+    assert "Analysis texts: 0 written, 0 unchanged, 25 in a closed period" in text, text
 
 
 def test_load_demo_twice_changes_nothing(demo):
-    # 83 of Nära's rows, 78 of Länssjukvård's (its 2023 values are not the demo's) and the
-    # region's 9 key figures of 2018-2019.
+    entries = AuditEntry.objects.count()
+    text = run("load_demo")
+    # 83 of Nära's rows and 3 of its history, 78 of Länssjukvård's (its 2023 values are not
+    # the demo's) and the region's 9 key figures of 2018-2019.
     assert (
         "Demo scorecards: 0 created, 0 changed; measurements: 0 created, 0 changed, "
-        "170 unchanged; actions: 0 created"
-    ) in run("load_demo")
+        "173 unchanged; actions: 0 created"
+    ) in text
+    assert "Analysis texts: 0 written, 18 unchanged" in text
+    assert AuditEntry.objects.count() == entries
 
 
 def test_load_demo_runs_again_when_the_whole_region_is_closed(demo):

@@ -14,6 +14,12 @@ def test_healthz_needs_no_login(client, db):
     assert response.json() == {"status": "ok"}
 
 
+def test_the_browsers_own_favicon_request_is_answered_without_an_error(client, db):
+    # The admin's pages name no icon; a 404 there was a console error in every browser.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204 and "max-age" in response["Cache-Control"]
+
+
 @pytest.mark.parametrize("path", ["/", PAGE, "/styrkort/?org_unit=div_nara&period=2022-T2"])
 def test_anonymous_users_are_sent_to_the_login_page(client, demo, path):
     response = client.get(path)

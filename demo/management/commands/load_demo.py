@@ -121,6 +121,17 @@ class Command(BaseCommand):
             f"{result.scorecard.total_changed} changed; measurements: {counts}; "
             f"actions: {result.actions_created} created"
         )
+        analyses = result.analyses
+        closed = f", {analyses.closed} in a closed period left as they are"
+        self.stdout.write(
+            f"Analysis texts: {analyses.written} written, {analyses.unchanged} unchanged"
+            + (closed if analyses.closed else "")
+        )
+        if analyses.waiting:
+            self.stdout.write(
+                f"{len(analyses.waiting)} analysis text(s) not written, no value yet to hold "
+                f"them: {', '.join(analyses.waiting)}"
+            )
         if result.skipped_rows:
             closed = ", ".join(f"{period} for {unit}" for period, unit in result.skipped)
             self.stdout.write(
