@@ -22,9 +22,9 @@ from audit.models import Source
 from divisions.models import OrgUnit, Role, RoleAssignment
 from domain.periods import InvalidPeriod, Period
 from indicators.definitions import LoadResult, load_scorecard, read_definition
-from indicators.editing import update_assessment
+from indicators.editing import annotate_indicator
 from indicators.imports.run import ImportResult, import_measurements
-from indicators.models import Assessment, ImportSource
+from indicators.models import Assessment, ImportSource, Indicator
 from scorecard.closing import closed_lookup
 from scorecard.models import Action, Perspective
 
@@ -86,7 +86,6 @@ class AnalysesResult:
     unchanged: int = 0
     closed: int = 0  # in a closed period: left as they are, like the values there
     # Indicators without a value in the period have no assessment to hold an analysis yet.
-    waiting: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -215,15 +214,20 @@ def _load_analyses(path: Path, org_unit_code: str) -> AnalysesResult:
         assessment = Assessment.objects.filter(
             indicator__code=entry["indicator"], org_unit=unit, period=period
         ).first()
-        if assessment is None:
-            result.waiting.append(entry["indicator"])
-        elif assessment.analysis == text:
+        if assessment is not None and assessment.analysis == text:
             result.unchanged += 1
-        else:
-            update_assessment(
-                user=author, assessment=assessment, analysis=text, source=Source.COMMAND
-            )
-            result.written += 1
+            continue
+        # The report explains missing values too ("därför saknas utfall"): an analysis
+        # without a value creates its assessment, as the manager's form does.
+        annotate_indicator(
+            user=author,
+            indicator=Indicator.objects.get(code=entry["indicator"]),
+            org_unit=unit,
+            period=period,
+            analysis=text,
+            source=Source.COMMAND,
+        )
+        result.written += 1
     return result
 
 

@@ -127,11 +127,6 @@ class Command(BaseCommand):
             f"Analysis texts: {analyses.written} written, {analyses.unchanged} unchanged"
             + (closed if analyses.closed else "")
         )
-        if analyses.waiting:
-            self.stdout.write(
-                f"{len(analyses.waiting)} analysis text(s) not written, no value yet to hold "
-                f"them: {', '.join(analyses.waiting)}"
-            )
         if result.skipped_rows:
             closed = ", ".join(f"{period} for {unit}" for period, unit in result.skipped)
             self.stdout.write(
