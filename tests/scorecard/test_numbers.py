@@ -116,13 +116,14 @@ def test_the_division_page_writes_numbers_and_units_the_swedish_way(board):
     page = board.get(DIVISION).text
     readmissions = _group(page, "aterinskrivningar_65")
     assert f"16{NBSP}%" in readmissions and f"17,1{NBSP}%" in readmissions  # never wrapped
-    assert "Kvinnor 16 % 17,1 %" in _text(readmissions)
+    # Women first: its row also carries the follow-up period cell (rowspan) as the report does.
+    assert "Kvinnor 16 % DÅ04, DÅ08, ÅR 17,1 %" in _text(readmissions)
     assert "Män 17,2 % 20,5 %" in _text(readmissions)
     assert f"-31{NBSP}mnkr" in _group(page, "resultat_mot_budget")
     assert f"6{NBSP}171{NBSP}st" in _group(page, "besok_filialer")
     assert "Antal vårdtillfällen 1 029 st" in _text(_group(page, "utskrivningsklara_1dygn"))
     assert "Andel (%) 17 %" in _text(_group(page, "besok_80_akut"))
-    assert "Kvinnor 40 år 35 % 7 %" in _text(_group(page, "halsosamtal_40_50_60"))
+    assert "Kvinnor 40 år 35 % DÅ04, DÅ08, ÅR 7 %" in _text(_group(page, "halsosamtal_40_50_60"))
     main = page[page.index("<main") :]
     for code in RAW_CODES:
         assert code not in _text(main), code  # as text: data-indicator attributes aside
