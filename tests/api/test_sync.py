@@ -151,8 +151,12 @@ def test_every_write_path_marks_the_row(api, nara):
     watermark = api.get(BASE).json()["sync_watermark"]
     row = Measurement.objects.filter(org_unit__code="avp_pajala").first()
     Measurement.objects.filter(pk=row.pk).update(comment="ändrad i databasen")  # any UPDATE
+    row.refresh_from_db()
+    assert row.change_marker >= watermark  # marked by the writing transaction
     changes = api.get(f"{BASE}?changed_since={watermark}").json()["results"]
-    assert [change["id"] for change in changes] == [row.pk]
+    # The watermark is the oldest transaction still running in the whole server: with other
+    # test processes busy it may send more rows again (never fewer), so: at least this one.
+    assert row.pk in [change["id"] for change in changes]
 
 
 def test_the_demo_database_sqlite_marks_changes_and_syncs_too(tmp_path):

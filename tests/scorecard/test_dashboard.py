@@ -391,6 +391,6 @@ def test_page_query_budgets(board, django_assert_max_num_queries, path, budget):
 
 def test_the_division_table_carries_the_follow_up_period_as_the_regions_table_does(board):
     page = board.get(DIVISION).text
-    assert "<th scope=\"col\">Uppföljningsperiod</th>" in page
+    assert '<th scope="col">Uppföljningsperiod</th>' in page
     row = page.split('data-indicator="telefon_teleq"')[1].split("</tbody>")[0]
     assert "DÅ04, DÅ08, ÅR" in row
