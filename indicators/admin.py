@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Source
 from domain.measurements import number_problems
-from scorecard.admin import PeriodAwareAdmin, ScorecardAdmin
+from scorecard.admin import PeriodAwareAdmin, ReadOnlyInline, ScorecardAdmin
 from scorecard.models import Scorecard
 
 from .editing import VALUE_FIELDS, ValuesBusy, set_measurement, update_measurement
@@ -91,18 +91,11 @@ class TargetInline(admin.TabularInline):
     ]
 
 
-class PlacementsOfIndicatorInline(admin.TabularInline):
-    """Where the indicator sits, to read; a placement is edited on its own page."""
+class PlacementsOfIndicatorInline(ReadOnlyInline):
+    """Where the indicator sits."""
 
     model = Placement
-    extra = 0
     fields = ["scorecard", "success_factor", "name", "order"]
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Indicator)
@@ -194,18 +187,11 @@ class PlacementAdmin(PeriodAwareAdmin):
         recompute_assessments(indicator_ids=ids)
 
 
-class PlacementInline(admin.TabularInline):
-    """A scorecard's indicators, to read; a placement is edited on its own page."""
+class PlacementInline(ReadOnlyInline):
+    """A scorecard's indicators."""
 
     model = Placement
-    extra = 0
     fields = ["indicator", "name", "success_factor", "order"]
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 # The scorecard's page lists its placements too. Placement sits a layer above

@@ -48,18 +48,25 @@ class StrategicGoalAdmin(PeriodAwareAdmin):
     list_select_related = ["perspective"]
 
 
-class SuccessFactorInline(admin.TabularInline):
-    """A scorecard's success factors, to read; each is edited on its own page."""
+class ReadOnlyInline(admin.TabularInline):
+    """Related rows listed to read, each edited on its own page (where its write is audited)."""
 
-    model = SuccessFactor
     extra = 0
-    fields = ["code", "name", "strategic_goal", "order"]
-    readonly_fields = fields
     show_change_link = True
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class SuccessFactorInline(ReadOnlyInline):
+    """A scorecard's success factors."""
+
+    model = SuccessFactor
+    fields = ["code", "name", "strategic_goal", "order"]
 
 
 @admin.register(Scorecard)
