@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sso",
     "scorecard",
     "indicators",
+    "benchmarks",
     "dashboard",
     "reporting",
     "demo",
@@ -332,6 +333,22 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-imports": {"task": "indicators.tasks.sweep_imports", "schedule": 60.0},
     # Liveness of beat and of a worker, for the metrics (config/celery.py).
     "heartbeat": {"task": "config.heartbeat", "schedule": 60.0},
+}
+
+# National comparison from Kolada (README "National comparison (Kolada)"). The region and
+# peers are Kolada area ids: regions 0001-0025 (Norrbotten 0025), the country is 0000.
+STYRKORT_KOLADA_URL = os.environ.get("STYRKORT_KOLADA_URL", "https://api.kolada.se/v3")
+STYRKORT_KOLADA_REGION = os.environ.get("STYRKORT_KOLADA_REGION", "0025")
+STYRKORT_KOLADA_PEERS = env_list("STYRKORT_KOLADA_PEERS", "0022,0023,0024")
+STYRKORT_KOLADA_YEARS = int(os.environ.get("STYRKORT_KOLADA_YEARS", "10"))
+STYRKORT_KOLADA_TIMEOUT_SECONDS = float(os.environ.get("STYRKORT_KOLADA_TIMEOUT_SECONDS", "10"))
+STYRKORT_KOLADA_RETRIES = int(os.environ.get("STYRKORT_KOLADA_RETRIES", "2"))
+# Beat runs the sync daily; off by default, as a server without internet access would only
+# log a failure every day.
+STYRKORT_KOLADA_SYNC = env_bool("STYRKORT_KOLADA_SYNC", default=False)
+CELERY_BEAT_SCHEDULE["sync-benchmarks"] = {
+    "task": "benchmarks.tasks.sync_benchmarks",
+    "schedule": 24 * 60 * 60.0,
 }
 
 if not DEBUG:

@@ -105,7 +105,16 @@ class IndicatorAdmin(PeriodAwareAdmin):
     list_display = ["code", "short_name", "unit", "direction", "aggregation"]
     list_filter = ["unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "unit", "direction", "aggregation", "breakdowns", "trend_band"]
+    fields = [
+        "code",
+        "name",
+        "unit",
+        "direction",
+        "aggregation",
+        "breakdowns",
+        "trend_band",
+        "kolada_kpi",
+    ]
     inlines = [TargetInline, PlacementsOfIndicatorInline]
 
     @admin.display(description=_("namn"), ordering="name")

@@ -47,6 +47,7 @@ class IndicatorSpec:
     order: int = 0
     targets: list[TargetRow] = field(default_factory=list)
     aggregation: str = ""  # "": the catalogue's, or the default for the unit
+    kolada_kpi: str = ""  # "": the catalogue's (none for a new indicator)
 
 
 @dataclass
@@ -82,8 +83,11 @@ def catalogue_conflicts(specs: list[IndicatorSpec]) -> list[str]:
             ("unit", "unit", spec.unit),
             ("direction", "direction", spec.direction),
             ("aggregation", "aggregation", spec.aggregation),
+            ("Kolada KPI", "kolada_kpi", spec.kolada_kpi),
         ):
             have = getattr(indicator, attribute)
+            if attribute == "kolada_kpi" and not have:
+                continue  # the file teaches the catalogue its Kolada KPI
             if wanted and have != wanted:
                 problems.append(
                     f"indicators.{spec.code}: the catalogue has {label} '{have}', this file "
@@ -121,12 +125,22 @@ def place_indicators(
                 direction=spec.direction,
                 aggregation=spec.aggregation or default_aggregation(spec.unit),
                 breakdowns=spec.breakdowns,
+                kolada_kpi=spec.kolada_kpi,
             )
             counts.created["indicators"] += 1
-        elif new_keys := [b for b in spec.breakdowns if b not in indicator.breakdowns]:
-            indicator.breakdowns = [*indicator.breakdowns, *new_keys]
-            indicator.save(update_fields=["breakdowns"])
-            counts.changed["indicators"] += 1
+        else:
+            learned = []
+            if new_keys := [b for b in spec.breakdowns if b not in indicator.breakdowns]:
+                indicator.breakdowns = [*indicator.breakdowns, *new_keys]
+                learned.append("breakdowns")
+            # A file may name the Kolada KPI the catalogue lacks (catalogue_conflicts refuses
+            # another one than the catalogue's).
+            if spec.kolada_kpi and not indicator.kolada_kpi:
+                indicator.kolada_kpi = spec.kolada_kpi
+                learned.append("kolada_kpi")
+            if learned:
+                indicator.save(update_fields=learned)
+                counts.changed["indicators"] += 1
         kept.add(indicator.pk)
         fields = {
             "success_factor_id": factor_ids[spec.success_factor],

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from domain.kolada import is_kpi_id
 from domain.periods import FOLLOW_UP_CODES
 from domain.rules import Direction, TargetKind
 from domain.targets import TargetParseError, parse_target_text
@@ -326,6 +327,12 @@ def load_scorecard(
         aggregation = ""
         if entry.get("aggregation") is not None:
             aggregation = check.choice(entry, where, "aggregation", list(Aggregation.values))
+        kolada_kpi = check.text(entry, where, "kolada", required=False)
+        if kolada_kpi and not is_kpi_id(kolada_kpi):
+            check.problems.append(
+                f"{where}.kolada: '{kolada_kpi}' is not a Kolada KPI id (a letter and five "
+                "digits, e.g. N79173)"
+            )
         indicator_specs.append(
             IndicatorSpec(
                 code=check.text(entry, where, "code"),
@@ -339,6 +346,7 @@ def load_scorecard(
                 order=index,
                 targets=_target_rows(check, entry, where, direction or Direction.HIGHER_IS_BETTER),
                 aggregation=aggregation,
+                kolada_kpi=kolada_kpi,
             )
         )
     check.problems.extend(catalogue_conflicts(indicator_specs))

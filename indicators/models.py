@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -6,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from divisions.models import OrgUnit
 from domain import rollup
+from domain.kolada import KOLADA_KPI_REGEX
 from domain.periods import PERIOD_REGEX
 from domain.rules import Direction, Status, TargetKind, Trend, status_after_override
 from indicators.imports.models import (  # noqa: F401  (registered with this app here)
@@ -80,6 +82,19 @@ class Indicator(models.Model):
         default=0,
         help_text=_("Förändring inom bandet räknas som oförändrad."),
     )
+    # The same figure in Kolada, for the national comparison (benchmarks app); empty: none.
+    kolada_kpi = models.CharField(
+        _("Kolada-nyckeltal"),
+        max_length=6,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(
+                KOLADA_KPI_REGEX, _("Ett Kolada-id är en bokstav och fem siffror, t.ex. N79173.")
+            )
+        ],
+        help_text=_("Nyckeltalets id i Kolada (t.ex. N79173); tomt om det saknas."),
+    )
 
     class Meta:
         verbose_name = _("styrmått")
@@ -88,6 +103,10 @@ class Indicator(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(trend_band__gte=0), name="indicator_trend_band_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(kolada_kpi="") | Q(kolada_kpi__regex=KOLADA_KPI_REGEX),
+                name="indicator_kolada_kpi_format",
             ),
         ]
 

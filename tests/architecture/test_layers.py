@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("sso",),  # single sign-on: the provider, the group mapping, break-glass
     ("scorecard",),  # perspectives, goals, success factors, closes, their writes
     ("indicators",),  # indicators, measurements, imports, recompute
+    ("benchmarks",),  # national comparison: Kolada's key figures, their sync and reads
     ("dashboard",),  # the read side: selectors, charts, exports, pages
     ("reporting",),  # the managers' forms
     ("demo",),  # demo and synthetic data
