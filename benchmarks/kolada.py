@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from domain import kolada
@@ -169,27 +168,6 @@ class KoladaClient:
             return body.decode("utf-8")
         except UnicodeDecodeError:
             raise KoladaFormatError(f"{_path(url)}: not UTF-8") from None
-
-
-class RecordedKolada(KoladaClient):
-    """Kolada's answers recorded in a file (`{"/kpi/N79173": {...}, ...}`, paths with
-    their query): the demo loads them through the same sync as the live API."""
-
-    def __init__(self, path: Path, *, source: str) -> None:
-        super().__init__(base_url="https://api.kolada.se/v3", retries=0)
-        self._answers = json.loads(Path(path).read_text(encoding="utf-8"))
-        self._source = source
-
-    @property
-    def source(self) -> str:
-        return self._source
-
-    def _get(self, url: str) -> str:
-        self.requests.append(url)
-        key = url.removeprefix(self.base_url)
-        if key not in self._answers:
-            raise KoladaGone(f"{key}: not recorded")
-        return json.dumps(self._answers[key])
 
 
 def _path(url: str) -> str:

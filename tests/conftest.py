@@ -354,7 +354,7 @@ def _fresh_rate_state():
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"worker", "celery_worker"}:
+        if names & {"worker", "celery_worker", "benchmarks_worker"}:
             item.add_marker(pytest.mark.worker)
         if names & {"browser", "page"} or "e2e" in item.path.parts:
             item.add_marker(pytest.mark.browser)

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.models import Source
 from audit.services import Actor
 from benchmarks import sync
-from benchmarks.kolada import RecordedKolada
+from benchmarks.recorded import RecordedKolada
 from domain import kolada
 
 

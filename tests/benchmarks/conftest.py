@@ -1,0 +1,150 @@
+"""A local Kolada: a real HTTP server answering Kolada's v3 paths from a recording.
+
+tests/data/kolada/recording.json holds the items of Kolada's answers (see the README
+there); benchmarks.recorded plays the API's paths and paging over them. `faults` makes one
+KPI's requests misbehave as a real source can: slow past the client's timeout, malformed
+JSON, a server error, or a KPI gone (404 on its data, empty metadata).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from django.db import connection
+
+from benchmarks.kolada import KoladaClient
+from benchmarks.recorded import RecordedAnswers
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDING = ROOT / "tests" / "data" / "kolada" / "recording.json"
+QUEUE = "benchmarks-test"  # the test worker's own queue: it never takes the import tests' tasks
+
+
+@dataclass
+class LocalKolada:
+    url: str  # the API's base, like https://api.kolada.se/v3
+    answers: RecordedAnswers
+    faults: dict[str, str] = field(default_factory=dict)  # KPI id -> slow|malformed|500|gone
+    requests: list[str] = field(default_factory=list)
+    slow_seconds: float = 1.0
+
+    def client(self, **options) -> KoladaClient:
+        options = {"timeout": 0.3, "retries": 1, "backoff": 0.01, **options}
+        return KoladaClient(base_url=self.url, **options)
+
+
+def _handler(kolada: LocalKolada, prefix: str):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            kolada.requests.append(self.path)
+            path, _, query = self.path.removeprefix(prefix).partition("?")
+            fault = next((f for k, f in kolada.faults.items() if f"/{k}" in path), "")
+            if fault == "slow":
+                time.sleep(kolada.slow_seconds)
+            if fault == "malformed":
+                return self._send(200, b'{"values": [{"kpi": "N79173", "municipality": ')
+            if fault == "500":
+                return self._send(500, b"Internal Server Error")
+            if fault == "gone":
+                if path.startswith("/kpi/"):
+                    return self._send(200, b'{"count": 0, "values": [], "next_page": null}')
+                return self._send(404, b"Not Found")
+            status, body = kolada.answers.answer(kolada.url, path, query)
+            if status != 200:
+                return self._send(status, b"Not Found")
+            return self._send(200, json.dumps(body).encode())
+
+        def _send(self, status: int, body: bytes) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the timeout test)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def local_kolada() -> Iterator[LocalKolada]:
+    kolada = LocalKolada(url="", answers=RecordedAnswers.from_file(RECORDING))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(kolada, "/v3"))
+    server.daemon_threads = True
+    kolada.url = f"http://127.0.0.1:{server.server_address[1]}/v3"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield kolada
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def session_kolada() -> Iterator[LocalKolada]:
+    """One local Kolada for the session's worker, which reads its URL at start."""
+    kolada = LocalKolada(url="", answers=RecordedAnswers.from_file(RECORDING))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(kolada, "/v3"))
+    server.daemon_threads = True
+    kolada.url = f"http://127.0.0.1:{server.server_address[1]}/v3"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield kolada
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def benchmarks_worker(django_db_setup, django_db_blocker, session_kolada, tmp_path_factory):
+    """`celery -A config worker` on the test database, reading only its own queue."""
+    name = f"styrkort-benchmarks-{uuid.uuid4().hex[:8]}@%h"
+    log = tmp_path_factory.mktemp("benchmarks-worker") / "worker.log"
+    with django_db_blocker.unblock():
+        parts = urlparse(os.environ["DATABASE_URL"])
+        database_url = urlunparse(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CONN_MAX_AGE": "0",
+        "STYRKORT_KOLADA_URL": session_kolada.url,
+        "STYRKORT_KOLADA_SYNC": "1",
+        "STYRKORT_KOLADA_TIMEOUT_SECONDS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+        "--loglevel=INFO", "-n", name, "-Q", QUEUE,
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    node = name.replace("%h", os.uname().nodename)
+    try:
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(destination=[node], timeout=1.0):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
+        yield process, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
