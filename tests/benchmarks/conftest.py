@@ -49,7 +49,7 @@ class LocalKolada:
 
 def _handler(kolada: LocalKolada, prefix: str):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             kolada.requests.append(self.path)
             path, _, query = self.path.removeprefix(prefix).partition("?")
             fault = next((f for k, f in kolada.faults.items() if f"/{k}" in path), "")
