@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from domain import kolada
 from domain.kolada import DataValue, KoladaFormatError, KpiMeta
 
+KOLADA_SOURCE = "Kolada (RKA)"  # the attribution Kolada's terms ask for
 USER_AGENT = "Styrkort (national comparison; https://www.kolada.se/ CC BY 4.0)"
 YEARS_PER_REQUEST = 20  # Kolada refuses long year lists
 AREAS_PER_REQUEST = 25
@@ -45,7 +46,7 @@ class KoladaClient:
 
     @property
     def source(self) -> str:
-        return "Kolada (RKA)"
+        return KOLADA_SOURCE
 
     # Reading -------------------------------------------------------------------------
 

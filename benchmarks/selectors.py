@@ -16,6 +16,7 @@ from domain.kolada import COUNTRY
 from domain.rules import Direction
 from indicators.models import Indicator
 
+from .kolada import KOLADA_SOURCE
 from .models import BenchmarkArea, BenchmarkKpi, BenchmarkValue, Gender
 
 
@@ -50,6 +51,11 @@ class NationalComparison:
     higher_is_better: bool | None  # None: no better or worse (closer to target)
     source: str
     publication_date: date | None
+
+    @property
+    def official(self) -> bool:
+        """Values as Kolada published them (not the demo's example data)."""
+        return self.source == KOLADA_SOURCE
 
     @property
     def series(self) -> list[AreaSeries]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from benchmarks.selectors import NationalComparison
 from dashboard.presentation import (
     BREAKDOWN_STYLES,
     OTHER_STYLES,
@@ -362,4 +363,57 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
             )
         )
     figure.update_xaxes(_whole_ticks(unit, [x for trace in figure.data for x in trace.x]))
+    return figure
+
+
+# The region, the country and the peers: the region stands out by colour, width and marker,
+# the country by its black dashes; peers are thin grey lines, each with a marker of its own.
+NATIONAL_STYLES = {
+    "region": ("#00304d", "solid", "circle", 4),
+    "country": (INK, "dash", "square", 3),
+}
+PEER_MARKERS = ["triangle-up", "diamond", "x", "cross", "star", "hexagon", "pentagon"]
+PEER_COLOUR = "#767676"
+
+
+def national_chart(national: NationalComparison, unit: str) -> go.Figure:
+    """The region's annual values beside the country's and the peer regions' (Kolada)."""
+    value_format = _value_format(unit)
+    years = [str(y) for y in national.years]
+    figure = go.Figure(
+        layout=_layout(
+            height=360,
+            xaxis=_axis(type="category", title={"text": _("År (årsvärden)")}),
+            yaxis=_axis(title={"text": unit_title(unit)}, ticksuffix=unit_suffix(unit)),
+            hovermode="x unified",
+        )
+    )
+    for index, series in enumerate(national.series):
+        if series.role == "peer":
+            colour, dash, symbol, width = (
+                PEER_COLOUR,
+                "dot",
+                PEER_MARKERS[index % len(PEER_MARKERS)],
+                1,
+            )
+        else:
+            colour, dash, symbol, width = NATIONAL_STYLES[series.role]
+        name = _text(series.name)
+        figure.add_trace(
+            go.Scatter(
+                name=name,
+                x=years,
+                y=[_float(series.values.get(y)) for y in national.years],
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": colour, "dash": dash, "width": width},
+                marker={
+                    "symbol": symbol,
+                    "size": 9 if series.role == "region" else 7,
+                    "color": colour,
+                },
+                hovertemplate="%{y:" + value_format + "<extra>" + name + "</extra>",
+            )
+        )
+    figure.update_yaxes(_whole_ticks(unit, [y for trace in figure.data for y in trace.y]))
     return figure

@@ -190,6 +190,9 @@ def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str
             "comparison_chart": charts.comparison_chart(page)
             if any(row.value is not None for row in page.comparison)
             else None,
+            "national_chart": charts.national_chart(page.national, page.indicator.unit)
+            if page.national
+            else None,
         },
     )
 

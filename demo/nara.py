@@ -19,6 +19,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from audit.models import Source
+from audit.services import Actor
+from benchmarks.recorded import RecordedKolada
+from benchmarks.sync import SyncResult, configured_areas, sync_benchmarks
 from divisions.models import OrgUnit, Role, RoleAssignment
 from domain.periods import InvalidPeriod, Period
 from indicators.definitions import LoadResult, load_scorecard, read_definition
@@ -48,6 +51,13 @@ SECOND_SCORECARDS = ("scorecard_2022.yaml", "scorecard_2023.yaml")
 # region org unit, holding from 2019; sjukfrånvaro and resultat mot budget are the same
 # catalogue entries the divisions report, so from 2022 the region shows their sums.
 REGION_DIR = FIXTURES / "region_2019"
+# The national comparison without network: Kolada's answers in its v3 format for the two
+# indicators Nära's file maps (telefon_teleq, medicinsk_bedomning_3d), loaded through the
+# same sync as the live API. The figures are example data, not Kolada's: the source says so
+# on every page that shows them.
+KOLADA_FILE = FIXTURES / "kolada" / "recorded.json"
+KOLADA_SOURCE = "Exempeldata i demon i Koladas format, inte Koladas publicerade värden"
+KOLADA_YEARS = (2019, 2020, 2021, 2022)
 DEMO_PASSWORD = "styrkort-demo"  # stated in the README; demo databases only
 
 
@@ -78,6 +88,7 @@ class DemoResult:
     skipped_rows: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     analyses: AnalysesResult | None = None
+    benchmarks: SyncResult | None = None
 
 
 @dataclass
@@ -123,6 +134,12 @@ def load_demo() -> DemoResult:
         skipped=sorted(skipped),
     )
     result.analyses = _load_analyses(ANALYSES_FILE, DEMO_DIVISION)
+    result.benchmarks = sync_benchmarks(
+        client=RecordedKolada(KOLADA_FILE, source=KOLADA_SOURCE),
+        areas=configured_areas(),
+        years=KOLADA_YEARS,
+        actor=Actor(user=None, source=Source.COMMAND),
+    )
     return result
 
 

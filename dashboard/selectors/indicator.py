@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from benchmarks.selectors import NationalComparison, national_comparison
 from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
 from divisions.models import OrgUnit
@@ -69,6 +70,8 @@ class IndicatorPage:
     # The period's state and trend as the report shows them (domain.rules.report_status).
     state: str = ""
     trend: str = ""
+    # The region beside the country and its peers, from Kolada (annual); None: not mapped.
+    national: NationalComparison | None = None
 
     @property
     def earlier_analyses(self) -> list[HistoryRow]:
@@ -169,6 +172,7 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         sources=sources,
         state=state,
         trend=current.trend if current is not None else "",
+        national=national_comparison(indicator),
     )
 
 

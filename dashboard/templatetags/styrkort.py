@@ -102,6 +102,15 @@ def quantity(value, unit: str, breakdown: str = "total") -> str:
 
 
 @register.simple_tag
+def national_value(values: dict, key: str, unit: str) -> str:
+    """A Kolada value of a comparison row (by gender or area), or a muted dash."""
+    value = (values or {}).get(key)
+    if value is None:
+        return format_html('<span class="muted">–</span>')
+    return presentation.quantity(value, unit, "total")
+
+
+@register.simple_tag
 def target_text(target: str, unit: str, breakdown: str = "total") -> str:
     return presentation.target_text(target, unit, breakdown)
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.models import Source
 from audit.services import Actor
 from benchmarks import sync
+from benchmarks.kolada import KOLADA_SOURCE
 from benchmarks.recorded import RecordedKolada
 from domain import kolada
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         if options["recorded"]:
             if not options["recorded"].is_file():
                 raise CommandError(f"{options['recorded']}: no such file")
-            client = RecordedKolada(options["recorded"], source=options["source"] or "Kolada (RKA)")
+            client = RecordedKolada(options["recorded"], source=options["source"] or KOLADA_SOURCE)
         else:
             client = sync.default_client()
         result = sync.sync_benchmarks(

@@ -133,6 +133,10 @@ class Command(BaseCommand):
                 f"{result.skipped_rows} row(s) skipped: their period is closed ({closed}); "
                 f"the values there stay as they are."
             )
+        if result.benchmarks is not None:
+            self.stdout.write(
+                f"National comparison (recorded Kolada answers): {result.benchmarks.summary()}"
+            )
         users = ", ".join(u.username for u in DEMO_USERS)
         self.stdout.write(f"Demo users ({users}), password: {DEMO_PASSWORD}")
         if synthetic:
