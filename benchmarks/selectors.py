@@ -144,18 +144,25 @@ def national_comparison(indicator: Indicator) -> NationalComparison | None:
     )
 
 
-def national_values(indicators: Iterable[Indicator]) -> dict[int, NationalValue]:
-    """Indicator id -> the country's latest published total, for the mapped indicators."""
+BREAKDOWN_GENDERS = {"total": Gender.TOTAL, "women": Gender.WOMEN, "men": Gender.MEN}
+
+
+def national_values(indicators: Iterable[Indicator]) -> dict[int, dict[str, NationalValue]]:
+    """Indicator id -> breakdown (total, women, men) -> the country's latest published value,
+    for the indicators mapped to a Kolada KPI (one query)."""
     kpi_of = {i.pk: i.kolada_kpi for i in indicators if i.kolada_kpi}
     if not kpi_of:
         return {}
-    latest: dict[str, BenchmarkValue] = {}
+    latest: dict[tuple[str, str], BenchmarkValue] = {}
     for v in BenchmarkValue.objects.filter(
-        kpi_id__in=set(kpi_of.values()), area=COUNTRY, gender=Gender.TOTAL, value__isnull=False
-    ).order_by("kpi_id", "-year"):
-        latest.setdefault(v.kpi_id, v)
-    return {
-        pk: NationalValue(kpi=kpi, year=v.year, value=v.value, source=v.source)
-        for pk, kpi in kpi_of.items()
-        if (v := latest.get(kpi)) is not None
-    }
+        kpi_id__in=set(kpi_of.values()), area=COUNTRY, value__isnull=False
+    ).order_by("kpi_id", "gender", "-year"):
+        latest.setdefault((v.kpi_id, v.gender), v)
+    result: dict[int, dict[str, NationalValue]] = {}
+    for pk, kpi in kpi_of.items():
+        for breakdown, gender in BREAKDOWN_GENDERS.items():
+            if (v := latest.get((kpi, gender))) is not None:
+                result.setdefault(pk, {})[breakdown] = NationalValue(
+                    kpi=kpi, year=v.year, value=v.value, source=v.source
+                )
+    return result

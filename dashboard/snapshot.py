@@ -271,6 +271,9 @@ class FrozenLine:
             if name not in _OBJECT_FIELDS:
                 setattr(self, name, value)
         self.value = _decimal(content.get("value"))
+        # Reports frozen before the national comparison have none.
+        self.national_value = _decimal(content.get("national_value"))
+        self.national_year = content.get("national_year")
         indicator = content["indicator"]
         self.indicator = FrozenIndicator(
             code=indicator["code"],

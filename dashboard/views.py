@@ -133,6 +133,10 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
             "can_report": can_write(request.user, unit),
             "closure": report.closure,
             "counts_chart": charts.perspective_counts_chart(counts),
+            # A "Riket" column only where some line has the country's value (Kolada).
+            "national_column": any(
+                getattr(line, "national_value", None) is not None for line in page.lines
+            ),
         },
     )
 

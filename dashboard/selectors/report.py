@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from benchmarks.selectors import national_values
 from divisions.models import OrgUnit
 from domain.periods import Period
 from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
@@ -33,6 +34,10 @@ class ReportLine:
     # The indicator's state as a whole (domain.rules.report_status), the same on each of its
     # lines: what the counts per perspective count.
     indicator_state: str = ""
+    # The country's latest annual value of the same figure in Kolada (the line's gender),
+    # for comparison only; None where the indicator has no Kolada KPI or Kolada no value.
+    national_value: Decimal | None = None
+    national_year: int | None = None
 
     @property
     def aggregated(self) -> bool:
@@ -54,7 +59,9 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     assessments = assessments_at(org_unit, period)
     when = Period.parse(period)
     lines: list[ReportLine] = []
-    for placement in placements_for(org_unit, when.year):
+    placements = list(placements_for(org_unit, when.year))
+    national = national_values([p.indicator for p in placements])
+    for placement in placements:
         factor = placement.success_factor
         assessment = assessments.get(placement.indicator_id)
         targets = _nearest_first(placement.indicator.targets.all())
@@ -93,6 +100,7 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                 or (targets[0].text if targets and index == 0 else "")
             )
             status, trend = own[index]
+            country = national.get(placement.indicator_id, {}).get(breakdown)
             lines.append(
                 ReportLine(
                     perspective=factor.strategic_goal.perspective.name,
@@ -109,6 +117,8 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     first_of_indicator=index == 0,
                     aggregate=aggregate,
                     indicator_state=state,
+                    national_value=country.value if country else None,
+                    national_year=country.year if country else None,
                 )
             )
     return lines

@@ -228,9 +228,9 @@ def test_a_closed_report_stays_as_it_was_closed_and_a_correction_shows(admin, ap
     header, *rows = report("csv").splitlines()
     assert header.endswith(",frozen_value,corrected")
     corrected_row = next(r for r in rows if f",{code},total," in r)
-    # ... value,status,trend,value_source,coverage,frozen_value,corrected: the value as
-    # closed, and what changed.
-    assert re.search(rf",{new},\w*,\w*,\w*,[\d/]*,{old},value( \w+)*$", corrected_row), (
+    # ... value,status,trend,value_source,coverage,national,national_year,frozen_value,
+    # corrected: the value as closed, and what changed.
+    assert re.search(rf",{new},\w*,\w*,\w*,[\d/]*,[\d.]*,\d*,{old},value( \w+)*$", corrected_row), (
         corrected_row
     )
 

@@ -21,6 +21,8 @@ COLUMNS = [
     "trend",
     "value_source",  # "own": reported for this unit; "units": what the units below add up to
     "coverage",  # for a sum: "covered/expected" leaf units
+    "national",  # the country's latest annual value in Kolada (same gender), where mapped
+    "national_year",
 ]
 # Added to the CSV of a report corrected after its close: the value as closed, and what
 # changed on the row ("added", "removed" or the changed fields, space-separated).
@@ -60,6 +62,8 @@ class Command(BaseCommand):
                 line.trend,
                 ("units" if line.aggregated else "own") if line.value is not None else "",
                 f"{line.aggregate.covered}/{line.aggregate.expected}" if line.aggregate else "",
+                plain_decimal(line.national_value) if line.national_value is not None else "",
+                str(line.national_year or ""),
             ]
             for line in report.page.lines
         ]
@@ -101,7 +105,7 @@ class Command(BaseCommand):
                 _("Slutlig rapport. Fastställd för %(unit)s %(when)s.")
                 % {"unit": page.final.closed_on, "when": _when(page.final.closed_at)}
             )
-        widths = [4, 4, 4, 30, 10, 24, 10, 14, 10, 6, 7]
+        widths = [4, 4, 4, 30, 10, 24, 10, 14, 10, 6, 7, 10, 4]
         skip = {0, 1, 2}  # grouping columns are printed as headings in text form
         last = [None, None, None]
         for row in rows:
