@@ -12,6 +12,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from api.benchmarks.views import BenchmarkValueViewSet
 from api.docs import RedocView, SwaggerView
 from api.organisation.views import OrgUnitViewSet
 from api.reports.views import ReportView
@@ -46,6 +47,7 @@ router.register(
     "perspective-assessments", PerspectiveAssessmentViewSet, basename="perspective-assessment"
 )
 router.register("actions", ActionViewSet, basename="action")
+router.register("benchmarks", BenchmarkValueViewSet, basename="benchmark")
 
 # Written by the import pipeline; registered as soon as the module exists.
 if importlib.util.find_spec("api.values.imports") is not None:

@@ -67,6 +67,16 @@ class ReportLineSerializer(serializers.Serializer):
         required=False,
         help_text="After a reopening: the value as the report was closed.",
     )
+    national_value = serializers.DecimalField(
+        **NUMBER,
+        allow_null=True,
+        required=False,
+        help_text="The country's latest annual value of the same figure in Kolada (total, "
+        "women or men as the line), where the indicator is mapped to a Kolada KPI.",
+    )
+    national_year = serializers.IntegerField(
+        allow_null=True, required=False, help_text="The year of national_value."
+    )
 
 
 class PerspectiveAssessmentContentSerializer(serializers.Serializer):
@@ -195,6 +205,8 @@ def report_lines(content: dict[str, Any], corrections: Corrections | None) -> li
             override_status=assessment.get("override_status", ""),
             override_comment=assessment.get("override_comment", ""),
             analysis=assessment.get("analysis", ""),
+            national_value=_number(stored.get("national_value")),
+            national_year=stored.get("national_year"),
         )
         if corrections is not None:
             change = by_key.get(f"{indicator['code']}/{stored['breakdown']}")

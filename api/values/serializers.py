@@ -98,6 +98,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "breakdowns",
             "trend_band",
             "targets",
+            "kolada_kpi",
         ]
 
 
