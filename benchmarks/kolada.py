@@ -99,6 +99,9 @@ class KoladaClient:
                     values += kolada.parse_data_row(
                         row, f"data.values[{index}]", kpi=kpi_id, areas=area_chunk
                     )
+        keys = {(v.area, v.year, v.gender) for v in values}
+        if len(keys) != len(values):
+            raise KoladaFormatError(f"data/{kpi_id}: the same area, year and gender twice")
         return values
 
     # Transport -----------------------------------------------------------------------

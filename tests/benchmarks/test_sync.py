@@ -205,3 +205,12 @@ def test_a_next_page_on_another_host_is_not_followed(local_kolada):
     answers.answer = elsewhere
     with pytest.raises(KoladaFormatError, match="another host"):
         local_kolada.client().kpi("N79173")
+
+
+def test_a_row_sent_twice_is_refused_before_anything_is_written(local_kolada, db):
+    _indicator("bedomning_3d", "N79173")
+    data = local_kolada.answers.recording["data"]
+    data.append(dict(data[0]))  # the same area, year and genders again, on the last page
+    result = sync_benchmarks(client=local_kolada.client(per_page=4), areas=AREAS, years=YEARS)
+    assert "the same area, year and gender twice" in result.errors[0]
+    assert not BenchmarkValue.objects.exists()

@@ -206,6 +206,8 @@ PAGES = [
     f"/styrkort/div_nara/{PERIOD}/",
     f"/styrkort/primarvarden/{PERIOD}/",
     f"/styrmatt/fallskador_aldre/div_nara/{PERIOD}/",
+    # Mapped to Kolada: the national comparison's chart, table and source line too.
+    f"/styrmatt/medicinsk_bedomning_3d/div_nara/{PERIOD}/",
     f"/styrmatt/syn_div_01_i_01/syn_div_01_vo_01_e_01/{PERIOD}/",
     "/over-tid/region_norrbotten/tertial/",
     "/over-tid/div_nara/ar/",
