@@ -63,6 +63,8 @@ def test_report_csv_has_a_line_per_indicator_and_breakdown(nara):
         "trend",
         "value_source",
         "coverage",
+        "national",
+        "national_year",
     ]
     assert len(rows) == 64  # 46 indicators, 64 declared breakdowns
     by_key = {(r["indicator"], r["breakdown"]): r for r in rows}
