@@ -11,6 +11,7 @@ import subprocess
 import docx
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
@@ -229,6 +230,18 @@ def test_a_closed_period_document_is_the_frozen_one(admin):
         frozen.save(update_fields=["content"])
     older = docx_text(read_docx(admin))
     assert JUSTIFICATION not in older and "Ingen motivering är skriven." in older
+
+
+def test_the_report_command_writes_the_document(demo, tmp_path):
+    path = tmp_path / "nara.docx"
+    out = run(
+        "report", "--org-unit", NARA, "--period", PERIOD, "--format", "docx", "--output", str(path)
+    )
+    assert out.startswith(f"{path}: ")
+    headings = [p.text for p in docx.Document(str(path)).paragraphs if p.style.name == "Heading 1"]
+    assert headings[1:] == [f"Perspektiv {name}" for name in PERSPECTIVES]
+    with pytest.raises(CommandError, match="give --output FILE"):
+        run("report", "--org-unit", NARA, "--period", PERIOD, "--format", "pdf")
 
 
 def test_hostile_and_huge_texts_do_not_break_the_document(admin, tmp_path):
