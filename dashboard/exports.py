@@ -220,6 +220,20 @@ def report_pdf(page: DivisionPage) -> bytes:
                 body,
             )
         ]
+        if section.cell.from_assessment:
+            computed = status_label(section.cell.computed) or _("ingen (inga styrmått)")
+            summary.append(
+                Paragraph(
+                    f"<b>{escape(_('Beräknad sammanvägning av styrmåtten'))}:</b> "
+                    f"{escape(computed)}",
+                    body,
+                )
+            )
+        if section.cell.differs:
+            why = section.cell.justification or _("Ingen motivering är skriven.")
+            summary.append(
+                Paragraph(f"<b>{escape(_('Motivering till avvikelsen'))}:</b> {escape(why)}", body)
+            )
         if section.cell.assessment and section.cell.assessment.text:
             summary.append(Paragraph(escape(section.cell.assessment.text), body))
         story.append(KeepTogether([heading, *summary]))
@@ -379,6 +393,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
             _("Grund"),
             *(status_label(status) for status in STATES),
             _("Samlad bedömning"),
+            _("Beräknad"),
+            _("Motivering"),
         ]
     )
     for section in page.sections:
@@ -391,9 +407,11 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 _("samlad bedömning") if cell.from_assessment else _("sammanvägning"),
                 *(getattr(cell.counts, status) for status in STATES),
                 cell.assessment.text if cell.assessment else "",
+                status_label(cell.computed),
+                cell.justification if cell.differs else "",
             ],
         )
-    _finish_sheet(summary, widths=[16, 18, 20, *([12] * len(STATES)), 80])
+    _finish_sheet(summary, widths=[16, 18, 20, *([12] * len(STATES)), 80, 18, 60])
 
     actions = book.create_sheet(_("Åtgärder")[:31])
     actions.append([_("Perspektiv"), _("Nr"), _("Mål"), _("Åtgärd"), _("Status"), _("Kommentar")])

@@ -289,6 +289,10 @@ def test_a_judgement_other_than_the_roll_up_needs_a_justification(admin):
     division = squash(re.sub(r"<[^>]+>", " ", admin.get(f"/styrkort/{NARA}/{PERIOD}/").text))
     assert f"Motivering till avvikelsen: {JUSTIFICATION}" in division
     assert "Beräknad sammanvägning av styrmåtten: ◐ Delvis uppfyllt" in division
+    printed = squash(
+        re.sub(r"<[^>]+>", " ", admin.get(f"/styrkort/{NARA}/{PERIOD}/utskrift/").text)
+    )
+    assert f"Motivering till avvikelsen: {JUSTIFICATION}" in printed
     overview = admin.get(f"/oversikt/{PERIOD}/").text
     cell = overview[overview.index(f"/styrkort/{NARA}/{PERIOD}/#perspective-medborgare") :]
     cell = squash(re.sub(r"<[^>]+>", " ", cell[: cell.index("</td>")]))
