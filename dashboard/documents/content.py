@@ -201,7 +201,9 @@ def _summary(section: PerspectiveSection) -> Summary:
     return Summary(
         perspective=clean(section.perspective.name, 300),
         status=Status.of(cell.status),
-        computed=Status.of(cell.computed),
+        computed=Status.of(cell.computed)
+        if cell.computed
+        else Status("", "", _("ingen (inga styrmått)")),
         judged=Status.of(cell.judged) if cell.from_assessment else None,
         differs=cell.differs,
         justification=clean(cell.justification),
