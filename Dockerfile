@@ -32,6 +32,13 @@ RUN groupadd --system --gid 10001 styrkort \
     && useradd --system --uid 10001 --gid styrkort --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin styrkort
 
+# WeasyPrint (the tagged PDF of the tertial report, dashboard/documents) draws text with
+# Pango; a font with Swedish letters and the status symbols (● ◐ ○) is embedded in the PDF.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY . /app
 
 # Runtime dependencies only: the `dev` extra (pytest, ruff, playwright, ...) is not installed.

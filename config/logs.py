@@ -105,5 +105,9 @@ def logging_config(*, level: str, fmt: str) -> dict:
             # runserver's own access line repeats ours with the query string, which may
             # carry personal data: only its warnings pass.
             "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+            # WeasyPrint (the tertial report's PDF) logs every layout step and every font
+            # it subsets at INFO: only its warnings pass.
+            "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+            "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         },
     }

@@ -51,7 +51,7 @@ def filename(page: DivisionPage, extension: str) -> str:
     return f"styrkort_{page.org_unit.code}_{page.period}.{extension}"
 
 
-def _value(line) -> str:
+def value_text(line) -> str:
     prefix = "" if line.breakdown == "total" else f"{breakdown_label(line.breakdown)}: "
     if line.value is None:
         return f"{prefix}–"
@@ -60,7 +60,7 @@ def _value(line) -> str:
     return f"{prefix}{shown}" + (f" ({coverage})" if coverage else "")
 
 
-def _target(line) -> str:
+def target_cell(line) -> str:
     return target_text(line.target, line.indicator.unit, line.breakdown)
 
 
@@ -68,7 +68,7 @@ def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _final_note(page: DivisionPage) -> str:
+def final_note(page: DivisionPage) -> str:
     """The closed report's stamp, written on the file ("" for a report that is open)."""
     final = page.final
     if final is None:
@@ -82,7 +82,7 @@ def _final_note(page: DivisionPage) -> str:
     return note
 
 
-def _reopened_note(page: DivisionPage) -> str:
+def reopened_note(page: DivisionPage) -> str:
     final = page.corrections.final
     return _(
         "Rapporten fastställdes %(when)s för %(unit)s och öppnades igen %(reopened)s av "
@@ -151,11 +151,11 @@ def report_pdf(page: DivisionPage) -> bytes:
     legend = "; ".join(f"{status_label(status)}: {status_explanation(status)}" for status in STATES)
     story.append(Paragraph(f"<b>{escape(_('Teckenförklaring'))}:</b> {escape(legend)}", body))
     if page.final is not None:
-        story.append(Paragraph(f"<b>{escape(_final_note(page))}</b>", body))
+        story.append(Paragraph(f"<b>{escape(final_note(page))}</b>", body))
     if page.corrections is not None:
         story.append(Spacer(1, 3 * mm))
         story.append(Paragraph(escape(_("Rättad efter fastställande")), styles["Heading2"]))
-        story.append(Paragraph(escape(_reopened_note(page)), body))
+        story.append(Paragraph(escape(reopened_note(page)), body))
         changes = correction_rows(page)
         if changes:
             rows = [
@@ -220,6 +220,20 @@ def report_pdf(page: DivisionPage) -> bytes:
                 body,
             )
         ]
+        if section.cell.from_assessment:
+            computed = status_label(section.cell.computed) or _("ingen (inga styrmått)")
+            summary.append(
+                Paragraph(
+                    f"<b>{escape(_('Beräknad sammanvägning av styrmåtten'))}:</b> "
+                    f"{escape(computed)}",
+                    body,
+                )
+            )
+        if section.cell.differs:
+            why = section.cell.justification or _("Ingen motivering är skriven.")
+            summary.append(
+                Paragraph(f"<b>{escape(_('Motivering till avvikelsen'))}:</b> {escape(why)}", body)
+            )
         if section.cell.assessment and section.cell.assessment.text:
             summary.append(Paragraph(escape(section.cell.assessment.text), body))
         story.append(KeepTogether([heading, *summary]))
@@ -246,13 +260,13 @@ def report_pdf(page: DivisionPage) -> bytes:
                                 Paragraph(escape(group.indicator.name), body)
                                 if line.first_of_indicator
                                 else "",
-                                Paragraph(escape(_target(line)), body),
+                                Paragraph(escape(target_cell(line)), body),
                                 Paragraph(escape(follow_up(group.indicator.follow_up)), body)
                                 if line.first_of_indicator
                                 else "",
                                 Paragraph(
                                     escape(
-                                        _value(line)
+                                        value_text(line)
                                         + (
                                             f" ({_('rättad')})"
                                             if f"{line.indicator.code}/{line.breakdown}"
@@ -355,7 +369,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 line.indicator.code,
                 line.indicator.name,
                 breakdown_label(line.breakdown),
-                _target(line),
+                target_cell(line),
                 follow_up(line.indicator.follow_up),
                 _xlsx_number(line.value),
                 str(line.indicator.get_unit_display()),
@@ -379,6 +393,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
             _("Grund"),
             *(status_label(status) for status in STATES),
             _("Samlad bedömning"),
+            _("Beräknad"),
+            _("Motivering"),
         ]
     )
     for section in page.sections:
@@ -391,9 +407,11 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 _("samlad bedömning") if cell.from_assessment else _("sammanvägning"),
                 *(getattr(cell.counts, status) for status in STATES),
                 cell.assessment.text if cell.assessment else "",
+                status_label(cell.computed),
+                cell.justification if cell.differs else "",
             ],
         )
-    _finish_sheet(summary, widths=[16, 18, 20, *([12] * len(STATES)), 80])
+    _finish_sheet(summary, widths=[16, 18, 20, *([12] * len(STATES)), 80, 18, 60])
 
     actions = book.create_sheet(_("Åtgärder")[:31])
     actions.append([_("Perspektiv"), _("Nr"), _("Mål"), _("Åtgärd"), _("Status"), _("Kommentar")])
@@ -414,7 +432,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
 
     if page.corrections is not None:
         fixed = book.create_sheet(_("Rättad efter fastställande")[:31])
-        _append(fixed, [_reopened_note(page)])
+        _append(fixed, [reopened_note(page)])
         fixed.append(
             [
                 _("Kod"),
@@ -434,7 +452,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
 
     book.properties.title = f"{page.org_unit.name} {page.period}"
     if page.final is not None:
-        book.properties.subject = _final_note(page)
+        book.properties.subject = final_note(page)
     book.properties.creator = "Styrkort"
     buffer = io.BytesIO()
     book.save(buffer)

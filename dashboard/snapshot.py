@@ -157,9 +157,14 @@ def _cell(cell: PerspectiveCell) -> dict[str, Any]:
         "name": cell.perspective.name,
         "status": cell.status,
         "counts": dict(cell.counts.items()),
+        "computed": cell.computed,
         "assessment": None
         if assessment is None
-        else {"status": assessment.status, "text": assessment.text},
+        else {
+            "status": assessment.status,
+            "text": assessment.text,
+            "justification": getattr(assessment, "justification", ""),
+        },
     }
 
 
@@ -246,6 +251,7 @@ class FrozenAssessment:
 class FrozenPerspectiveAssessment:
     status: str
     text: str
+    justification: str = ""  # missing in reports closed before it was recorded
 
 
 @dataclass(frozen=True)

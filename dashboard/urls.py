@@ -14,6 +14,13 @@ urlpatterns = [
     path("styrkort/<slug:org_unit>/<str:period>/utskrift/", views.division_print, name="print"),
     path("styrkort/<slug:org_unit>/<str:period>/rapport.pdf", views.division_pdf, name="pdf"),
     path("styrkort/<slug:org_unit>/<str:period>/styrkort.xlsx", views.division_xlsx, name="xlsx"),
+    # The tertial report as a document (dashboard.documents): Word, and tagged PDF.
+    path("styrkort/<slug:org_unit>/<str:period>/rapport.docx", views.division_docx, name="docx"),
+    path(
+        "styrkort/<slug:org_unit>/<str:period>/tertialrapport.pdf",
+        views.division_document_pdf,
+        name="document_pdf",
+    ),
     path(
         "styrmatt/<slug:code>/<slug:org_unit>/<str:period>/",
         views.indicator_detail,

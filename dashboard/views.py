@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports
+from dashboard.documents import pdf, word
+from dashboard.documents.content import tertial_document
 from dashboard.presentation import PERIOD_KIND_SLUGS
 from dashboard.selectors.final import report_page, shown_report
 from dashboard.selectors.indicator import indicator_for, indicator_page
@@ -170,6 +172,22 @@ def division_xlsx(request: HttpRequest, org_unit: str, period: str) -> HttpRespo
     page = report_page(unit, _period(period))
     response = HttpResponse(exports.scorecard_xlsx(page), content_type=exports.XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{exports.filename(page, "xlsx")}"'
+    return response
+
+
+@require_GET
+def division_docx(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    document = tertial_document(report_page(_org_unit(org_unit), _period(period)))
+    response = HttpResponse(word.report_docx(document), content_type=word.DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename("docx")}"'
+    return response
+
+
+@require_GET
+def division_document_pdf(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
+    document = tertial_document(report_page(_org_unit(org_unit), _period(period)))
+    response = HttpResponse(pdf.report_tagged_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename("pdf")}"'
     return response
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.presentation import breakdown_label
+from dashboard.presentation import breakdown_label, status_label
 from domain.measurements import matches_share, number_problems, share_of
 from indicators.models import Indicator, Measurement, Unit
 from scorecard.models import Action, ActionStatus, Perspective, StatusChoices, SuccessFactor
@@ -139,6 +139,35 @@ class PerspectiveAssessmentForm(forms.Form):
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    justification = forms.CharField(
+        label=_("Motivering"),
+        help_text=_("Krävs när måluppfyllelsen skiljer sig från den beräknade sammanvägningen."),
+        required=False,
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, computed: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The roll-up of the perspective's indicators for the unit and period ("" without any).
+        self.computed = computed
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        if status and status != self.computed and not data.get("justification", "").strip():
+            self.add_error(
+                "justification",
+                _(
+                    "Du har valt %(judged)s men sammanvägningen av styrmåtten är %(computed)s. "
+                    "Skriv en motivering till varför de skiljer sig."
+                )
+                % {
+                    "judged": status_label(status),
+                    "computed": status_label(self.computed) or _("ingen (inga styrmått)"),
+                },
+            )
+        return data
 
 
 class DateInput(forms.DateInput):

@@ -23,6 +23,7 @@ from audit.models import Source
 from audit.services import Actor
 from dashboard import freezing
 from dashboard.selectors.final import shown_report
+from dashboard.selectors.overview import perspective_grid
 from dashboard.selectors.report import group_report
 from divisions.access import (
     can_write,
@@ -393,8 +394,9 @@ def perspective_assessment(request: HttpRequest, org_unit: str, period: str, per
     current = PerspectiveAssessment.objects.filter(
         org_unit=unit, perspective=item, period=period
     ).first()
+    computed = perspective_grid([unit], period, [item]).rows[0].cells[0].computed
     if request.method == "POST":
-        form = PerspectiveAssessmentForm(request.POST)
+        form = PerspectiveAssessmentForm(request.POST, computed=computed)
         if form.is_valid():
             scorecard_editing.set_perspective_assessment(
                 user=request.user,
@@ -404,17 +406,31 @@ def perspective_assessment(request: HttpRequest, org_unit: str, period: str, per
                 period=period,
                 status=form.cleaned_data["status"],
                 text=form.cleaned_data["text"],
+                justification=form.cleaned_data["justification"],
             )
             messages.success(request, _("Den samlade bedömningen är sparad."))
             return redirect(_report_url(unit, period))
     else:
         form = PerspectiveAssessmentForm(
-            initial={"status": current.status, "text": current.text} if current else None
+            initial={
+                "status": current.status,
+                "text": current.text,
+                "justification": current.justification,
+            }
+            if current
+            else None,
+            computed=computed,
         )
     return render(
         request,
         "reporting/perspective.html",
-        {"org_unit": unit, "period": period, "perspective": item, "form": form},
+        {
+            "org_unit": unit,
+            "period": period,
+            "perspective": item,
+            "form": form,
+            "computed": computed,
+        },
         status=400 if form.is_bound else 200,
     )
 

@@ -43,6 +43,7 @@ def set_perspective_assessment(
     period: str,
     status: str,
     text: str = "",
+    justification: str = "",
     source: str = Source.API,
 ) -> tuple[PerspectiveAssessment, bool]:
     """Create or replace the overall assessment of a perspective; returns (it, created)."""
@@ -56,7 +57,13 @@ def set_perspective_assessment(
     current = PerspectiveAssessment.objects.select_for_update().filter(**key).first()
     before = snapshot(current) if current is not None else None
     assessment, created = PerspectiveAssessment.objects.update_or_create(
-        **key, defaults={"status": status, "text": text, "updated_by": user}
+        **key,
+        defaults={
+            "status": status,
+            "text": text,
+            "justification": justification,
+            "updated_by": user,
+        },
     )
     record_change(actor=Actor(user, source), obj=assessment, before=before)
     return assessment, created
@@ -69,6 +76,7 @@ def update_perspective_assessment(
     assessment: PerspectiveAssessment,
     status: str | None = None,
     text: str | None = None,
+    justification: str | None = None,
     source: str = Source.API,
 ) -> PerspectiveAssessment:
     ensure_can_write(user, assessment.org_unit)
@@ -79,8 +87,10 @@ def update_perspective_assessment(
         assessment.status = status
     if text is not None:
         assessment.text = text
+    if justification is not None:
+        assessment.justification = justification
     assessment.updated_by = user
-    assessment.save(update_fields=["status", "text", "updated_by", "updated_at"])
+    assessment.save(update_fields=["status", "text", "justification", "updated_by", "updated_at"])
     record_change(actor=Actor(user, source), obj=assessment, before=before)
     return assessment
 

@@ -138,6 +138,9 @@ class PerspectiveAssessment(models.Model):
     period = models.CharField(_("period"), max_length=7)
     status = models.CharField(_("måluppfyllelse"), max_length=16, choices=StatusChoices.choices)
     text = models.TextField(_("samlad bedömning"), blank=True)
+    # Why the judged status differs from the computed roll-up of the perspective's
+    # indicators (required by the form when they differ; the region's own practice).
+    justification = models.TextField(_("motivering"), blank=True, default="")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -82,6 +82,12 @@ class ReportLineSerializer(serializers.Serializer):
 class PerspectiveAssessmentContentSerializer(serializers.Serializer):
     status = serializers.CharField()
     text = serializers.CharField(allow_blank=True)
+    justification = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="Why the status differs from the computed roll-up ('computed'); missing "
+        "in reports closed before it was recorded.",
+    )
 
 
 class PerspectiveCellSerializer(serializers.Serializer):
@@ -89,6 +95,11 @@ class PerspectiveCellSerializer(serializers.Serializer):
     name = serializers.CharField()
     status = serializers.CharField(allow_blank=True)
     counts = serializers.DictField(child=serializers.IntegerField())
+    computed = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="The roll-up of the perspective's indicators, beside the manager's judgement.",
+    )
     assessment = PerspectiveAssessmentContentSerializer(
         allow_null=True, help_text="The samlad bedömning, where one is written."
     )

@@ -101,6 +101,13 @@ class PerspectiveAssessmentSerializer(KeyFieldsOnCreateMixin, serializers.ModelS
     period = serializers.CharField(max_length=7, help_text="2022, 2022-T2 or 2022-08. " + KEY_HELP)
     status = serializers.ChoiceField(choices=StatusChoices.choices)
     text = serializers.CharField(allow_blank=True, required=False, default="")
+    justification = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why the status differs from the computed roll-up of the perspective's "
+        "indicators (the form requires it when they differ).",
+    )
     updated_by = CodeField("username", read_only=True, allow_null=True)
 
     class Meta:
@@ -112,6 +119,7 @@ class PerspectiveAssessmentSerializer(KeyFieldsOnCreateMixin, serializers.ModelS
             "period",
             "status",
             "text",
+            "justification",
             "updated_by",
             "updated_at",
         ]

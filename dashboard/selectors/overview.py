@@ -81,6 +81,25 @@ class PerspectiveCell:
     def from_assessment(self) -> bool:
         return self.assessment is not None
 
+    @property
+    def computed(self) -> str:
+        """The roll-up of the perspective's indicators, whatever the manager judged."""
+        return self.counts.rollup()
+
+    @property
+    def judged(self) -> str:
+        """The manager's status ("" without an assessment)."""
+        return self.assessment.status if self.assessment is not None else ""
+
+    @property
+    def differs(self) -> bool:
+        """The manager judged otherwise than the roll-up: the justification says why."""
+        return self.assessment is not None and self.judged != self.computed
+
+    @property
+    def justification(self) -> str:
+        return getattr(self.assessment, "justification", "") if self.assessment else ""
+
 
 @dataclass(frozen=True)
 class UnitRow:

@@ -28,7 +28,9 @@ PERIOD = "2022-T2"
 MAX_PAGES = 80  # per user
 MIN_PAGES = 60  # the floor: fewer means the crawl lost its way
 PER_KIND = 20  # pages of one address pattern per user
-FILES = re.compile(r"(\.(pdf|xlsx|csv|json|yaml)$)|/fil/$|^/api/(schema|v1)/|^/(metrics|healthz)")
+FILES = re.compile(
+    r"(\.(pdf|docx|xlsx|csv|json|yaml)$)|/fil/$|^/api/(schema|v1)/|^/(metrics|healthz)"
+)
 NEVER = re.compile(r"logout|/static/|/media/|/sso/")
 
 # Recorded into Python (a binding survives navigation, a window variable would not).

@@ -85,6 +85,8 @@ def test_manager_reports_and_the_board_sees_it(transactional_db, nara, live_serv
     page.goto(f"{base}{REPORT}perspektiv/verksamhet/")
     page.locator("#id_status").select_option("partly")
     page.locator("#id_text").fill("Tillgängligheten är god men utskrivningarna dröjer.")
+    # Judged otherwise than the roll-up, the justification says why (issue 14, part 3).
+    page.locator("#id_justification").fill("Utskrivningarna väger tyngst.")
     page.get_by_role("button", name="Spara samlad bedömning").click()
     page.get_by_text("Den samlade bedömningen är sparad.").wait_for()
 

@@ -134,7 +134,11 @@ def test_perspective_assessment_needs_status_and_text(client, manager):
     response = client.post(url, {"status": "", "text": ""})
     assert response.status_code == 400
     assert response.text.count("Det här fältet är obligatoriskt.") == 2
-    response = client.post(url, {"status": "partly", "text": "Tillgängligheten brister."})
+    # Verksamhet rolls up to "not fulfilled": judging it otherwise says why.
+    response = client.post(
+        url,
+        {"status": "partly", "text": "Tillgängligheten brister.", "justification": "Nära."},
+    )
     assert response.status_code == 302
     item = PerspectiveAssessment.objects.get(
         org_unit__code=NARA, perspective__code="verksamhet", period=PERIOD

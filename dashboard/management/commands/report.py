@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dashboard.documents import pdf, word
+from dashboard.documents.content import tertial_document
 from dashboard.selectors.final import ShownReport, shown_report
 from divisions.selectors import get_org_unit
 from domain.numbers import plain_decimal
@@ -38,9 +40,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--org-unit", required=True, help="org unit code, e.g. div_nara")
         parser.add_argument("--period", required=True, help="2022, 2022-T2 or 2022-08")
-        parser.add_argument("--format", choices=["csv", "text"], default="text")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "text", "docx", "pdf"],
+            default="text",
+            help="docx and pdf: the tertial report as a document (needs --output)",
+        )
+        parser.add_argument("--output", help="the file a docx or pdf document is written to")
 
-    def handle(self, *args, org_unit: str, period: str, format: str, **options):
+    def handle(self, *args, org_unit: str, period: str, format: str, output=None, **options):
+        if format in ("docx", "pdf") and not output:
+            raise CommandError(f"--format {format} writes a file: give --output FILE")
         unit = get_org_unit(org_unit)
         if unit is None:
             raise CommandError(f"unknown org unit '{org_unit}'")
@@ -49,6 +59,16 @@ class Command(BaseCommand):
         except InvalidPeriod as exc:
             raise CommandError(str(exc)) from None
         report = shown_report(unit, period_code)
+        if format in ("docx", "pdf"):
+            document = tertial_document(report.page)
+            data = (word.report_docx if format == "docx" else pdf.report_tagged_pdf)(document)
+            try:
+                with open(output, "wb") as file:
+                    file.write(data)
+            except OSError as exc:
+                raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+            self.stdout.write(f"{output}: {len(data)} bytes")
+            return
         rows = [
             [
                 line.perspective,
