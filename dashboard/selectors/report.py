@@ -10,7 +10,12 @@ from domain.periods import Period
 from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
 from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placements_for
-from indicators.selectors import aggregates_at, assessments_at, measurements_at
+from indicators.selectors import (
+    aggregates_at,
+    assessments_at,
+    measurements_at,
+    published_comments_at,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class ReportLine:
     # The indicator's state as a whole (domain.rules.report_status), the same on each of its
     # lines: what the counts per perspective count.
     indicator_state: str = ""
+    # The cell's published comment (indicators.CellComment), its author as the report names
+    # them, and its footnote number on the page (1, 2, ... in report order; 0 without one).
+    note: str = ""
+    note_by: str = ""
+    note_number: int = 0
 
     @property
     def aggregated(self) -> bool:
@@ -52,8 +62,10 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     values = measurements_at(org_unit, period)
     sums = aggregates_at(org_unit, period)
     assessments = assessments_at(org_unit, period)
+    comments = published_comments_at(org_unit, period)
     when = Period.parse(period)
     lines: list[ReportLine] = []
+    notes = 0
     for placement in placements_for(org_unit, when.year):
         factor = placement.success_factor
         assessment = assessments.get(placement.indicator_id)
@@ -93,6 +105,8 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                 or (targets[0].text if targets and index == 0 else "")
             )
             status, trend = own[index]
+            comment = comments.get((placement.indicator_id, breakdown))
+            notes += comment is not None
             lines.append(
                 ReportLine(
                     perspective=factor.strategic_goal.perspective.name,
@@ -109,9 +123,19 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     first_of_indicator=index == 0,
                     aggregate=aggregate,
                     indicator_state=state,
+                    note=comment.text if comment else "",
+                    note_by=author_name(comment.author) if comment else "",
+                    note_number=notes if comment else 0,
                 )
             )
     return lines
+
+
+def author_name(user) -> str:
+    """A comment's author as the report names them: full name, else user name."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
 
 
 def _nearest_first(targets) -> list[Target]:
@@ -137,6 +161,12 @@ class FactorGroup:
     name: str
     indicators: list[IndicatorGroup]
 
+    @property
+    def notes(self) -> list:
+        """The lines of this table with a comment, for the numbered notes below it (a line
+        frozen before comments existed has none)."""
+        return [line for group in self.indicators for line in group.lines if _note(line)]
+
 
 @dataclass
 class GoalGroup:
@@ -148,6 +178,14 @@ class GoalGroup:
 class PerspectiveGroup:
     name: str
     goals: list[GoalGroup]
+
+    @property
+    def notes(self) -> list:
+        return [line for goal in self.goals for factor in goal.factors for line in factor.notes]
+
+
+def _note(line) -> str:
+    return getattr(line, "note", "")
 
 
 def group_report(lines: list[ReportLine]) -> list[PerspectiveGroup]:
