@@ -153,3 +153,13 @@ def comment_for_editing(
     if previous is None:
         return CommentDraft(None, "")
     return CommentDraft(None, previous.text, earlier)
+
+
+def cell_comments_of(
+    indicator: Indicator, org_unit: OrgUnit, period: str
+) -> dict[str, CellComment]:
+    """breakdown -> the cell's comment (draft or published): the writer's own view."""
+    return {
+        c.breakdown: c
+        for c in CellComment.objects.filter(indicator=indicator, org_unit=org_unit, period=period)
+    }

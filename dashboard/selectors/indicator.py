@@ -10,10 +10,10 @@ from django.db.models import Q
 
 from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
+from dashboard.selectors.report import author_name
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
 from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
-from dashboard.selectors.report import author_name
 from indicators.models import (
     Aggregate,
     Assessment,
