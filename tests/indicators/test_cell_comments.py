@@ -170,3 +170,24 @@ def test_the_form_starts_from_the_previous_periods_published_comment(cast):
     write(manager, text="Egen text", state=CommentState.DRAFT)
     own = comment_for_editing(indicator(), unit("div_nara"), PERIOD, "women")
     assert (own.text, own.prefilled, own.comment.state) == ("Egen text", False, "draft")
+
+
+def test_the_admin_saves_through_the_write_path(client, cast):
+    client.force_login(cast["admin"])
+    form = {
+        "indicator": indicator().pk,
+        "org_unit": unit("div_nara").pk,
+        "period": PERIOD,
+        "breakdown": "men",
+        "text": "Från administrationen\x07",
+        "state": "published",
+    }
+    response = client.post("/admin/indicators/cellcomment/add/", form)
+    assert response.status_code == 302, response.content
+    saved = CellComment.objects.get()
+    assert (saved.text, saved.author) == ("Från administrationen", cast["admin"])
+    assert AuditEntry.objects.get(content_type__model="cellcomment").source == Source.ADMIN
+    closing.close_period(actor=Actor(cast["admin"]), org_unit=unit("div_nara"), period=PERIOD)
+    change = f"/admin/indicators/cellcomment/{saved.pk}/change/"
+    assert client.post(change, {**form, "text": "Efteråt"}).status_code == 403
+    assert CellComment.objects.get().text == "Från administrationen"
