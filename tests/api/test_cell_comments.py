@@ -153,3 +153,14 @@ def test_exports_keep_a_formula_as_text(cast):
     book = load_workbook(io.BytesIO(client.get(URL, {"format": "xlsx"}).content))
     cell = book.active.cell(row=2, column=text_column + 1)
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x","y")'
+
+
+def test_the_report_carries_the_published_comment_on_its_line(cast, stored):
+    report = token_client(cast["board_member"]).get("/api/v1/reports/div_nara/2022-T2/").json()
+    noted = {
+        (line["indicator"], line["breakdown"]): (line["note"], line["note_number"])
+        for line in report["lines"]
+        if line.get("note")
+    }
+    # The published one only, numbered as the page numbers it.
+    assert noted == {(SPLIT, "women"): ("Publicerad", 1)}
