@@ -13,6 +13,7 @@ from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -405,24 +406,28 @@ def cell_comment(request: HttpRequest, org_unit: str, period: str, indicator: st
         action = request.POST.get("save", "publish")
         form = CellCommentForm(request.POST, deleting=action == "delete")
         if form.is_valid():
-            saved = cell_comments.save_comment(
-                user=request.user,
-                source=Source.FORM,
-                remote_addr=request.META.get("REMOTE_ADDR"),
-                indicator=item.indicator,
-                org_unit=unit,
-                period=period,
-                breakdown=breakdown,
-                text="" if action == "delete" else form.cleaned_data["text"],
-                state=CommentState.DRAFT if action == "draft" else CommentState.PUBLISHED,
-            )
-            if saved is None:
-                messages.success(request, _("Kommentaren är borttagen."))
-            elif saved.published:
-                messages.success(request, _("Kommentaren är publicerad."))
+            try:
+                saved = cell_comments.save_comment(
+                    user=request.user,
+                    source=Source.FORM,
+                    remote_addr=request.META.get("REMOTE_ADDR"),
+                    indicator=item.indicator,
+                    org_unit=unit,
+                    period=period,
+                    breakdown=breakdown,
+                    text="" if action == "delete" else form.cleaned_data["text"],
+                    state=CommentState.DRAFT if action == "draft" else CommentState.PUBLISHED,
+                )
+            except ValidationError as refused:  # a rule of the write path, said on the form
+                form.add_error(None, refused.messages)
             else:
-                messages.success(request, _("Kommentaren är sparad som utkast."))
-            return _back_to_indicator(unit, period, indicator)
+                if saved is None:
+                    messages.success(request, _("Kommentaren är borttagen."))
+                elif saved.published:
+                    messages.success(request, _("Kommentaren är publicerad."))
+                else:
+                    messages.success(request, _("Kommentaren är sparad som utkast."))
+                return _back_to_indicator(unit, period, indicator)
     return render(
         request,
         "reporting/comment.html",
