@@ -24,6 +24,7 @@ from api.structure.views import (
     StrategicGoalViewSet,
     SuccessFactorViewSet,
 )
+from api.values.comments import CellCommentViewSet
 from api.values.views import (
     AggregateViewSet,
     AssessmentViewSet,
@@ -48,6 +49,7 @@ router.register(
 )
 router.register("actions", ActionViewSet, basename="action")
 router.register("benchmarks", BenchmarkValueViewSet, basename="benchmark")
+router.register("cell-comments", CellCommentViewSet, basename="cell-comment")
 
 # Written by the import pipeline; registered as soon as the module exists.
 if importlib.util.find_spec("api.values.imports") is not None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from reportlab.lib import colors
@@ -40,7 +41,7 @@ from dashboard.presentation import (
     xlsx_number_format,
 )
 from dashboard.selectors.division import DivisionPage
-from domain.spreadsheet import xlsx_value
+from domain.spreadsheet import xlsx_value, xml_safe
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TINTS = {status: colors.HexColor(tint) for status, tint in STATUS_TINTS.items()}
@@ -380,9 +381,12 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
             ],
         )
         # A number stays a number (sums, charts); its format shows it as the page does.
-        sheet.cell(row=sheet.max_row, column=VALUE_COLUMN).number_format = xlsx_number_format(
+        value_cell = sheet.cell(row=sheet.max_row, column=VALUE_COLUMN)
+        value_cell.number_format = xlsx_number_format(
             line.value, line.indicator.unit, line.breakdown
         )
+        if getattr(line, "note", ""):  # a line frozen before comments existed has none
+            value_cell.comment = cell_comment(line.note, line.note_by)
     _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60])
 
     summary = book.create_sheet(_("Perspektiv")[:31])
@@ -460,6 +464,20 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
 
 
 VALUE_COLUMN = 9  # "Periodens utfall" of the scorecard sheet
+
+
+def cell_comment(text: str, author: str) -> Comment:
+    """A published cell comment as Excel's note on the value: its text, then who wrote it.
+
+    A note is never evaluated, so a leading "=" stays text; control characters XML cannot
+    hold are taken out (the write path already refuses them; a frozen report may predate it).
+    """
+    body = xml_safe(text)
+    if author:
+        body += f"\n– {xml_safe(author)}"
+    note = Comment(body, xml_safe(author) or "Styrkort")
+    note.width, note.height = 320, 160  # points: room for a few lines
+    return note
 
 
 def _xlsx_number(value) -> int | float | None:

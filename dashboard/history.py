@@ -13,6 +13,7 @@ from domain.periods import InvalidPeriod, Period
 KINDS = {
     "utfall": "indicators.Measurement",
     "maluppfyllelse": "indicators.Assessment",
+    "cellkommentar": "indicators.CellComment",
     "mal": "indicators.Target",
     "styrmatt": "indicators.Indicator",
     "samlad-bedomning": "scorecard.PerspectiveAssessment",

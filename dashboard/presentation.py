@@ -352,6 +352,7 @@ CORRECTION_FIELDS = {
     "status": _("Måluppfyllelse"),
     "trend": _("Utveckling"),
     "comment": _("Kommentar"),
+    "note": _("Cellkommentar"),
     "analysis": _("Analys"),
     "override_status": _("Manuell bedömning"),
     "override_comment": _("Motivering"),

@@ -272,6 +272,11 @@ class FrozenLine:
     """A report row from stored content: the attributes of a ReportLine, and any other
     simple field the line had when it was frozen."""
 
+    # A report frozen before cell comments existed has none.
+    note = ""
+    note_by = ""
+    note_number = 0
+
     def __init__(self, content: dict[str, Any]) -> None:
         for name, value in content.items():
             if name not in _OBJECT_FIELDS:
@@ -415,7 +420,8 @@ def page_from_content(content: dict[str, Any], *, periods: list[str], **extra: A
 # The fields of a row compared with its frozen version, beside every simple field of the
 # line; layout flags are not differences.
 # The indicator's state follows from its lines' statuses, which are compared.
-_NOT_COMPARED = frozenset({"first_of_indicator", "indicator_state"})
+# A comment's footnote number and author follow from the comments, whose text is compared.
+_NOT_COMPARED = frozenset({"first_of_indicator", "indicator_state", "note_by", "note_number"})
 # What an added or a removed row shows of itself.
 _SHOWN = ("target", "value", "status")
 

@@ -34,6 +34,7 @@ from divisions.services import OrgUnitSpec, upsert_org_units
 from indicators.catalogue import IndicatorSpec, place_indicators
 from indicators.models import (
     Assessment,
+    CellComment,
     Import,
     ImportSource,
     ImportStatus,
@@ -224,6 +225,7 @@ def purge_synthetic() -> int:
         Q(measurement__indicator_id__in=indicator_ids) | Q(measurement__org_unit_id__in=unit_ids)
     ).delete()
     Assessment.objects.filter(attached).delete()
+    CellComment.objects.filter(attached).delete()
     removed = _raw_delete_measurements(indicator_ids, unit_ids)
     Target.objects.filter(attached).delete()
     PerspectiveAssessment.objects.filter(org_unit_id__in=unit_ids).delete()

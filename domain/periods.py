@@ -122,6 +122,16 @@ class Period:
     def year_before(self) -> Period:
         return self.same_period_in(self.year - 1)
 
+    def previous(self) -> Period:
+        """The period of the same kind just before: T1 after the year's T3 before it, January
+        after December, last year after this one (a cell comment's draft comes from it)."""
+        if self.kind is PeriodKind.YEAR:
+            return Period(self.year - 1, PeriodKind.YEAR)
+        last = 3 if self.kind is PeriodKind.TERTIAL else 12
+        if self.number == 1:
+            return Period(self.year - 1, self.kind, last)
+        return Period(self.year, self.kind, self.number - 1)
+
     @property
     def months_elapsed(self) -> int:
         """Months of the year covered: tertial values are year-to-date."""

@@ -11,9 +11,11 @@ from domain.measurements import number_problems
 from scorecard.admin import PeriodAwareAdmin, ReadOnlyInline, ScorecardAdmin
 from scorecard.models import Scorecard
 
+from .comments import save_comment
 from .editing import VALUE_FIELDS, ValuesBusy, set_measurement, update_measurement
 from .models import (
     Assessment,
+    CellComment,
     Import,
     Indicator,
     Measurement,
@@ -436,3 +438,37 @@ class AssessmentAdmin(PeriodAwareAdmin):
         if {"override_status", "override_comment"} & set(form.changed_data):
             obj.override_by = request.user if obj.override_status else None
         super().save_model(request, obj, form, change)
+
+
+@admin.register(CellComment)
+class CellCommentAdmin(PeriodAwareAdmin):
+    """Saved through indicators.comments, as the form and the API save them; read-only
+    while the period is closed."""
+
+    list_display = ["indicator", "org_unit", "period", "breakdown", "state", "author", "updated_at"]
+    list_filter = ["state", PeriodFilter]
+    search_fields = ["^indicator__code", "^org_unit__code", "=period", "text"]
+    list_select_related = ["indicator", "org_unit", "author"]
+    autocomplete_fields = ["indicator", "org_unit"]
+    fields = ["indicator", "org_unit", "period", "breakdown", "text", "state"]
+    show_full_result_count = False
+    key_fields = ["indicator", "org_unit", "period", "breakdown"]
+    records_saves = False  # save_comment records the change
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.key_fields if obj else []
+
+    def save_model(self, request, obj, form, change):
+        saved = save_comment(
+            user=request.user,
+            indicator=obj.indicator,
+            org_unit=obj.org_unit,
+            period=obj.period,
+            breakdown=obj.breakdown,
+            text=obj.text,
+            state=obj.state,
+            source=Source.ADMIN,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+        if saved is not None:
+            obj.pk = saved.pk

@@ -62,7 +62,7 @@ def _check_values(
         raise ValidationError(errors)
 
 
-def _check_placed(indicator: Indicator, org_unit: OrgUnit, period: str) -> None:
+def check_placed(indicator: Indicator, org_unit: OrgUnit, period: str) -> None:
     """The same rule as an import's: a value is judged or added up on some scorecard."""
     ancestry = _ancestry(org_unit)
     index = PlacementIndex(indicator_ids=[indicator.pk])
@@ -136,7 +136,7 @@ def set_measurement(
         raise ValidationError({"period": say(exc.args[0])}) from None
     ensure_open(org_unit, period)
     _check_values(indicator, breakdown, value, numerator, denominator)
-    _check_placed(indicator, org_unit, period)
+    check_placed(indicator, org_unit, period)
     key = {"indicator": indicator, "org_unit": org_unit, "period": period, "breakdown": breakdown}
     values = {
         "value": value,

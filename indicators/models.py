@@ -510,3 +510,75 @@ def effective_status():
     from django.db.models.functions import NullIf
 
     return Coalesce(NullIf(F("override_status"), Value("")), F("computed_status"))
+
+
+# A note under a table, not an essay: the analysis is where a longer text goes.
+CELL_COMMENT_MAX = 2000
+
+
+class CommentState(models.TextChoices):
+    DRAFT = "draft", _("utkast")
+    PUBLISHED = "published", _("publicerad")
+
+
+class CellComment(models.Model):
+    """A manager's note on one cell of the report: indicator x org unit x period x breakdown.
+
+    Published notes are shown under the report's tables, as cell comments in its XLSX file
+    and as footnotes of the document; drafts only to those who may write them. Written only
+    through indicators.comments (audited, refused on a closed period).
+    """
+
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.PROTECT,
+        related_name="cell_comments",
+        verbose_name=_("styrmått"),
+        db_index=False,  # the unique key leads with it
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="cell_comments",
+        verbose_name=_("organisationsenhet"),
+        db_index=False,  # cell_comment_unit_period leads with it
+    )
+    period = models.CharField(_("period"), max_length=7)
+    breakdown = models.CharField(_("uppdelning"), max_length=64, default="total")
+    text = models.CharField(_("kommentar"), max_length=CELL_COMMENT_MAX)
+    state = models.CharField(
+        _("läge"), max_length=16, choices=CommentState.choices, default=CommentState.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("skriven av"),
+    )
+    created_at = models.DateTimeField(_("skapad"))
+    updated_at = models.DateTimeField(_("ändrad"))
+
+    class Meta:
+        verbose_name = _("cellkommentar")
+        verbose_name_plural = _("cellkommentarer")
+        ordering = ["org_unit", "period", "indicator", "breakdown"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "org_unit", "period", "breakdown"],
+                name="cell_comment_unique_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="cell_comment_valid_period"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="cell_comment_has_text"),
+        ]
+        indexes = [models.Index(fields=["org_unit", "period"], name="cell_comment_unit_period")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.org_unit.code} {self.period} {self.breakdown}"
+
+    @property
+    def published(self) -> bool:
+        return self.state == CommentState.PUBLISHED

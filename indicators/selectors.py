@@ -12,7 +12,7 @@ from django.db import connection
 from divisions.models import OrgUnit
 from domain.periods import Period
 
-from .models import Aggregate, Assessment, Measurement
+from .models import Aggregate, Assessment, CellComment, CommentState, Indicator, Measurement
 
 
 def measurements_at(org_unit: OrgUnit, period: str) -> dict[int, dict[str, Measurement]]:
@@ -111,3 +111,55 @@ def sync_watermark() -> int:
         else:
             cursor.execute("SELECT COALESCE(MAX(change_marker), 0) + 1 FROM indicators_measurement")
         return int(cursor.fetchone()[0])
+
+
+def published_comments_at(org_unit: OrgUnit, period: str) -> dict[tuple[int, str], CellComment]:
+    """(indicator id, breakdown) -> the cell's published comment, for one unit and period."""
+    return {
+        (c.indicator_id, c.breakdown): c
+        for c in CellComment.objects.filter(
+            org_unit=org_unit, period=period, state=CommentState.PUBLISHED
+        ).select_related("author")
+    }
+
+
+@dataclass(frozen=True)
+class CommentDraft:
+    """What the comment form of one cell starts from."""
+
+    comment: CellComment | None  # the cell's own comment, draft or published
+    text: str  # the form's text: the cell's own, else the previous period's as a draft
+    from_period: str = ""  # the period the draft text was taken from ("" for the cell's own)
+
+    @property
+    def prefilled(self) -> bool:
+        return bool(self.from_period)
+
+
+def comment_for_editing(
+    indicator: Indicator, org_unit: OrgUnit, period: str, breakdown: str
+) -> CommentDraft:
+    """The cell's comment; without one, the published comment of the same cell in the
+    period of the same kind just before (Period.previous) as a draft: nothing is stored
+    until the manager saves it, so readers and exports never see it before then."""
+    key = {"indicator": indicator, "org_unit": org_unit, "breakdown": breakdown}
+    own = CellComment.objects.filter(**key, period=period).first()
+    if own is not None:
+        return CommentDraft(own, own.text)
+    earlier = Period.parse(period).previous().code
+    previous = CellComment.objects.filter(
+        **key, period=earlier, state=CommentState.PUBLISHED
+    ).first()
+    if previous is None:
+        return CommentDraft(None, "")
+    return CommentDraft(None, previous.text, earlier)
+
+
+def cell_comments_of(
+    indicator: Indicator, org_unit: OrgUnit, period: str
+) -> dict[str, CellComment]:
+    """breakdown -> the cell's comment (draft or published): the writer's own view."""
+    return {
+        c.breakdown: c
+        for c in CellComment.objects.filter(indicator=indicator, org_unit=org_unit, period=period)
+    }

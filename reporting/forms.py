@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.presentation import breakdown_label, status_label
 from domain.measurements import matches_share, number_problems, share_of
-from indicators.models import Indicator, Measurement, Unit
+from indicators.comments import clean_text
+from indicators.models import CELL_COMMENT_MAX, Indicator, Measurement, Unit
 from scorecard.models import Action, ActionStatus, Perspective, StatusChoices, SuccessFactor
 
 TEXT_MAX = 5000
@@ -168,6 +169,31 @@ class PerspectiveAssessmentForm(forms.Form):
                 },
             )
         return data
+
+
+class CellCommentForm(forms.Form):
+    """A cell's comment: saved as a draft (only writers see it) or published."""
+
+    text = forms.CharField(
+        label=_("Kommentar"),
+        required=False,
+        max_length=CELL_COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Visas som en numrerad fotnot under rapportens tabell, som kommentar på cellen i "
+            "Excel-filen och som fotnot i dokumentet, när den är publicerad."
+        ),
+    )
+
+    def __init__(self, *args, deleting: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.deleting = deleting
+
+    def clean_text(self) -> str:
+        text = clean_text(self.cleaned_data["text"])
+        if not text and not self.deleting:
+            raise forms.ValidationError(_("Skriv en kommentar, eller ta bort den."))
+        return text
 
 
 class DateInput(forms.DateInput):

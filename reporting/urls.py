@@ -13,6 +13,7 @@ urlpatterns = [
     path(INDICATOR, views.indicator_page, name="indicator"),
     path(INDICATOR + "utfall/<slug:breakdown>/", views.set_value, name="value"),
     path(INDICATOR + "analys/", views.set_analysis, name="analysis"),
+    path(INDICATOR + "kommentar/<slug:breakdown>/", views.cell_comment, name="comment"),
     path(INDICATOR + "bedomning/", views.override_status, name="override"),
     path(BASE + "perspektiv/<slug:perspective>/", views.perspective_assessment, name="perspective"),
     path(BASE + "atgarder/ny/", views.action_form, name="action_new"),

@@ -13,6 +13,7 @@ from dataclasses import replace
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,11 +36,12 @@ from divisions.access import (
 from divisions.models import OrgUnit
 from divisions.selectors import default_org_unit_for
 from domain.periods import InvalidPeriod, Period
+from indicators import comments as cell_comments
 from indicators import editing as indicator_editing
 from indicators.editing import ValueInput
-from indicators.models import Placement
+from indicators.models import CommentState, Placement
 from indicators.scorecards import scorecard_for
-from indicators.selectors import periods_with_data
+from indicators.selectors import cell_comments_of, comment_for_editing, periods_with_data
 from scorecard import closing
 from scorecard import editing as scorecard_editing
 from scorecard.models import Action, Perspective, PerspectiveAssessment
@@ -47,6 +49,7 @@ from scorecard.models import Action, Perspective, PerspectiveAssessment
 from .forms import (
     ActionForm,
     AnalysisForm,
+    CellCommentForm,
     CloseForm,
     IndicatorForms,
     MeasurementForm,
@@ -216,6 +219,7 @@ def _render_indicator(
             "analysis_form": forms.analysis,
             "override_form": forms.override,
             "errors": errors,
+            "comments": cell_comments_of(item.indicator, unit, period),
             "draft": bool(
                 state.previous_analysis and not (state.assessment and state.assessment.analysis)
             ),
@@ -381,6 +385,63 @@ def override_status(request: HttpRequest, org_unit: str, period: str, indicator:
     else:
         messages.success(request, _("Bedömningen är sparad."))
     return _back_to_indicator(unit, period, indicator)
+
+
+# ----------------------------------------------------------------------------- cell comment
+
+
+@require_http_methods(["GET", "POST"])
+@closed_period_is_403
+def cell_comment(request: HttpRequest, org_unit: str, period: str, indicator: str, breakdown: str):
+    """The comment on one cell (the indicator's value of one breakdown). Without one, the
+    form starts from the previous period's published comment as an unsaved draft; the
+    buttons save it as a draft, publish it or remove it (indicators.comments)."""
+    unit, period = _for_writing(request, org_unit, period)
+    item = indicator_on_scorecard(unit, period, indicator)
+    if breakdown not in item.breakdowns:
+        raise Http404("no such breakdown")
+    draft = comment_for_editing(item.indicator, unit, period, breakdown)
+    if request.method == "GET":
+        form = CellCommentForm(initial={"text": draft.text})
+    else:
+        action = request.POST.get("save", "publish")
+        form = CellCommentForm(request.POST, deleting=action == "delete")
+        if form.is_valid():
+            try:
+                saved = cell_comments.save_comment(
+                    user=request.user,
+                    source=Source.FORM,
+                    remote_addr=request.META.get("REMOTE_ADDR"),
+                    indicator=item.indicator,
+                    org_unit=unit,
+                    period=period,
+                    breakdown=breakdown,
+                    text="" if action == "delete" else form.cleaned_data["text"],
+                    state=CommentState.DRAFT if action == "draft" else CommentState.PUBLISHED,
+                )
+            except ValidationError as refused:  # a rule of the write path, said on the form
+                form.add_error(None, refused.messages)
+            else:
+                if saved is None:
+                    messages.success(request, _("Kommentaren är borttagen."))
+                elif saved.published:
+                    messages.success(request, _("Kommentaren är publicerad."))
+                else:
+                    messages.success(request, _("Kommentaren är sparad som utkast."))
+                return _back_to_indicator(unit, period, indicator)
+    return render(
+        request,
+        "reporting/comment.html",
+        {
+            "org_unit": unit,
+            "period": period,
+            "indicator": item,
+            "breakdown": breakdown,
+            "draft": draft,
+            "form": form,
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 # ----------------------------------------------------------------------------- perspective

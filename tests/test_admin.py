@@ -11,6 +11,7 @@ from audit.models import AuditEntry
 from divisions.models import OrgUnit, RoleAssignment
 from indicators.models import (
     Assessment,
+    CellComment,
     Import,
     Indicator,
     Measurement,
@@ -102,6 +103,15 @@ def graph(admin_user) -> dict[type, object]:
         org_unit=division, period="2021-T3", closed_by=admin_user, closed_at=now
     )
     role = RoleAssignment.objects.create(user=admin_user, role="administrator", org_unit=division)
+    cell_comment = CellComment.objects.create(
+        indicator=indicator,
+        org_unit=division,
+        period="2022-T2",
+        text="Nytt system",
+        author=admin_user,
+        created_at=now,
+        updated_at=now,
+    )
     return {
         OrgUnit: division,
         RoleAssignment: role,
@@ -119,6 +129,7 @@ def graph(admin_user) -> dict[type, object]:
         Measurement: measurement,
         MeasurementRevision: revision,
         Assessment: assessment,
+        CellComment: cell_comment,
     }
 
 

@@ -55,6 +55,17 @@ class ReportLineSerializer(serializers.Serializer):
     override_status = serializers.CharField(allow_blank=True)
     override_comment = serializers.CharField(allow_blank=True)
     analysis = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="The cell's published comment (/cell-comments/); drafts never.",
+    )
+    note_by = serializers.CharField(
+        allow_blank=True, required=False, help_text="Who wrote it: full name, else user name."
+    )
+    note_number = serializers.IntegerField(
+        required=False, help_text="Its footnote number in the report (0: no comment)."
+    )
     corrected = serializers.CharField(
         allow_blank=True,
         required=False,

@@ -10,4 +10,5 @@ else the roll-up of domain.rules.
 - division: the division page: summary, indicator tables, action plan, drill-down.
 - indicator: one indicator at one org unit: its series and its units compared.
 - over_time: indicators per status, perspective and period.
+- comments: the published cell comments of a report, as its footnotes.
 """

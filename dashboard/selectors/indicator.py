@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
@@ -11,10 +11,19 @@ from django.db.models import Q
 from benchmarks.selectors import NationalComparison, national_comparison
 from dashboard.selectors.division import ancestors_of
 from dashboard.selectors.overview import valid_during
+from dashboard.selectors.report import author_name
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period, PeriodKind
 from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
-from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
+from indicators.models import (
+    Aggregate,
+    Assessment,
+    CellComment,
+    CommentState,
+    Measurement,
+    Placement,
+    Target,
+)
 from indicators.scorecards import placement_for
 
 
@@ -49,6 +58,17 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class CellNote:
+    """A published cell comment of the series, numbered as the page lists it."""
+
+    number: int
+    period: str
+    breakdown: str
+    text: str
+    author: str
+
+
+@dataclass(frozen=True)
 class IndicatorPage:
     indicator: Placement  # as the unit's scorecard places it; .indicator is the catalogue
     target_text: str  # the target the unit is judged against, as the scorecard writes it
@@ -72,6 +92,16 @@ class IndicatorPage:
     trend: str = ""
     # The region beside the country and its peers, from Kolada (annual); None: not mapped.
     national: NationalComparison | None = None
+    # The series' cell comments in table order (chronological, breakdowns as placed).
+    notes: list[CellNote] = field(default_factory=list)
+
+    @property
+    def note_numbers(self) -> dict[str, dict[str, int]]:
+        """period -> breakdown -> the footnote number of its comment."""
+        numbers: dict[str, dict[str, int]] = defaultdict(dict)
+        for note in self.notes:
+            numbers[note.period][note.breakdown] = note.number
+        return dict(numbers)
 
     @property
     def earlier_analyses(self) -> list[HistoryRow]:
@@ -173,7 +203,42 @@ def indicator_page(placement: Placement, org_unit: OrgUnit, period: str) -> Indi
         state=state,
         trend=current.trend if current is not None else "",
         national=national_comparison(indicator),
+        notes=_notes(
+            placement,
+            org_unit,
+            kind,
+            {row.period for row in history},
+            [b for b in placement.breakdowns if b in present],
+        ),
     )
+
+
+def _notes(
+    placement: Placement,
+    org_unit: OrgUnit,
+    kind: PeriodKind,
+    periods: set[str],
+    breakdowns: list[str],
+) -> list[CellNote]:
+    """The published comments on the cells of the series table, numbered in its order."""
+    order = {b: i for i, b in enumerate(breakdowns)}
+    comments = sorted(
+        (
+            c
+            for c in CellComment.objects.filter(
+                indicator_id=placement.indicator_id,
+                org_unit=org_unit,
+                period__regex=PERIOD_KIND_REGEX[kind],
+                state=CommentState.PUBLISHED,
+            ).select_related("author")
+            if c.period in periods and c.breakdown in breakdowns
+        ),
+        key=lambda c: (Period.sort_key(c.period), order.get(c.breakdown, 99)),
+    )
+    return [
+        CellNote(number, c.period, c.breakdown, c.text, author_name(c.author))
+        for number, c in enumerate(comments, start=1)
+    ]
 
 
 def target_of(placement: Placement, org_unit: OrgUnit, period: str) -> tuple[str, bool]:

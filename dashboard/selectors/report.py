@@ -11,7 +11,12 @@ from domain.periods import Period
 from domain.rules import TargetKind, has_deciding_value, report_status, report_trend
 from indicators.models import Aggregate, Assessment, Measurement, Placement, Target
 from indicators.scorecards import placements_for
-from indicators.selectors import aggregates_at, assessments_at, measurements_at
+from indicators.selectors import (
+    aggregates_at,
+    assessments_at,
+    measurements_at,
+    published_comments_at,
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,11 @@ class ReportLine:
     # for comparison only; None where the indicator has no Kolada KPI or Kolada no value.
     national_value: Decimal | None = None
     national_year: int | None = None
+    # The cell's published comment (indicators.CellComment), its author as the report names
+    # them, and its footnote number on the page (1, 2, ... in report order; 0 without one).
+    note: str = ""
+    note_by: str = ""
+    note_number: int = 0
 
     @property
     def aggregated(self) -> bool:
@@ -57,10 +67,12 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
     values = measurements_at(org_unit, period)
     sums = aggregates_at(org_unit, period)
     assessments = assessments_at(org_unit, period)
+    comments = published_comments_at(org_unit, period)
     when = Period.parse(period)
     lines: list[ReportLine] = []
     placements = list(placements_for(org_unit, when.year))
     national = national_values([p.indicator for p in placements])
+    notes = 0
     for placement in placements:
         factor = placement.success_factor
         assessment = assessments.get(placement.indicator_id)
@@ -101,6 +113,8 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
             )
             status, trend = own[index]
             country = national.get(placement.indicator_id, {}).get(breakdown)
+            comment = comments.get((placement.indicator_id, breakdown))
+            notes += comment is not None
             lines.append(
                 ReportLine(
                     perspective=factor.strategic_goal.perspective.name,
@@ -119,9 +133,19 @@ def division_report(org_unit: OrgUnit, period: str) -> list[ReportLine]:
                     indicator_state=state,
                     national_value=country.value if country else None,
                     national_year=country.year if country else None,
+                    note=comment.text if comment else "",
+                    note_by=author_name(comment.author) if comment else "",
+                    note_number=notes if comment else 0,
                 )
             )
     return lines
+
+
+def author_name(user) -> str:
+    """A comment's author as the report names them: full name, else user name."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
 
 
 def _nearest_first(targets) -> list[Target]:
@@ -147,6 +171,12 @@ class FactorGroup:
     name: str
     indicators: list[IndicatorGroup]
 
+    @property
+    def notes(self) -> list:
+        """The lines of this table with a comment, for the numbered notes below it (a line
+        frozen before comments existed has none)."""
+        return [line for group in self.indicators for line in group.lines if _note(line)]
+
 
 @dataclass
 class GoalGroup:
@@ -158,6 +188,14 @@ class GoalGroup:
 class PerspectiveGroup:
     name: str
     goals: list[GoalGroup]
+
+    @property
+    def notes(self) -> list:
+        return [line for goal in self.goals for factor in goal.factors for line in factor.notes]
+
+
+def _note(line) -> str:
+    return getattr(line, "note", "")
 
 
 def group_report(lines: list[ReportLine]) -> list[PerspectiveGroup]:

@@ -1,8 +1,9 @@
 """The tertial report in a real browser (Debian's headless Chromium, never a downloaded one).
 
 A division manager signs in, corrects a value, writes the analysis, overrides a status,
-writes a perspective assessment and adds an action; a board member then sees all of it,
-and the audit trail lists each step. The browser must not report a CSP violation.
+writes a perspective assessment, adds an action and comments a cell; a board member then
+sees all of it (the comment as a footnote the keyboard reaches), and the audit trail lists
+each step. The browser must not report a CSP violation.
 
 The session's one Chromium is tests/e2e/conftest.py's `browser` (fails, never skips, when
 /usr/bin/chromium is missing).
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.cast import PASSWORD, PERIOD, make_user
+
+from .test_dashboard import axe_violations
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 SHARE = "utskrivningsklara_1dygn"
@@ -98,6 +101,13 @@ def test_manager_reports_and_the_board_sees_it(transactional_db, nara, live_serv
     page.locator("#id_due_date").fill("2022-12-31")
     page.get_by_role("button", name="Spara åtgärd").click()
     page.get_by_text("Åtgärden är sparad.").wait_for()
+
+    # A comment on the cell (the indicator's total), published for the readers.
+    page.goto(f"{base}{REPORT}styrmatt/{SHARE}/")
+    page.get_by_role("link", name="Skriv en kommentar till cellen (Totalt)").click()
+    page.locator("#id_text").fill("Två kommuner bytte rutin i juni.")
+    page.get_by_role("button", name="Publicera").click()
+    page.get_by_text("Kommentaren är publicerad.").wait_for()
     page.context.close()
 
     # --- the board member reads it
@@ -118,6 +128,16 @@ def test_manager_reports_and_the_board_sees_it(transactional_db, nara, live_serv
     ):
         assert expected in text, expected
     assert page.get_by_role("link", name="Rapportera").count() == 0  # read-only for the board
+
+    # The scorecard marks the cell with a numbered link to its note, by keyboard too.
+    page.goto(f"{base}/styrkort/div_nara/{PERIOD}/")
+    marker = page.get_by_role("link", name="Kommentar 1", exact=True)
+    marker.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#note-1")
+    assert "Två kommuner bytte rutin i juni." in page.locator("#note-1").inner_text()
+    assert axe_violations(page) == []
+    page.goto(f"{base}{REPORT}")
 
     page.get_by_role("link", name="Ändringshistorik").click()
     trail = page.locator("main").inner_text()
