@@ -80,6 +80,11 @@ class Indicator(models.Model):
         default=0,
         help_text=_("Förändring inom bandet räknas som oförändrad."),
     )
+    # The actions that address the indicator (`action.indicators`): here rather than on
+    # scorecard.Action, which sits in the layer below.
+    actions = models.ManyToManyField(
+        "scorecard.Action", blank=True, related_name="indicators", verbose_name=_("åtgärder")
+    )
 
     class Meta:
         verbose_name = _("styrmått")

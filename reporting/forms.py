@@ -178,8 +178,22 @@ class ActionForm(forms.ModelForm):
             "due_date": DateInput(format="%Y-%m-%d"),
         }
 
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Styrmått som åtgärden avser"),
+        queryset=Indicator.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Ett styrmått som inte uppfylls behöver en pågående åtgärd."),
+    )
+
     def __init__(self, *args, scorecard=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The indicators on the scorecard the unit follows in the report's year.
+        self.fields["indicators"].queryset = Indicator.objects.filter(
+            placements__scorecard=scorecard
+        ).order_by("name", "code")
+        if self.instance.pk and "indicators" not in self.initial:
+            self.initial["indicators"] = list(self.instance.indicators.all())
         self.fields["perspective"].queryset = Perspective.objects.order_by("order")
         # The success factors of the scorecard the unit follows in the report's year.
         self.fields["success_factor"].queryset = SuccessFactor.objects.filter(
