@@ -122,7 +122,7 @@ def test_the_board_page_links_each_gap_to_its_form_for_those_who_fill_it(world, 
     assert "6 saker saknas." in html and "/atgarder/ny/" not in html
     html = client.get(f"/rapportera/div_beta/{PERIOD}/status/").content.decode()
     assert 'data-complete="true"' in html and "Komplett:" in html
-    assert client.get(f"/rapportera/div_alfa/2022-T9/status/").status_code == 404
+    assert client.get("/rapportera/div_alfa/2022-T9/status/").status_code == 404
 
 
 def test_the_new_action_form_starts_from_the_indicator_the_board_links(world, client):
