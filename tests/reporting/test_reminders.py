@@ -19,7 +19,7 @@ from reporting.reminders import send_reminders
 from reporting.tasks import send_deadline_reminders
 from scorecard import deadlines
 from scorecard.models import ReminderSent
-from tests.reporting.conftest import SITE_URL
+from tests.mail import SITE_URL
 from tests.reporting.cycle_world import PERIOD, build_world
 
 BOARD = f"{SITE_URL}/rapportera/div_alfa/{PERIOD}/status/"
