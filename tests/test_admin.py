@@ -1,5 +1,6 @@
 """The admin pages of divisions, scorecard and indicators, as a superuser sees them."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,8 @@ from scorecard.models import (
     PeriodClose,
     Perspective,
     PerspectiveAssessment,
+    ReminderSent,
+    ReportingDeadline,
     Scorecard,
     StrategicGoal,
     SuccessFactor,
@@ -30,7 +33,7 @@ from scorecard.models import (
 from tests.factories import place
 
 APPS = {"divisions", "scorecard", "indicators"}
-NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose, Scorecard}
+NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose, Scorecard, ReminderSent}
 
 
 @pytest.fixture
@@ -102,7 +105,21 @@ def graph(admin_user) -> dict[type, object]:
         org_unit=division, period="2021-T3", closed_by=admin_user, closed_at=now
     )
     role = RoleAssignment.objects.create(user=admin_user, role="administrator", org_unit=division)
+    deadline = ReportingDeadline.objects.create(
+        period="2022-T2", due_date=datetime.date(2022, 9, 15), set_by=admin_user
+    )
+    reminder = ReminderSent.objects.create(
+        deadline=deadline,
+        org_unit=division,
+        kind="before",
+        due_date=deadline.due_date,
+        recipients=["chef@example.org"],
+        missing=3,
+        sent_at=now,
+    )
     return {
+        ReportingDeadline: deadline,
+        ReminderSent: reminder,
         OrgUnit: division,
         RoleAssignment: role,
         Perspective: perspective,
