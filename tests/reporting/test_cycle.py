@@ -7,12 +7,15 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from rest_framework.test import APIClient
 
+from accounts.services import create_token
 from audit.models import AuditEntry
 from audit.services import Actor
 from dashboard import freezing
 from dashboard.selectors.completeness import completeness
 from domain.completeness import Gap, GapKind, IndicatorFacts, gap_counts, report_gaps
+from indicators import editing as indicator_editing
 from scorecard import deadlines
 from scorecard import editing as scorecard_editing
 from scorecard.closing import PeriodClosed
@@ -73,8 +76,6 @@ def test_the_board_lists_what_the_report_lacks_until_the_manager_fills_it(world)
     assert board.counts == {"value": 1, "analysis": 2, "perspective": 2, "action": 1}
     assert board.indicators == 3 and not board.complete
     assert completeness(world.beta, PERIOD).complete
-
-    from indicators import editing as indicator_editing
 
     chef, alfa = world.chef, world.alfa
     indicator_editing.set_measurement(
@@ -238,3 +239,29 @@ def test_only_an_administrator_sets_a_deadline_and_it_is_audited(world, client):
     overview = client.get(f"/rapportera/oversikt/{PERIOD}/").content.decode()
     assert "1 av 2 divisioner är kompletta." in overview
     assert "20 september 2022" in overview
+
+
+def test_the_api_writes_an_actions_period_and_indicators_and_refuses_a_frozen_one(world):
+    _token, key = create_token(user=world.chef, name="t")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    body = {
+        "org_unit": "div_alfa",
+        "perspective": "samhalle",
+        "goal": "Fler besök inom vårdgarantin",
+        "description": "Lördagsmottagning",
+        "status": "ongoing",
+        "period": PERIOD,
+        "indicators": ["vantetid"],
+    }
+    created = api.post("/api/v1/actions/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["period"], created.json()["indicators"]) == (PERIOD, ["vantetid"])
+    assert completeness(world.alfa, PERIOD).counts["action"] == 0
+    bad = api.post("/api/v1/actions/", {**body, "indicators": ["finns_inte"]}, format="json")
+    assert bad.status_code == 400
+    freezing.close_report(actor=Actor(world.admin), org_unit=world.alfa, period=PERIOD)
+    url = f"/api/v1/actions/{created.json()['id']}/"
+    assert api.patch(url, {"status": "done"}, format="json").status_code == 403
+    assert api.post("/api/v1/actions/", body, format="json").status_code == 403
+    assert api.get("/api/v1/actions/", {"period": PERIOD}).json()["count"] == 1
