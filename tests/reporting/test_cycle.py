@@ -265,3 +265,14 @@ def test_the_api_writes_an_actions_period_and_indicators_and_refuses_a_frozen_on
     assert api.patch(url, {"status": "done"}, format="json").status_code == 403
     assert api.post("/api/v1/actions/", body, format="json").status_code == 403
     assert api.get("/api/v1/actions/", {"period": PERIOD}).json()["count"] == 1
+
+
+def test_the_board_and_the_overview_read_in_a_bounded_number_of_queries(
+    world, client, django_assert_max_num_queries
+):
+    client.force_login(world.admin)
+    with django_assert_max_num_queries(40):
+        assert client.get(f"/rapportera/div_alfa/{PERIOD}/status/").status_code == 200
+    # Per division a fixed number, whatever its gaps.
+    with django_assert_max_num_queries(60):
+        assert client.get(f"/rapportera/oversikt/{PERIOD}/").status_code == 200
