@@ -276,3 +276,21 @@ def test_the_board_and_the_overview_read_in_a_bounded_number_of_queries(
     # Per division a fixed number, whatever its gaps.
     with django_assert_max_num_queries(60):
         assert client.get(f"/rapportera/oversikt/{PERIOD}/").status_code == 200
+
+
+def test_the_report_history_names_the_indicators_an_action_addresses(world, client):
+    scorecard_editing.create_action(
+        user=world.chef, org_unit=world.alfa, perspective=world.perspectives["samhalle"],
+        goal="Mål", description="Lördagsmottagning", period=PERIOD,
+        indicators=[world.indicators["vantetid"], world.indicators["besok"]],
+    )  # fmt: skip
+    client.force_login(world.chef)
+    response = client.get(f"/historik/rapport/div_alfa/{PERIOD}/")
+    assert response.status_code == 200
+    [line] = [
+        line
+        for item in response.context["items"]
+        for line in item.lines
+        if line.field == "indicators"
+    ]
+    assert (line.label, line.after) == ("styrmått", "besok, vantetid")
