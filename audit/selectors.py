@@ -32,9 +32,22 @@ def _field(model: type[models.Model] | None, name: str):
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    # A relation kept on the other model (a reverse many-to-many, recorded as a list of
+    # codes by the service that writes it) has no field of its own here.
+    return None if field.auto_created and not field.concrete else field
+
+
+def _label(model: type[models.Model] | None, name: str, field) -> str:
+    if field is not None:
+        return str(field.verbose_name)
+    try:
+        related = model._meta.get_field(name).related_model if model is not None else None
+    except FieldDoesNotExist:
+        related = None
+    return str(related._meta.verbose_name_plural) if related is not None else name
 
 
 class _Display:
@@ -44,6 +57,8 @@ class _Display:
         self.names: dict[tuple[type[models.Model], Any], str] = {}
 
     def __call__(self, field, value: Any) -> Any:
+        if field is None and isinstance(value, list):  # a reverse relation's codes
+            return ", ".join(str(item) for item in value)
         if field is None or value is None or value == "":
             return value
         if field.choices:
@@ -69,7 +84,7 @@ def _items(entries: QuerySet[AuditEntry]) -> list[HistoryItem]:
             if pair[0] in (None, "") and pair[1] in (None, ""):
                 continue  # an empty field of a new or deleted object says nothing
             field = _field(model, name)
-            label = str(field.verbose_name) if field is not None else name
+            label = _label(model, name, field)
             lines.append(ChangeLine(name, label, display(field, pair[0]), display(field, pair[1])))
         kind = str(model._meta.verbose_name) if model is not None else entry.content_type.model
         items.append(HistoryItem(entry, kind, lines))

@@ -456,6 +456,26 @@ if STYRKORT_OIDC_ISSUER:
     _issuer = urlsplit(STYRKORT_OIDC_ISSUER)
     SECURE_CSP["form-action"] = [CSP.SELF, f"{_issuer.scheme}://{_issuer.netloc}"]
 
+# --- The reporting cycle: e-mail reminders (README "Reporting cycle") --------------------
+# Django's e-mail backend, over SMTP by default; EMAIL_BACKEND may name another.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "styrkort@localhost")
+# The site's address as the managers open it: the reminders' links start with it.
+STYRKORT_SITE_URL = os.environ.get("STYRKORT_SITE_URL", "http://localhost:8000").rstrip("/")
+# Reminders for the deadlines that are N days ahead or today (reporting.tasks): hourly, so
+# that a restarted beat does not skip a day; each reminder goes out once (ReminderSent).
+CELERY_BEAT_SCHEDULE["send-deadline-reminders"] = {
+    "task": "reporting.tasks.send_deadline_reminders",
+    "schedule": 60 * 60.0,
+}
+
 # --- Operations: logs and metrics (README "Operations") -----------------------------------
 from config.logs import logging_config  # noqa: E402
 

@@ -178,6 +178,12 @@ def _action(action: Any, perspective: str) -> dict[str, Any]:
         "comment": action.comment,
         "owner": action.owner,
         "due_date": plain(action.due_date),
+        "period": action.period,
+        # The indicators it addresses (their codes), as the plan stood at the close.
+        "indicators": [
+            {"code": indicator.code, "name": indicator.name}
+            for indicator in sorted(action.indicators.all(), key=lambda i: i.code)
+        ],
     }
 
 
@@ -263,6 +269,12 @@ class FrozenAction:
     comment: str
     owner: str
     due_date: datetime.date | None
+    period: str = ""
+    indicators: tuple[tuple[str, str], ...] = ()  # (code, name) of those it addresses
+
+    @property
+    def addressed_names(self) -> list[str]:
+        return [name for _code, name in self.indicators]
 
     def get_status_display(self) -> str:
         return str(ActionStatus(self.status).label) if self.status in ActionStatus.values else ""
@@ -357,6 +369,8 @@ def _thaw_action(content: dict[str, Any]) -> FrozenAction:
         comment=content.get("comment", ""),
         owner=content.get("owner", ""),
         due_date=datetime.date.fromisoformat(due) if due else None,
+        period=content.get("period", ""),
+        indicators=tuple((i["code"], i["name"]) for i in content.get("indicators", ())),
     )
 
 

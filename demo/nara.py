@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -29,6 +30,7 @@ from indicators.editing import annotate_indicator
 from indicators.imports.run import ImportResult, import_measurements
 from indicators.models import Assessment, ImportSource, Indicator
 from scorecard.closing import closed_lookup
+from scorecard.deadlines import set_deadline
 from scorecard.models import Action, Perspective
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -67,11 +69,18 @@ class DemoUser:
     first_name: str
     role: str
     org_unit: str | None
+    email: str = ""
 
 
 DEMO_USERS = [
     DemoUser("admin", "Administratör", Role.ADMINISTRATOR, None),
-    DemoUser("chef.nara", "Divisionschef Nära", Role.DIVISION_MANAGER, DEMO_DIVISION),
+    DemoUser(
+        "chef.nara",
+        "Divisionschef Nära",
+        Role.DIVISION_MANAGER,
+        DEMO_DIVISION,
+        "chef.nara@example.org",  # the deadline reminders' recipient (README "Reporting cycle")
+    ),
     DemoUser("ledamot", "Ledamot regionstyrelsen", Role.BOARD_MEMBER, None),
     DemoUser("analytiker", "Analytiker", Role.ANALYST, None),
 ]
@@ -140,7 +149,21 @@ def load_demo() -> DemoResult:
         years=KOLADA_YEARS,
         actor=Actor(user=None, source=Source.COMMAND),
     )
+    _set_deadlines()
     return result
+
+
+# The demo's report periods and when they were due: the completeness board has a deadline
+# to show, and, being past, no reminder goes out from a demo.
+DEMO_DEADLINES = {"2022-T2": date(2022, 9, 15)}
+
+
+def _set_deadlines() -> None:
+    admin = get_user_model().objects.get(username="admin")
+    for period, due in DEMO_DEADLINES.items():
+        set_deadline(
+            actor=Actor(admin, Source.COMMAND), period=period, due_date=due, remind_days_before=7
+        )
 
 
 def _load_scorecard(path: Path, *, year: int | None = None, source: str = "") -> LoadResult:
@@ -207,6 +230,8 @@ def _load_actions(path: Path, org_unit_code: str) -> int:
                     "number": row["number"].strip(),
                     "description": row["action"].strip(),
                     "comment": row["status_comment"].strip(),
+                    # The plan of the report the file is from (nara_2022_t2).
+                    "period": f"{DEMO_YEAR}-T2",
                 },
             )
             created += was_created
@@ -258,6 +283,7 @@ def _create_users() -> int:
                 "first_name": spec.first_name,
                 "is_staff": spec.role == Role.ADMINISTRATOR,
                 "is_superuser": spec.role == Role.ADMINISTRATOR,
+                "email": spec.email,
             },
         )
         if was_created:

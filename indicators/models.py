@@ -95,6 +95,11 @@ class Indicator(models.Model):
         ],
         help_text=_("Nyckeltalets id i Kolada (t.ex. N79173); tomt om det saknas."),
     )
+    # The actions that address the indicator (`action.indicators`): here rather than on
+    # scorecard.Action, which sits in the layer below.
+    actions = models.ManyToManyField(
+        "scorecard.Action", blank=True, related_name="indicators", verbose_name=_("åtgärder")
+    )
 
     class Meta:
         verbose_name = _("styrmått")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.presentation import breakdown_label, status_label
 from domain.measurements import matches_share, number_problems, share_of
+from domain.periods import InvalidPeriod, Period
 from indicators.comments import clean_text
 from indicators.models import CELL_COMMENT_MAX, Indicator, Measurement, Unit
 from scorecard.models import Action, ActionStatus, Perspective, StatusChoices, SuccessFactor
@@ -233,8 +234,22 @@ class ActionForm(forms.ModelForm):
             "due_date": DateInput(format="%Y-%m-%d"),
         }
 
+    indicators = forms.ModelMultipleChoiceField(
+        label=_("Styrmått som åtgärden avser"),
+        queryset=Indicator.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Ett styrmått som inte uppfylls behöver en pågående åtgärd."),
+    )
+
     def __init__(self, *args, scorecard=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The indicators on the scorecard the unit follows in the report's year.
+        self.fields["indicators"].queryset = Indicator.objects.filter(
+            placements__scorecard=scorecard
+        ).order_by("name", "code")
+        if self.instance.pk and "indicators" not in self.initial:
+            self.initial["indicators"] = list(self.instance.indicators.all())
         self.fields["perspective"].queryset = Perspective.objects.order_by("order")
         # The success factors of the scorecard the unit follows in the report's year.
         self.fields["success_factor"].queryset = SuccessFactor.objects.filter(
@@ -381,3 +396,29 @@ def _as_typed[F: forms.Form](form: F) -> F:
             indicator=form.indicator, breakdown=form.breakdown, initial=typed, prefix=form.prefix
         )
     return type(form)(initial=typed, prefix=form.prefix)
+
+
+class DeadlineForm(forms.Form):
+    """An administrator's deadline for a report period (scorecard.deadlines.set_deadline)."""
+
+    period = forms.CharField(
+        label=_("Period"),
+        max_length=7,
+        help_text=_("Till exempel 2026-T1, 2026-05 eller 2026."),
+    )
+    due_date = forms.DateField(label=_("Sista dag"), widget=DateInput(format="%Y-%m-%d"))
+    remind_days_before = forms.IntegerField(
+        label=_("Påminn antal dagar före"),
+        min_value=0,
+        max_value=60,
+        initial=7,
+        help_text=_("Cheferna påminns så många dagar före sista dagen, och på dagen."),
+    )
+
+    def clean_period(self) -> str:
+        try:
+            return Period.parse(self.cleaned_data["period"].strip()).code
+        except InvalidPeriod:
+            raise forms.ValidationError(
+                _("Ange en period som 2026-T1, 2026-05 eller 2026.")
+            ) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
+from dashboard.selectors.division import plan_of
 from dashboard.selectors.indicator import target_of
 from divisions.models import OrgUnit
 from domain.periods import PERIOD_KIND_REGEX, Period
@@ -119,7 +120,7 @@ def perspective_rows(org_unit: OrgUnit, period: str) -> list[PerspectiveRow]:
         ).select_related("updated_by")
     }
     actions: dict[int, list[Action]] = {}
-    for action in Action.objects.filter(org_unit=org_unit).select_related("success_factor"):
+    for action in plan_of(org_unit, period):
         actions.setdefault(action.perspective_id, []).append(action)
     return [
         PerspectiveRow(p, assessments.get(p.pk), actions.get(p.pk, []))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cycle, views
 
 app_name = "reporting"
 
@@ -9,6 +9,10 @@ INDICATOR = BASE + "styrmatt/<slug:indicator>/"
 
 urlpatterns = [
     path("rapportera/", views.start, name="start"),
+    # Before BASE, whose first part would take these words for an org unit's code.
+    path("rapportera/tidsfrister/", cycle.deadline_list, name="deadlines"),
+    path("rapportera/tidsfrister/<int:pk>/ta-bort/", cycle.deadline_remove, name="deadline_remove"),
+    path("rapportera/oversikt/<str:period>/", cycle.overview, name="overview"),
     path(BASE, views.report, name="report"),
     path(INDICATOR, views.indicator_page, name="indicator"),
     path(INDICATOR + "utfall/<slug:breakdown>/", views.set_value, name="value"),
@@ -18,6 +22,7 @@ urlpatterns = [
     path(BASE + "perspektiv/<slug:perspective>/", views.perspective_assessment, name="perspective"),
     path(BASE + "atgarder/ny/", views.action_form, name="action_new"),
     path(BASE + "atgarder/<int:pk>/", views.action_form, name="action"),
+    path(BASE + "status/", cycle.board, name="board"),
     path(BASE + "stang/", views.close_period, name="close"),
     path(BASE + "oppna/", views.reopen_period, name="reopen"),
 ]

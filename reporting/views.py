@@ -39,8 +39,8 @@ from domain.periods import InvalidPeriod, Period
 from indicators import comments as cell_comments
 from indicators import editing as indicator_editing
 from indicators.editing import ValueInput
-from indicators.models import CommentState, Placement
-from indicators.scorecards import scorecard_for
+from indicators.models import CommentState, Indicator, Placement
+from indicators.scorecards import placement_for, scorecard_for
 from indicators.selectors import cell_comments_of, comment_for_editing, periods_with_data
 from scorecard import closing
 from scorecard import editing as scorecard_editing
@@ -122,9 +122,18 @@ def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
     closure, page = report.closure, report.page
     rows = perspective_rows(unit, period)
     if page.final is not None:
-        # The perspective assessments as closed; the action plan stays the living one.
-        closed = {section.perspective.code: section.cell.assessment for section in page.sections}
-        rows = [replace(row, assessment=closed.get(row.perspective.code)) for row in rows]
+        # The perspective assessments and the period's action plan as closed.
+        closed = {section.perspective.code: section for section in page.sections}
+        rows = [
+            replace(
+                row,
+                assessment=closed[row.perspective.code].cell.assessment,
+                actions=closed[row.perspective.code].actions,
+            )
+            if row.perspective.code in closed
+            else row
+            for row in rows
+        ]
     return render(
         request,
         "reporting/report.html",
@@ -134,7 +143,8 @@ def report(request: HttpRequest, org_unit: str, period: str) -> HttpResponse:
             "period": period,
             "closure": closure,
             "editable": closure is None and can_write(request.user, unit),
-            "actions_editable": can_write(request.user, unit),
+            # A closed period freezes its action plan with the rest of the report.
+            "actions_editable": closure is None and can_write(request.user, unit),
             "can_close": is_administrator(request.user),
             "closed_here": closure is not None and closure.org_unit_id == unit.pk,
             "close_form": CloseForm(),
@@ -500,21 +510,24 @@ def perspective_assessment(request: HttpRequest, org_unit: str, period: str, per
 
 
 @require_http_methods(["GET", "POST"])
+@closed_period_is_403
 def action_form(request: HttpRequest, org_unit: str, period: str, pk: int | None = None):
-    # The action plan is the unit's living plan, not a period's: closing a period does not
-    # freeze it (the trail shows the plan as it stood at the close). The period in the
-    # address only leads back to the report the user came from.
-    unit = org_unit_for_writing(request.user, org_unit)
-    period = _period(period)
+    """An action of the period's plan: a new one belongs to the period in the address; a
+    closed period's plan is frozen (403). `?indicator=<code>` preselects the indicator the
+    new action addresses (the completeness board links so)."""
+    unit, period = _for_writing(request, org_unit, period)
     action = get_object_or_404(Action, pk=pk, org_unit=unit) if pk is not None else None
+    if action is not None and action.period:
+        closing.ensure_open(unit, action.period)
     scorecard = scorecard_for(unit, Period.parse(period).year)
     if request.method == "POST":
         form = ActionForm(request.POST, instance=action, scorecard=scorecard)
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in ActionForm.Meta.fields}
+            fields["indicators"] = list(form.cleaned_data["indicators"])
             if action is None:
                 scorecard_editing.create_action(
-                    user=request.user, source=Source.FORM, org_unit=unit, **fields
+                    user=request.user, source=Source.FORM, org_unit=unit, period=period, **fields
                 )
             else:
                 scorecard_editing.update_action(
@@ -523,11 +536,17 @@ def action_form(request: HttpRequest, org_unit: str, period: str, pk: int | None
             messages.success(request, _("Åtgärden är sparad."))
             return redirect(_report_url(unit, period) + "#atgarder")
     else:
-        initial = {}
+        initial: dict = {}
         if action is None and request.GET.get("perspective"):
             initial["perspective"] = Perspective.objects.filter(
-                code=request.GET["perspective"]
+                code=request.GET["perspective"][:64]
             ).first()
+        if action is None and request.GET.get("indicator"):
+            initial["indicators"] = Indicator.objects.filter(code=request.GET["indicator"][:64])
+            placed = placement_for(unit, Period.parse(period).year, request.GET["indicator"][:64])
+            if placed is not None and "perspective" not in initial:
+                initial["perspective"] = placed.success_factor.strategic_goal.perspective
+                initial["success_factor"] = placed.success_factor
         form = ActionForm(instance=action, initial=initial, scorecard=scorecard)
     return render(
         request,

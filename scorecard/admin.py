@@ -9,6 +9,8 @@ from .models import (
     PeriodClose,
     Perspective,
     PerspectiveAssessment,
+    ReminderSent,
+    ReportingDeadline,
     Scorecard,
     StrategicGoal,
     SuccessFactor,
@@ -126,12 +128,18 @@ class ActionAdmin(PeriodAwareAdmin):
         "org_unit",
         "perspective",
         "number",
+        "period",
         "status",
         "owner",
         "due_date",
     ]
     # Only the units that have actions, not the whole organisation.
-    list_filter = ["perspective", "status", ("org_unit", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "perspective",
+        "status",
+        "period",
+        ("org_unit", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["goal", "description", "owner"]
     autocomplete_fields = ["org_unit", "success_factor"]
     readonly_fields = ["updated_at"]
@@ -164,6 +172,38 @@ class PeriodCloseAdmin(admin.ModelAdmin):
     list_filter = [InForceFilter, "period"]
     search_fields = ["org_unit__name", "org_unit__code", "=period"]
     list_select_related = ["org_unit", "closed_by", "reopened_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportingDeadline)
+class ReportingDeadlineAdmin(AuditedAdmin):
+    """Deadlines of the report periods (also on the page Rapport > Tidsfrister)."""
+
+    list_display = ["period", "due_date", "remind_days_before", "set_by", "updated_at"]
+    search_fields = ["=period"]
+    fields = ["period", "due_date", "remind_days_before"]
+    list_select_related = ["set_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.set_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    """What the reminder task sent (reporting.reminders): a record, never edited."""
+
+    list_display = ["deadline", "org_unit", "kind", "due_date", "missing", "sent_at"]
+    list_filter = ["kind", "deadline"]
+    list_select_related = ["deadline", "org_unit"]
 
     def has_add_permission(self, request):
         return False

@@ -1,12 +1,16 @@
 """Writes of perspective assessments and actions by a person or a script.
 
 Each write checks divisions.access for the org unit it touches (PermissionDenied, nothing
-changed); moving an action needs the right to write in both units.
+changed); moving an action needs the right to write in both units. An action of a period's
+plan (Action.period) changes only while that period is open for its unit: a closed period
+freezes its action plan (PeriodClosed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +35,24 @@ ACTION_FIELDS = (
     "comment",
     "owner",
     "due_date",
+    "period",
+    "indicators",
 )
+
+
+def _period_code(period: str) -> str:
+    if not period:
+        return ""
+    try:
+        return Period.parse(period).code
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": str(exc)}) from None
+
+
+def _action_state(action: Action) -> dict[str, Any]:
+    """The audit trail's view of an action: its fields and the indicators it addresses."""
+    codes = sorted(action.indicators.values_list("code", flat=True)) if action.pk else []
+    return {**snapshot(action), "indicators": codes}
 
 
 @transaction.atomic
@@ -118,10 +139,16 @@ def create_action(
     comment: str = "",
     owner: str = "",
     due_date: date | None = None,
+    period: str = "",
+    indicators: Iterable[Any] = (),
     source: str = Source.API,
 ) -> Action:
+    """A new action; with `period`, in that period's plan (which must be open)."""
     ensure_can_write(user, org_unit)
     _check_action(perspective, success_factor)
+    period = _period_code(period)
+    if period:
+        ensure_open(org_unit, period)
     action = Action.objects.create(
         org_unit=org_unit,
         perspective=perspective,
@@ -133,13 +160,17 @@ def create_action(
         comment=comment,
         owner=owner,
         due_date=due_date,
+        period=period,
     )
-    record_change(actor=Actor(user, source), obj=action, before=None)
+    action.indicators.set(list(indicators))
+    record_change(actor=Actor(user, source), obj=action, before=None, after=_action_state(action))
     return action
 
 
 @transaction.atomic
 def update_action(*, user, action: Action, source: str = Source.API, **changes) -> Action:
+    """Change an action; refused (PeriodClosed) while its period, or the one it moves to, is
+    closed for its unit."""
     unknown = set(changes) - set(ACTION_FIELDS)
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
@@ -147,17 +178,29 @@ def update_action(*, user, action: Action, source: str = Source.API, **changes) 
     if "org_unit" in changes:
         ensure_can_write(user, changes["org_unit"])
     # The stored row, not the caller's instance (a bound form may have changed that already).
-    before = snapshot(Action.objects.select_for_update().get(pk=action.pk))
+    stored = Action.objects.select_for_update().get(pk=action.pk)
+    if stored.period:
+        ensure_open(stored.org_unit, stored.period)
+    before = _action_state(stored)
+    indicators = changes.pop("indicators", None)
+    if "period" in changes:
+        changes["period"] = _period_code(changes["period"] or "")
     for name, value in changes.items():
         setattr(action, name, value)
+    if action.period:
+        ensure_open(action.org_unit, action.period)
     _check_action(action.perspective, action.success_factor)
     action.save()
-    record_change(actor=Actor(user, source), obj=action, before=before)
+    if indicators is not None:
+        action.indicators.set(list(indicators))
+    record_change(actor=Actor(user, source), obj=action, before=before, after=_action_state(action))
     return action
 
 
 @transaction.atomic
 def delete_action(*, user, action: Action, source: str = Source.API) -> None:
     ensure_can_write(user, action.org_unit)
+    if action.period:
+        ensure_open(action.org_unit, action.period)
     record_deletion(actor=Actor(user, source), obj=action)
     action.delete()

@@ -175,7 +175,14 @@ class ActionStatus(models.TextChoices):
 
 
 class Action(models.Model):
-    """A strategic action (strategisk åtgärd) in an org unit's action plan."""
+    """A strategic action (strategisk åtgärd) in an org unit's action plan.
+
+    An action belongs to the plan of one report period (`period`: the report in which it was
+    set or followed up) and is frozen with that period when it closes; an action without a
+    period is an older row of the unit's living plan and is shown in every period. The
+    indicators it addresses are indicators.Indicator.actions (`action.indicators`), kept on
+    the catalogue's side so that this layer does not import that one.
+    """
 
     org_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, verbose_name=_("organisationsenhet")
@@ -199,15 +206,33 @@ class Action(models.Model):
     comment = models.TextField(_("kommentar"), blank=True)
     owner = models.CharField(_("ansvarig"), max_length=200, blank=True)
     due_date = models.DateField(_("klart senast"), null=True, blank=True)
+    period = models.CharField(_("period"), max_length=7, blank=True, default="")
     updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
 
     class Meta:
         verbose_name = _("åtgärd")
         verbose_name_plural = _("åtgärder")
         ordering = ["perspective__order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period="") | Q(period__regex=PERIOD_REGEX),
+                name="action_valid_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["org_unit", "period"], name="action_unit_period")]
 
     def __str__(self) -> str:
         return self.goal[:80]
+
+    @property
+    def addressed_names(self) -> list[str]:
+        """Names of the indicators it addresses (prefetch `indicators` for a list of them)."""
+        return [indicator.name for indicator in self.indicators.all()]
+
+    @property
+    def is_open(self) -> bool:
+        """Not done: what the completeness board counts as an action addressing an indicator."""
+        return self.status != ActionStatus.DONE
 
 
 class PeriodClose(models.Model):
@@ -311,3 +336,83 @@ class FrozenReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_unit} {self.close.period}"
+
+
+class ReportingDeadline(models.Model):
+    """When the report of a period is due, set by an administrator (scorecard.deadlines).
+
+    The managers of every division whose report is incomplete get a reminder
+    `remind_days_before` days before `due_date` and one on the day (reporting.reminders).
+    """
+
+    period = models.CharField(_("period"), max_length=7, unique=True)
+    due_date = models.DateField(_("sista dag"))
+    remind_days_before = models.PositiveSmallIntegerField(
+        _("påminn dagar före"),
+        default=7,
+        help_text=_("Påminnelsen skickas så många dagar före sista dagen, och på dagen."),
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("satt av"),
+    )
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tidsfrist")
+        verbose_name_plural = _("tidsfrister")
+        ordering = ["due_date", "period"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period__regex=PERIOD_REGEX), name="reportingdeadline_valid_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(remind_days_before__lte=60), name="reportingdeadline_remind_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.due_date:%Y-%m-%d}"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE = "before", _("Före sista dagen")
+    DUE = "due", _("På sista dagen")
+
+
+class ReminderSent(models.Model):
+    """A reminder sent for a deadline to one division's managers: each (deadline, division,
+    kind) once, however often the daily task runs."""
+
+    deadline = models.ForeignKey(
+        ReportingDeadline,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("tidsfrist"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisationsenhet")
+    )
+    kind = models.CharField(_("typ"), max_length=8, choices=ReminderKind.choices)
+    due_date = models.DateField(_("sista dag"))  # the deadline's date when it was sent
+    recipients = models.JSONField(_("mottagare"), default=list)
+    missing = models.PositiveIntegerField(_("saknas"))
+    sent_at = models.DateTimeField(_("skickad"))
+
+    class Meta:
+        verbose_name = _("skickad påminnelse")
+        verbose_name_plural = _("skickade påminnelser")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            # A moved deadline is a new due date: its reminders go out again.
+            models.UniqueConstraint(
+                fields=["deadline", "org_unit", "kind", "due_date"], name="remindersent_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deadline} {self.org_unit} {self.kind}"

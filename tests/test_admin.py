@@ -1,5 +1,6 @@
 """The admin pages of divisions, scorecard and indicators, as a superuser sees them."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -24,6 +25,8 @@ from scorecard.models import (
     PeriodClose,
     Perspective,
     PerspectiveAssessment,
+    ReminderSent,
+    ReportingDeadline,
     Scorecard,
     StrategicGoal,
     SuccessFactor,
@@ -31,7 +34,7 @@ from scorecard.models import (
 from tests.factories import place
 
 APPS = {"divisions", "scorecard", "indicators"}
-NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose, Scorecard}
+NO_ADD = {Import, MeasurementRevision, Assessment, PeriodClose, Scorecard, ReminderSent}
 
 
 @pytest.fixture
@@ -112,7 +115,21 @@ def graph(admin_user) -> dict[type, object]:
         created_at=now,
         updated_at=now,
     )
+    deadline = ReportingDeadline.objects.create(
+        period="2022-T2", due_date=datetime.date(2022, 9, 15), set_by=admin_user
+    )
+    reminder = ReminderSent.objects.create(
+        deadline=deadline,
+        org_unit=division,
+        kind="before",
+        due_date=deadline.due_date,
+        recipients=["chef@example.org"],
+        missing=3,
+        sent_at=now,
+    )
     return {
+        ReportingDeadline: deadline,
+        ReminderSent: reminder,
         OrgUnit: division,
         RoleAssignment: role,
         Perspective: perspective,

@@ -79,7 +79,15 @@ class ActionFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Action
-        fields = ["org_unit", "subtree", "perspective", "success_factor", "status", "due_before"]
+        fields = [
+            "org_unit",
+            "subtree",
+            "perspective",
+            "success_factor",
+            "status",
+            "due_before",
+            "period",
+        ]
 
     def filter_status(self, qs, name, value):
         return qs.filter(status__in=["" if v == "none" else v for v in value])

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from api.organisation.serializers import CodeField
 from divisions.models import OrgUnit
+from indicators.models import Indicator
 from scorecard.models import (
     Action,
     ActionStatus,
@@ -137,6 +138,21 @@ class ActionSerializer(serializers.ModelSerializer):
     )
     success_factor_id = serializers.IntegerField(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False, default="")
+    period = serializers.CharField(
+        max_length=7,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The report period whose action plan it belongs to (2022-T2); empty: the "
+        "unit's living plan. A closed period's actions cannot change.",
+    )
+    indicators = serializers.SlugRelatedField(
+        many=True,
+        slug_field="code",
+        queryset=Indicator.objects.all(),
+        required=False,
+        help_text="Codes of the indicators the action addresses.",
+    )
 
     class Meta:
         model = Action
@@ -153,5 +169,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "comment",
             "owner",
             "due_date",
+            "period",
+            "indicators",
             "updated_at",
         ]

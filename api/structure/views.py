@@ -93,9 +93,11 @@ class ActionViewSet(DeletableViewSet):
     scorecard has that code (a code several scorecards share is a 400 naming their ids).
     """
 
-    queryset = Action.objects.select_related(
-        "org_unit", "perspective", "success_factor__strategic_goal"
-    ).order_by("org_unit__path", "perspective__order", "pk")
+    queryset = (
+        Action.objects.select_related("org_unit", "perspective", "success_factor__strategic_goal")
+        .prefetch_related("indicators")
+        .order_by("org_unit__path", "perspective__order", "pk")
+    )
     serializer_class = ActionSerializer
     filterset_class = ActionFilterSet
     export_name = "actions"

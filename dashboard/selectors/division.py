@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
+
 from dashboard.corrections import Corrections, FinalState
 from dashboard.selectors.overview import (
     PerspectiveCell,
@@ -53,7 +55,7 @@ def division_page(org_unit: OrgUnit, period: str) -> DivisionPage:
     children = list(OrgUnit.objects.filter(valid_during(period), parent=org_unit).order_by("name"))
     grid = perspective_grid([org_unit, *children], period, perspectives)
     actions: dict[int, list[Action]] = defaultdict(list)
-    for action in Action.objects.filter(org_unit=org_unit).select_related("success_factor"):
+    for action in plan_of(org_unit, period):
         actions[action.perspective_id].append(action)
     own = grid.rows[0].cells
     sections = [
@@ -68,6 +70,17 @@ def division_page(org_unit: OrgUnit, period: str) -> DivisionPage:
         sections=sections,
         children=PerspectiveGrid(period, perspectives, grid.rows[1:]),
         lines=lines,
+    )
+
+
+def plan_of(org_unit: OrgUnit, period: str) -> QuerySet[Action]:
+    """The unit's action plan of the period: the actions set or followed up in that period's
+    report, and the older ones without a period (the unit's living plan)."""
+    return (
+        Action.objects.filter(org_unit=org_unit)
+        .filter(Q(period=period) | Q(period=""))
+        .select_related("success_factor")
+        .prefetch_related("indicators")
     )
 
 
