@@ -152,10 +152,11 @@ def lookup(mapping, key):
 
 
 @register.inclusion_tag("dashboard/_chart.html")
-def chart(figure, chart_id: str, caption_id: str):
-    """A Plotly figure: its JSON in a data script, drawn by static/js/charts.js."""
+def chart(figure: dict, chart_id: str, caption_id: str):
+    """A Plotly figure (dashboard.charts): its JSON in a data script, drawn by
+    static/js/charts.js."""
     return {
-        "figure": figure.to_plotly_json(),
+        "figure": figure,
         "chart_id": chart_id,
         "data_id": f"{chart_id}-data",
         "caption_id": caption_id,

@@ -80,8 +80,16 @@ SERIES = {
         ["total", "women", "men"],
         ["total", "women", "men"],
         [
-            _row("2021-T1", {"total": "81.5", "women": "80", "men": "83"}, {"women": "85", "men": "80"}),
-            _row("2021-T2", {"total": "82.25", "women": None, "men": "84"}, {"women": "85", "men": "82"}),
+            _row(
+                "2021-T1",
+                {"total": "81.5", "women": "80", "men": "83"},
+                {"women": "85", "men": "80"},
+            ),
+            _row(
+                "2021-T2",
+                {"total": "82.25", "women": None, "men": "84"},
+                {"women": "85", "men": "82"},
+            ),
             _row("2021-T3", {"total": "79"}, {}),
         ],
         [],
