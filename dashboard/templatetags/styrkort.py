@@ -4,6 +4,8 @@ Statuses and trends show as symbol and text, never colour alone.
 """
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -208,3 +210,164 @@ def source_rows(measurements, period: str, unit: str = "") -> str:
             )
         )
     return mark_safe("\n".join(rows))
+
+
+@register.simple_tag
+def indicator_rows(factor, page, org_unit_code: str, period: str) -> str:
+    """One <tbody> per indicator of a success factor's table on the division page: its lines
+    (breakdowns) and, under them, a manual status, the analysis and the values' comments.
+
+    Written out here rather than in the template, as source_rows: a scorecard has about a
+    hundred lines, and the template loop over them cost more than the rest of the page.
+    """
+    labels = {
+        "breakdown": _("Uppdelning"),
+        "target": _("Mål"),
+        "follow_up": _("Uppföljningsperiod"),
+        "value": _("Periodens utfall"),
+        "status": _("Måluppfyllelse"),
+        "trend": _("Utveckling"),
+    }
+    corrected = format_html(' <a class="corrected" href="#corrections-heading">{}</a>', _("rättad"))
+    corrections = page.corrections
+    parts = []
+    for group in factor.indicators:
+        indicator = group.indicator
+        lines = group.lines
+        count = len(lines)
+        state = group.state
+        parts.append(
+            format_html(
+                '<tbody class="indicator" data-indicator="{}" data-state="{}">',
+                indicator.code,
+                state,
+            )
+        )
+        for index, line in enumerate(lines):
+            cells = []
+            if index == 0:
+                cells.append(
+                    format_html(
+                        '<th scope="rowgroup" rowspan="{}" class="indicator__name">'
+                        '<a href="{}">{}</a>{}</th>',
+                        count,
+                        reverse(
+                            "dashboard:indicator", args=[indicator.code, org_unit_code, period]
+                        ),
+                        indicator.name,
+                        format_html(
+                            '<span class="indicator__state">{}: {}</span>',
+                            _("Styrmåttet"),
+                            status_badge(state),
+                        )
+                        if count > 1 and state
+                        else "",
+                    )
+                )
+            cells.append(
+                format_html(
+                    '<td class="breakdown stack__full{}" data-label="{}">{}</td>'
+                    '<td class="target" data-label="{}">{}</td>',
+                    " breakdown--single" if count == 1 else "",
+                    labels["breakdown"],
+                    breakdown_label(line.breakdown),
+                    labels["target"],
+                    line_target(line),
+                )
+            )
+            if index == 0:
+                cells.append(
+                    format_html(
+                        '<td rowspan="{}" class="follow-up stack__full" data-label="{}">{}</td>',
+                        count,
+                        labels["follow_up"],
+                        presentation.follow_up(indicator.follow_up),
+                    )
+                )
+            value = (
+                line_value(line)
+                if line.value is not None
+                else mark_safe('<span class="muted">–</span>')
+            )
+            change = (
+                corrections.by_key.get(f"{indicator.code}/{line.breakdown}")
+                if corrections
+                else None
+            )
+            cells.append(
+                format_html(
+                    '<td class="num" data-label="{}">{}{}{}</td>'
+                    '<td data-label="{}">{}</td><td data-label="{}">{}</td>',
+                    labels["value"],
+                    value,
+                    _coverage(line),
+                    corrected if change else "",
+                    labels["status"],
+                    status_badge(line.status),
+                    labels["trend"],
+                    trend_badge(line.trend),
+                )
+            )
+            parts.append(format_html("<tr>{}</tr>", mark_safe("".join(cells))))
+        parts.append(_analysis_row(lines))
+        parts.append(mark_safe("</tbody>"))
+    return mark_safe("\n".join(parts))
+
+
+def _coverage(line) -> str:
+    """What the value adds up from (as _coverage.html)."""
+    aggregate = getattr(line, "aggregate", None)
+    if getattr(line, "aggregated", False):
+        return format_html(
+            '<span class="coverage">{}</span>',
+            _("summerat från %(covered)s av %(expected)s enheter")
+            % {"covered": aggregate.covered, "expected": aggregate.expected},
+        )
+    if aggregate:
+        return format_html(
+            '<span class="coverage">{}</span>',
+            _("eget värde; enheterna summerar till %(value)s (%(covered)s av %(expected)s)")
+            % {
+                "value": number(aggregate.value),
+                "covered": aggregate.covered,
+                "expected": aggregate.expected,
+            },
+        )
+    return ""
+
+
+def _analysis_row(lines) -> str:
+    assessment = lines[0].assessment
+    override = getattr(assessment, "override_status", "")
+    analysis = getattr(assessment, "analysis", "")
+    comments = [
+        (line.breakdown, line.measurement.comment)
+        for line in lines
+        if getattr(line.measurement, "comment", "")
+    ]
+    first_comment = getattr(lines[0].measurement, "comment", "")
+    if not (override or analysis or first_comment):
+        return ""
+    parts = []
+    if override:
+        parts.append(
+            format_html(
+                "<p><strong>{}:</strong> {} ({}: {}) – {}</p>",
+                _("Manuell bedömning"),
+                status_badge(override),
+                _("beräknad"),
+                status_badge(assessment.computed_status),
+                assessment.override_comment,
+            )
+        )
+    if analysis:
+        parts.append(
+            format_html("<p><strong>{}:</strong> {}</p>", _("Analys"), linebreaksbr(analysis))
+        )
+    for breakdown, comment in comments:
+        parts.append(
+            format_html('<p class="muted">{}: {}</p>', breakdown_label(breakdown), comment)
+        )
+    return format_html(
+        '<tr class="indicator__analysis"><td colspan="7">{}</td></tr>', mark_safe("".join(parts))
+    )
