@@ -91,6 +91,7 @@ class MeasurementViewSet(WritableViewSet):
     wide_layout = WidePivot(keys=("indicator", "org_unit", "breakdown"), value="value")
 
     narrow_filters = ("indicator", "org_unit", "updated_since", "changed_since")
+    id_ordered_filters = ("indicator",)  # the index measurement_indicator_id
 
     def list(self, request, *args, **kwargs):
         # Before the rows are read: a watermark from a later moment could pass over a row
