@@ -14,6 +14,7 @@ from api.values.serializers import (
     IndicatorSerializer,
     MeasurementSerializer,
     MeasurementVersionSerializer,
+    assessment_rows,
     measurement_rows,
 )
 from domain.exchange.format import HEADER
@@ -188,6 +189,9 @@ class AssessmentViewSet(WritableViewSet):
     export_name = "assessments"
     wide_layout = WidePivot(keys=("indicator", "org_unit"), value="status")
     narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
+
+    def export_table(self, queryset):
+        return super().export_table(assessment_rows(queryset))
 
     def update_object(self, instance, data):
         return editing.update_assessment(user=self.request.user, assessment=instance, **data)
