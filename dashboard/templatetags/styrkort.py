@@ -371,3 +371,91 @@ def _analysis_row(lines) -> str:
     return format_html(
         '<tr class="indicator__analysis"><td colspan="7">{}</td></tr>', mark_safe("".join(parts))
     )
+
+
+@register.simple_tag
+def history_rows(page, org_unit_code: str, period: str) -> str:
+    """The indicator page's table of values over time, one row per period (as source_rows:
+    a monthly indicator has a hundred periods, a template loop costs more than the page)."""
+    unit = page.indicator.unit
+    code = page.indicator.code
+    rows = []
+    for row in page.history:
+        current = row.period == period
+        head = (
+            row.period
+            if current
+            else format_html(
+                '<a href="{}">{}</a>',
+                reverse("dashboard:indicator", args=[code, org_unit_code, row.period]),
+                row.period,
+            )
+        )
+        values = []
+        for breakdown in page.breakdowns:
+            m = row.values.get(breakdown)
+            values.append(
+                format_html(
+                    '<td class="num">{}</td>',
+                    presentation.quantity(m.value, unit, breakdown)
+                    if m
+                    else mark_safe('<span class="muted">–</span>'),
+                )
+            )
+        several = len(row.thresholds) > 1
+        targets = mark_safe(  # each part escaped by format_html
+            "<br>".join(
+                format_html(
+                    "{}{}",
+                    f"{breakdown_label(key)}: " if several else "",
+                    presentation.quantity(t, unit, key),
+                )
+                for key, t in row.thresholds.items()
+            )
+        )
+        rows.append(
+            format_html(
+                '<tr{}><th scope="row">{}</th>{}<td class="num">{}</td><td>{}</td><td>{}</td></tr>',
+                mark_safe(' class="is-current"') if current else "",
+                head,
+                mark_safe("".join(values)),
+                targets or "–",
+                status_badge(row.status),
+                trend_badge(row.trend),
+            )
+        )
+    return mark_safe("\n".join(rows))
+
+
+@register.simple_tag
+def comparison_rows(page, period: str) -> str:
+    """The indicator page's units compared, one row per unit (as history_rows)."""
+    unit = page.indicator.unit
+    breakdown = page.comparison_breakdown
+    code = page.indicator.code
+    value_label, target_label, status_text = _("Utfall"), _("Mål"), _("Måluppfyllelse")
+    missing = format_html('<span class="muted">{}</span>', _("saknas"))
+    rows = []
+    for row in page.comparison:
+        rows.append(
+            format_html(
+                '<tr{}><th scope="row"><a href="{}"{}>{}</a></th>'
+                '<td class="num" data-label="{}">{}</td><td class="num" data-label="{}">{}</td>'
+                '<td class="stack__full" data-label="{}">{}</td></tr>',
+                mark_safe(' class="is-current"') if row.current else "",
+                reverse("dashboard:indicator", args=[code, row.org_unit.code, period]),
+                mark_safe(' aria-current="page"') if row.current else "",
+                row.org_unit.name,
+                value_label,
+                presentation.quantity(row.value, unit, breakdown)
+                if row.value is not None
+                else missing,
+                target_label,
+                presentation.quantity(row.threshold, unit, breakdown)
+                if row.threshold is not None
+                else "–",
+                status_text,
+                status_badge(row.status),
+            )
+        )
+    return mark_safe("\n".join(rows))
