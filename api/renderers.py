@@ -54,6 +54,12 @@ def plain_cell(value: object) -> object:
 
 
 def _csv_text(value: object) -> str:
+    # The common cells first: text and whole numbers, without the checks below.
+    kind = type(value)
+    if kind is str:
+        return escape_formula(value)  # a spreadsheet opening the file must not run it
+    if kind is int:
+        return str(value)
     value = plain_cell(value)
     if value is None:
         return ""

@@ -3,8 +3,9 @@
     make bench                                   # BENCH_SIZES=1M,5M, three runs
     BENCH_SIZES=1M,5M,20M BENCH_RUNS=3 make bench
 
-For each size in BENCH_SIZES (1M, 5M, 20M: `load_demo --synthetic` with 2, 10 or 38
-divisions of 46 org units and 30 indicators over 8 years), the data set lives in its own
+For each size in BENCH_SIZES (100K, 1M, 5M, 20M: `load_demo --synthetic` with 1, 2, 10 or
+38 divisions of 46 org units and 30 indicators, over 2 years for 100K and 8 for the others),
+the data set lives in its own
 database, BENCH_DB_PREFIX + "_1m" and so on, on the server of DATABASE_URL: built once
 (created, migrated, loaded; it says how long that took) and reused after. Then, BENCH_RUNS
 times, each bench in a fresh process:
@@ -39,8 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, Result
 
-# load_demo --synthetic sizes: divisions x 46 org units x 30 indicators x 8 years x 48.
-SIZES = {"1M": 2, "5M": 10, "20M": 38}
+# load_demo --synthetic sizes (divisions, years): divisions x 46 org units x 30 indicators
+# x years x 48 measurements (16 periods, 3 breakdowns).
+SIZES = {"100K": (1, 2), "1M": (2, 8), "5M": (10, 8), "20M": (38, 8)}
 PYTHON = sys.executable
 
 
@@ -49,8 +51,9 @@ def database_url(name: str) -> str:
     return urlunsplit(base._replace(path=f"/{name}"))
 
 
-def expected_measurements(divisions: int) -> int:
-    return divisions * 46 * 30 * 8 * 48
+def expected_measurements(size: str) -> int:
+    divisions, years = SIZES[size]
+    return divisions * 46 * 30 * years * 48
 
 
 def ensure_dataset(size: str) -> str:
@@ -71,19 +74,19 @@ def ensure_dataset(size: str) -> str:
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
-    divisions = SIZES[size]
+    divisions, years = SIZES[size]
     with psycopg.connect(url) as connection:
         have = connection.execute(
             "SELECT count(*) FROM indicators_measurement m JOIN divisions_orgunit o "
             "ON o.id = m.org_unit_id WHERE o.code LIKE 'syn\\_%%'"
         ).fetchone()[0]
-    if have < expected_measurements(divisions):
-        print(f"building {name}: {expected_measurements(divisions):,} measurements ...", flush=True)
+    if have < expected_measurements(size):
+        print(f"building {name}: {expected_measurements(size):,} measurements ...", flush=True)
         started = time.monotonic()
         subprocess.run(
             [
                 PYTHON, "manage.py", "load_demo", "--synthetic", "--divisions", str(divisions),
-                "--areas", "5", "--units", "8", "--indicators", "30", "--years", "8",
+                "--areas", "5", "--units", "8", "--indicators", "30", "--years", str(years),
             ],
             cwd=ROOT,
             env=env,
@@ -232,7 +235,7 @@ def report(sizes: list[str], collected: dict, runs: int) -> int:
         print(f"\ncost curve: each figure's median at each size, and x the smallest ({sizes[0]})")
         names = sorted({name for (size, name) in collected if size == sizes[0]})
         print(f"{'figure':70} " + " ".join(f"{s:>16}" for s in sizes))
-        data = [expected_measurements(SIZES[s]) for s in sizes]
+        data = [expected_measurements(s) for s in sizes]
         print(f"{'measurements':70} " + " ".join(f"{d:>9,} x{d / data[0]:<5.1f}" for d in data))
         for name in names:
             cells = []
