@@ -200,8 +200,11 @@ def run(
     everything = {phase: [] for phase in ("baseline", "import")}
     for (phase, _name), values in readers.samples.items():
         everything[phase].extend(values)
-    rows_text = f"{rows:,}-row import" + (
-        f" ({rows / imported:,.0f} rows/s)" if imported else " (not finished in time)"
+    rows_text = f"{rows:,}-row import"
+    print(
+        "import: "
+        + (f"{rows / imported:,.0f} rows/s" if imported else f"not finished in {seconds:g} s"),
+        file=sys.stderr,
     )
     for name in [*names, "all pages"]:
         under = (
@@ -214,20 +217,27 @@ def run(
         )
         if not under or not alone:
             continue
-        p95 = percentile(under, 0.95)
-        results.append(
-            Result(
-                name=f"load: {name}, p95 during {rows_text}, "
-                f"{clients} readers (n={len(under)}; p50 {percentile(under, 0.5):.0f}, "
-                f"p99 {percentile(under, 0.99):.0f} ms)",
-                unit="ms",
-                figure=p95,
-                baseline=percentile(alone, 0.95),
-                baseline_name="p95 without import",
-                target=f"< {P95_TARGET_MS} ms",
-                met=p95 < P95_TARGET_MS,
+        # The name stays the same from run to run: bench/run.py groups the runs by it.
+        for share, label, target in (
+            (0.5, "p50", False),
+            (0.95, "p95", True),
+            (0.99, "p99", False),
+        ):
+            if not target and name != "all pages":
+                continue
+            value = percentile(under, share)
+            results.append(
+                Result(
+                    name=f"load: {name}, {label} ms during a {rows_text}, {clients} readers",
+                    unit="ms",
+                    figure=value,
+                    baseline=percentile(alone, share),
+                    baseline_name=f"{label} without import",
+                    target=f"< {P95_TARGET_MS} ms" if target else "(info)",
+                    met=value < P95_TARGET_MS if target else True,
+                    samples=[float(len(under))],
+                )
             )
-        )
     return results
 
 
