@@ -13,7 +13,7 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3; do \
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test test-fast lint setup messages
+.PHONY: help demo test test-fast lint setup messages bench
 
 help:
 	@echo "make demo   - set up, load the demo data and serve http://127.0.0.1:8000"
@@ -21,6 +21,7 @@ help:
 	@echo "make test-fast - the suite without the worker, browser, fuzz and slow tiers"
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
 	@echo "make setup  - only create .venv and install (README: 'Running without Docker')"
+	@echo "make bench  - every bench at BENCH_SIZES (default 1M,5M), one table (README: 'Scale')"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (see README: 'Python')."; exit 1; }
@@ -57,6 +58,14 @@ test-fast: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test-fast: export SECRET_KEY ?= test-only-secret-key-not-for-production-0123456789
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "$(FAST)" $(PYTEST_ARGS)
+
+# Benches on synthetic data sets in their own databases (built on first use: README "Scale"
+# says how long), three runs, one table of figures against their baselines.
+bench: export DATABASE_URL ?= postgres://127.0.0.1:5432/styrkort
+bench: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+bench: export SECRET_KEY ?= bench-only-not-a-secret-0123456789-0123456789
+bench: $(STAMP)
+	$(PY) bench/run.py
 
 # makemigrations only imports the settings: an in-memory SQLite database is enough.
 lint: $(STAMP)

@@ -19,7 +19,8 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from domain.numbers import plain_decimal
-from domain.spreadsheet import escape_formula, xlsx_value
+from domain.spreadsheet import escape_formula
+from domain.xlsx import write_xlsx
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,6 +54,12 @@ def plain_cell(value: object) -> object:
 
 
 def _csv_text(value: object) -> str:
+    # The common cells first: text and whole numbers, without the checks below.
+    kind = type(value)
+    if kind is str:
+        return escape_formula(value)  # a spreadsheet opening the file must not run it
+    if kind is int:
+        return str(value)
     value = plain_cell(value)
     if value is None:
         return ""
@@ -113,17 +120,15 @@ class XLSXRenderer(BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        from openpyxl import Workbook
-
         table = as_table(data)
         _set_filename(renderer_context, table, "xlsx")
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=table.name[:31] or "export")
-        sheet.append(list(table.columns))
-        for row in table.rows:
-            sheet.append(
-                [xlsx_value(sheet, plain_cell(row.get(column))) for column in table.columns]
-            )
         out = io.BytesIO()
-        workbook.save(out)
+        write_table_xlsx(table, out)
         return out.getvalue()
+
+
+def write_table_xlsx(table: Table, out) -> None:
+    """The table as a workbook (domain.xlsx), written while its rows are read."""
+    columns = list(table.columns)
+    rows = ([plain_cell(row.get(column)) for column in columns] for row in table.rows)
+    write_xlsx(out, columns, rows, sheet=table.name)

@@ -4,6 +4,11 @@ No queries and no rules here: every status and number comes from the selectors, 
 read the stored Assessments. Status colours, fill patterns, breakdown line styles, labels
 and the locale's number format come from dashboard.presentation, as on the rest of the page;
 what lives here is the layout of the figures.
+
+A figure is the JSON plotly.js draws, built as plain dicts: plotly's graph_objects validate
+every property on the way in and out and cost more than the rest of a page (issue 13).
+tests/scorecard/test_chart_json.py holds them to what graph_objects produced, and passes
+each through graph_objects' validation.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from benchmarks.selectors import NationalComparison
@@ -46,9 +50,17 @@ def _status_name(status: str) -> str:
     return status_label(status) or _("Ingen bedömning")
 
 
+# What plotly.py writes for `template="none"`: an empty template (plotly.js's own defaults).
+NO_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}
+
+
+def _figure(layout: dict) -> dict:
+    return {"data": [], "layout": layout}
+
+
 def _layout(**extra) -> dict:
     layout = {
-        "template": "none",
+        "template": NO_TEMPLATE,
         "separators": number_separators(),
         "font": {
             "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
@@ -94,24 +106,22 @@ def _count_step(largest: int) -> int:
         magnitude *= 10
 
 
-def _count_axis(figure: go.Figure, axis: str) -> None:
+def _count_axis(figure: dict, axis: str) -> None:
     """Whole-number ticks on the axis (x or y) that stacked bars of counts run along."""
     stacked: dict[object, int] = {}
-    for trace in figure.data:
-        categories = trace.y if axis == "x" else trace.x
-        for category, count in zip(categories or (), getattr(trace, axis) or (), strict=False):
+    for trace in figure["data"]:
+        categories = trace.get("y" if axis == "x" else "x")
+        for category, count in zip(categories or (), trace.get(axis) or (), strict=False):
             stacked[category] = stacked.get(category, 0) + (count or 0)
     largest = max(stacked.values(), default=0)
-    figure.update_layout(
+    figure["layout"][f"{axis}axis"].update(
         {
-            f"{axis}axis": {
-                "tickmode": "linear",
-                "tick0": 0,
-                "dtick": _count_step(largest),
-                "tickformat": ",d",
-                # An empty chart still shows 0 and 1 rather than plotly.js's -1 .. 1.
-                "range": [0, max(largest, 1) * 1.05],
-            }
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": _count_step(largest),
+            "tickformat": ",d",
+            # An empty chart still shows 0 and 1 rather than plotly.js's -1 .. 1.
+            "range": [0, max(largest, 1) * 1.05],
         }
     )
 
@@ -163,6 +173,10 @@ def _short(name: str) -> str:
     return name[:head].rstrip() + "…" + name[-(NAME_LENGTH - head - 1) :].lstrip()
 
 
+def _trace(kind: str, **properties) -> dict:
+    return {"type": kind, **properties}
+
+
 def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -170,12 +184,12 @@ def _float(value: Decimal | None) -> float | None:
 # --------------------------------------------------------------------------- goal fulfilment
 
 
-def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Figure:
+def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> dict:
     """Stacked horizontal bars: indicators per status, one bar per perspective."""
     names = [_text(name) for name, _counts in rows][::-1]  # first perspective on top
     counts = [c for _name, c in rows][::-1]
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             barmode="stack",
             height=90 + 44 * len(rows),
             xaxis=_axis(title={"text": _("Antal styrmått")}),
@@ -184,8 +198,9 @@ def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Fig
     )
     for status in STATUS_ORDER:
         label = _status_name(status)
-        figure.add_trace(
-            go.Bar(
+        figure["data"].append(
+            _trace(
+                "bar",
                 name=label,
                 orientation="h",
                 y=names,
@@ -198,11 +213,11 @@ def perspective_counts_chart(rows: Sequence[tuple[str, StatusCounts]]) -> go.Fig
     return figure
 
 
-def over_time_chart(series: PerspectiveSeries) -> go.Figure:
+def over_time_chart(series: PerspectiveSeries) -> dict:
     """Stacked bars per period: indicators fulfilled / partly / not fulfilled / no data."""
     periods = [period for period, _counts in series.points]
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             barmode="stack",
             height=300,
             xaxis=_axis(type="category", title={"text": _("Period")}),
@@ -211,8 +226,9 @@ def over_time_chart(series: PerspectiveSeries) -> go.Figure:
     )
     for status in STATUS_ORDER:
         label = _status_name(status)
-        figure.add_trace(
-            go.Bar(
+        figure["data"].append(
+            _trace(
+                "bar",
                 name=label,
                 x=periods,
                 y=[getattr(counts, status) for _period, counts in series.points],
@@ -227,13 +243,13 @@ def over_time_chart(series: PerspectiveSeries) -> go.Figure:
 # --------------------------------------------------------------------------- indicator
 
 
-def indicator_series_chart(page: IndicatorPage) -> go.Figure:
+def indicator_series_chart(page: IndicatorPage) -> dict:
     """The indicator over every period of one follow-up kind, with its target."""
     unit = page.indicator.unit
     value_format = _value_format(unit)
     periods = [row.period for row in page.history]
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             height=360,
             xaxis=_axis(type="category", title={"text": _("Period")}),
             yaxis=_axis(
@@ -247,8 +263,9 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
     for breakdown in page.breakdowns:
         colour, dash, symbol = BREAKDOWN_STYLES.get(breakdown) or next(others, OTHER_STYLES[0])
         values = [row.values.get(breakdown) for row in page.history]
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _trace(
+                "scatter",
                 name=_text(breakdown_label(breakdown)),
                 x=periods,
                 y=[_float(m.value) if m else None for m in values],
@@ -279,8 +296,9 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
         # Black says "target"; the breakdown's own dash says whose (women dashed, men dotted),
         # else two black dashed lines would not say which is which.
         dash = (BREAKDOWN_STYLES.get(key) or (None, "dash"))[1] if len(target_keys) > 1 else ""
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _trace(
+                "scatter",
                 name=name,
                 x=periods,
                 y=[_float(row.thresholds.get(key)) for row in page.history],
@@ -300,17 +318,19 @@ def indicator_series_chart(page: IndicatorPage) -> go.Figure:
                 hovertemplate="%{y:" + value_format + "<extra>" + name + "</extra>",
             )
         )
-    figure.update_yaxes(_whole_ticks(unit, [y for trace in figure.data for y in trace.y]))
+    figure["layout"]["yaxis"].update(
+        _whole_ticks(unit, [y for trace in figure["data"] for y in trace["y"]])
+    )
     return figure
 
 
-def comparison_chart(page: IndicatorPage) -> go.Figure:
+def comparison_chart(page: IndicatorPage) -> dict:
     """The units under the org unit for the period, sorted, coloured by their status."""
     rows = [row for row in page.comparison if row.value is not None][::-1]  # highest on top
     unit = page.indicator.unit
     value_format = _value_format(unit)
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             height=110 + 30 * max(len(rows), 1),
             showlegend=True,
             bargap=0.25,
@@ -330,8 +350,9 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
         label = _status_name(status)
         marker = _status_marker(status)
         marker["line"] = {"color": OUTLINE, "width": [3 if r.current else 1 for r in members]}
-        figure.add_trace(
-            go.Bar(
+        figure["data"].append(
+            _trace(
+                "bar",
                 name=label,
                 orientation="h",
                 y=[_text(_short(r.org_unit.name)) for r in members],
@@ -342,13 +363,14 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
             )
         )
     # Keep the sorted order whatever trace a bar is in.
-    figure.update_yaxes(
+    figure["layout"]["yaxis"].update(
         categoryorder="array", categoryarray=[_text(_short(r.org_unit.name)) for r in rows]
     )
     thresholds = [r.threshold for r in rows if r.threshold is not None]
     if thresholds:
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _trace(
+                "scatter",
                 name=_("Mål"),
                 mode="markers",
                 y=[_text(_short(r.org_unit.name)) for r in rows if r.threshold is not None],
@@ -362,7 +384,9 @@ def comparison_chart(page: IndicatorPage) -> go.Figure:
                 hovertemplate="%{x:" + value_format + "<extra>" + _("Mål") + "</extra>",
             )
         )
-    figure.update_xaxes(_whole_ticks(unit, [x for trace in figure.data for x in trace.x]))
+    figure["layout"]["xaxis"].update(
+        _whole_ticks(unit, [x for trace in figure["data"] for x in trace["x"]])
+    )
     return figure
 
 
@@ -376,12 +400,12 @@ PEER_MARKERS = ["triangle-up", "diamond", "x", "cross", "star", "hexagon", "pent
 PEER_COLOUR = "#767676"
 
 
-def national_chart(national: NationalComparison, unit: str) -> go.Figure:
+def national_chart(national: NationalComparison, unit: str) -> dict:
     """The region's annual values beside the country's and the peer regions' (Kolada)."""
     value_format = _value_format(unit)
     years = [str(y) for y in national.years]
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             height=360,
             xaxis=_axis(type="category", title={"text": _("År (årsvärden)")}),
             yaxis=_axis(title={"text": unit_title(unit)}, ticksuffix=unit_suffix(unit)),
@@ -399,8 +423,9 @@ def national_chart(national: NationalComparison, unit: str) -> go.Figure:
         else:
             colour, dash, symbol, width = NATIONAL_STYLES[series.role]
         name = _text(series.name)
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _trace(
+                "scatter",
                 name=name,
                 x=years,
                 y=[_float(series.values.get(y)) for y in national.years],
@@ -415,5 +440,7 @@ def national_chart(national: NationalComparison, unit: str) -> go.Figure:
                 hovertemplate="%{y:" + value_format + "<extra>" + name + "</extra>",
             )
         )
-    figure.update_yaxes(_whole_ticks(unit, [y for trace in figure.data for y in trace.y]))
+    figure["layout"]["yaxis"].update(
+        _whole_ticks(unit, [y for trace in figure["data"] for y in trace["y"]])
+    )
     return figure

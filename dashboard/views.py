@@ -208,7 +208,6 @@ def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str
             "page": page,
             "org_unit": unit,
             "period": period_code,
-            "note_numbers": page.note_numbers,
             "series_chart": charts.indicator_series_chart(page) if page.history else None,
             "comparison_chart": charts.comparison_chart(page)
             if any(row.value is not None for row in page.comparison)

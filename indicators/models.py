@@ -341,6 +341,12 @@ class Measurement(models.Model):
         indexes = [
             models.Index(fields=["org_unit", "period"], name="measurement_unit_period"),
             models.Index(fields=["change_marker"], name="measurement_change_marker"),
+            # The API's pages in id order: one indicator's page reads this index in order
+            # and stops after the page, where the unique key would fetch and sort all of
+            # the indicator's rows (api.pagination.IdCursorPagination).
+            models.Index(fields=["indicator", "id"], name="measurement_indicator_id"),
+            # updated_since: the rows changed since a time, found without a table scan.
+            models.Index(fields=["updated_at"], name="measurement_updated_at"),
         ]
 
     def __str__(self) -> str:

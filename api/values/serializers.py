@@ -11,6 +11,7 @@ from divisions.models import OrgUnit
 from domain.measurements import number_problems
 from domain.numbers import plain_decimal
 from domain.periods import InvalidPeriod, Period
+from domain.rules import Status, status_after_override
 from indicators.messages import say
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
 from scorecard.models import StatusChoices
@@ -258,6 +259,61 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["period", "placement", "computed_status", "trend", "computed_at"]
         extra_kwargs = {"override_comment": {"required": False}, "analysis": {"required": False}}
+
+    def to_representation(self, instance):
+        if not isinstance(instance, Mapping):
+            return super().to_representation(instance)
+        # Exports come as plain rows (assessment_rows): field by field through model
+        # instances, DRF wrote 2,000 rows/s. The output is the same as above (a test compares).
+        if self._tz is None:
+            self._tz = timezone.get_current_timezone()
+        computed = instance["computed_at"].astimezone(self._tz).isoformat()
+        return {
+            "id": instance["id"],
+            "indicator": instance["indicator_code"],
+            "org_unit": instance["org_unit_code"],
+            "perspective": instance["perspective_code"],
+            "placement": instance["placement_id"],
+            "period": instance["period"],
+            "status": status_after_override(
+                Status(instance["computed_status"]),
+                Status(instance["override_status"]) if instance["override_status"] else None,
+                instance["override_comment"],
+            ).value,
+            "computed_status": instance["computed_status"],
+            "override_status": instance["override_status"],
+            "override_comment": instance["override_comment"],
+            "override_by": instance["override_by_username"],
+            "trend": instance["trend"],
+            "details": {
+                str(key): None if value is None else {str(k): v for k, v in value.items()}
+                for key, value in instance["details"].items()
+            },
+            "analysis": instance["analysis"],
+            "computed_at": computed[:-6] + "Z" if computed.endswith("+00:00") else computed,
+        }
+
+    _tz = None
+
+
+def assessment_rows(queryset):
+    """AssessmentViewSet's rows as AssessmentSerializer reads them, without model instances."""
+    return queryset.values(
+        "id",
+        "perspective_code",
+        "placement_id",
+        "period",
+        "computed_status",
+        "override_status",
+        "override_comment",
+        "trend",
+        "details",
+        "analysis",
+        "computed_at",
+        indicator_code=F("indicator__code"),
+        org_unit_code=F("org_unit__code"),
+        override_by_username=F("override_by__username"),
+    )
 
 
 class AggregateSerializer(serializers.ModelSerializer):

@@ -4,6 +4,8 @@ Statuses and trends show as symbol and text, never colour alone.
 """
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -161,10 +163,11 @@ def lookup(mapping, key):
 
 
 @register.inclusion_tag("dashboard/_chart.html")
-def chart(figure, chart_id: str, caption_id: str):
-    """A Plotly figure: its JSON in a data script, drawn by static/js/charts.js."""
+def chart(figure: dict, chart_id: str, caption_id: str):
+    """A Plotly figure (dashboard.charts): its JSON in a data script, drawn by
+    static/js/charts.js."""
     return {
-        "figure": figure.to_plotly_json(),
+        "figure": figure,
         "chart_id": chart_id,
         "data_id": f"{chart_id}-data",
         "caption_id": caption_id,
@@ -213,6 +216,293 @@ def source_rows(measurements, period: str, unit: str = "") -> str:
                 m.source_row or "–",
                 person,
                 stamps[m.updated_at],
+            )
+        )
+    return mark_safe("\n".join(rows))
+
+
+@register.simple_tag
+def indicator_rows(factor, page, org_unit_code: str, period: str, national: bool = False) -> str:
+    """One <tbody> per indicator of a success factor's table on the division page: its lines
+    (breakdowns) and, under them, a manual status, the analysis and the values' comments.
+
+    Written out here rather than in the template, as source_rows: a scorecard has about a
+    hundred lines, and the template loop over them cost more than the rest of the page.
+    """
+    labels = {
+        "breakdown": _("Uppdelning"),
+        "target": _("Mål"),
+        "follow_up": _("Uppföljningsperiod"),
+        "value": _("Periodens utfall"),
+        "status": _("Måluppfyllelse"),
+        "trend": _("Utveckling"),
+        "national": _("Riket (Kolada, helår)"),
+    }
+    corrected = format_html(' <a class="corrected" href="#corrections-heading">{}</a>', _("rättad"))
+    corrections = page.corrections
+    parts = []
+    for group in factor.indicators:
+        indicator = group.indicator
+        lines = group.lines
+        count = len(lines)
+        state = group.state
+        parts.append(
+            format_html(
+                '<tbody class="indicator" data-indicator="{}" data-state="{}">',
+                indicator.code,
+                state,
+            )
+        )
+        for index, line in enumerate(lines):
+            cells = []
+            if index == 0:
+                cells.append(
+                    format_html(
+                        '<th scope="rowgroup" rowspan="{}" class="indicator__name">'
+                        '<a href="{}">{}</a>{}</th>',
+                        count,
+                        reverse(
+                            "dashboard:indicator", args=[indicator.code, org_unit_code, period]
+                        ),
+                        indicator.name,
+                        format_html(
+                            '<span class="indicator__state">{}: {}</span>',
+                            _("Styrmåttet"),
+                            status_badge(state),
+                        )
+                        if count > 1 and state
+                        else "",
+                    )
+                )
+            cells.append(
+                format_html(
+                    '<td class="breakdown stack__full{}" data-label="{}">{}</td>'
+                    '<td class="target" data-label="{}">{}</td>',
+                    " breakdown--single" if count == 1 else "",
+                    labels["breakdown"],
+                    breakdown_label(line.breakdown),
+                    labels["target"],
+                    line_target(line),
+                )
+            )
+            if index == 0:
+                cells.append(
+                    format_html(
+                        '<td rowspan="{}" class="follow-up stack__full" data-label="{}">{}</td>',
+                        count,
+                        labels["follow_up"],
+                        presentation.follow_up(indicator.follow_up),
+                    )
+                )
+            value = (
+                line_value(line)
+                if line.value is not None
+                else mark_safe('<span class="muted">–</span>')
+            )
+            change = (
+                corrections.by_key.get(f"{indicator.code}/{line.breakdown}")
+                if corrections
+                else None
+            )
+            cells.append(
+                format_html(
+                    '<td class="num" data-label="{}">{}{}{}{}</td>',
+                    labels["value"],
+                    value,
+                    _coverage(line),
+                    _note_ref(getattr(line, "note_number", 0) if getattr(line, "note", "") else 0),
+                    corrected if change else "",
+                )
+            )
+            if national:
+                cells.append(_national_cell(line, labels["national"]))
+            cells.append(
+                format_html(
+                    '<td data-label="{}">{}</td><td data-label="{}">{}</td>',
+                    labels["status"],
+                    status_badge(line.status),
+                    labels["trend"],
+                    trend_badge(line.trend),
+                )
+            )
+            parts.append(format_html("<tr>{}</tr>", mark_safe("".join(cells))))
+        parts.append(_analysis_row(lines, columns=8 if national else 7))
+        parts.append(mark_safe("</tbody>"))
+    return mark_safe("\n".join(parts))
+
+
+def _note_ref(number: int) -> str:
+    """The footnote marker of a cell's published comment (as _note_ref.html)."""
+    if not number:
+        return ""
+    return format_html(
+        '<sup class="note-ref">'
+        '<a href="#note-{0}" id="note-ref-{0}" aria-label="{1}">{0}</a></sup>',
+        number,
+        _("Kommentar %(number)s") % {"number": number},
+    )
+
+
+def _national_cell(line, label: str) -> str:
+    """The country's latest annual value of the line's figure (Kolada), with its year."""
+    if line.national_value is None:
+        return format_html(
+            '<td class="num" data-label="{}"><span class="muted">–</span></td>', label
+        )
+    return format_html(
+        '<td class="num" data-label="{}">{} <span class="muted">({})</span></td>',
+        label,
+        presentation.quantity(line.national_value, line.indicator.unit, line.breakdown),
+        line.national_year,
+    )
+
+
+def _coverage(line) -> str:
+    """What the value adds up from (as _coverage.html)."""
+    aggregate = getattr(line, "aggregate", None)
+    if getattr(line, "aggregated", False):
+        return format_html(
+            '<span class="coverage">{}</span>',
+            _("summerat från %(covered)s av %(expected)s enheter")
+            % {"covered": aggregate.covered, "expected": aggregate.expected},
+        )
+    if aggregate:
+        return format_html(
+            '<span class="coverage">{}</span>',
+            _("eget värde; enheterna summerar till %(value)s (%(covered)s av %(expected)s)")
+            % {
+                "value": number(aggregate.value),
+                "covered": aggregate.covered,
+                "expected": aggregate.expected,
+            },
+        )
+    return ""
+
+
+def _analysis_row(lines, *, columns: int) -> str:
+    assessment = lines[0].assessment
+    override = getattr(assessment, "override_status", "")
+    analysis = getattr(assessment, "analysis", "")
+    comments = [
+        (line.breakdown, line.measurement.comment)
+        for line in lines
+        if getattr(line.measurement, "comment", "")
+    ]
+    first_comment = getattr(lines[0].measurement, "comment", "")
+    if not (override or analysis or first_comment):
+        return ""
+    parts = []
+    if override:
+        parts.append(
+            format_html(
+                "<p><strong>{}:</strong> {} ({}: {}) – {}</p>",
+                _("Manuell bedömning"),
+                status_badge(override),
+                _("beräknad"),
+                status_badge(assessment.computed_status),
+                assessment.override_comment,
+            )
+        )
+    if analysis:
+        parts.append(
+            format_html("<p><strong>{}:</strong> {}</p>", _("Analys"), linebreaksbr(analysis))
+        )
+    for breakdown, comment in comments:
+        parts.append(
+            format_html('<p class="muted">{}: {}</p>', breakdown_label(breakdown), comment)
+        )
+    return format_html(
+        '<tr class="indicator__analysis"><td colspan="{}">{}</td></tr>',
+        columns,
+        mark_safe("".join(parts)),
+    )
+
+
+@register.simple_tag
+def history_rows(page, org_unit_code: str, period: str) -> str:
+    """The indicator page's table of values over time, one row per period (as source_rows:
+    a monthly indicator has a hundred periods, a template loop costs more than the page)."""
+    unit = page.indicator.unit
+    code = page.indicator.code
+    notes = page.note_numbers
+    rows = []
+    for row in page.history:
+        current = row.period == period
+        head = (
+            row.period
+            if current
+            else format_html(
+                '<a href="{}">{}</a>',
+                reverse("dashboard:indicator", args=[code, org_unit_code, row.period]),
+                row.period,
+            )
+        )
+        values = []
+        for breakdown in page.breakdowns:
+            m = row.values.get(breakdown)
+            values.append(
+                format_html(
+                    '<td class="num">{}{}</td>',
+                    presentation.quantity(m.value, unit, breakdown)
+                    if m
+                    else mark_safe('<span class="muted">–</span>'),
+                    _note_ref(notes.get(row.period, {}).get(breakdown, 0)),
+                )
+            )
+        several = len(row.thresholds) > 1
+        targets = mark_safe(  # each part escaped by format_html
+            "<br>".join(
+                format_html(
+                    "{}{}",
+                    f"{breakdown_label(key)}: " if several else "",
+                    presentation.quantity(t, unit, key),
+                )
+                for key, t in row.thresholds.items()
+            )
+        )
+        rows.append(
+            format_html(
+                '<tr{}><th scope="row">{}</th>{}<td class="num">{}</td><td>{}</td><td>{}</td></tr>',
+                mark_safe(' class="is-current"') if current else "",
+                head,
+                mark_safe("".join(values)),
+                targets or "–",
+                status_badge(row.status),
+                trend_badge(row.trend),
+            )
+        )
+    return mark_safe("\n".join(rows))
+
+
+@register.simple_tag
+def comparison_rows(page, period: str) -> str:
+    """The indicator page's units compared, one row per unit (as history_rows)."""
+    unit = page.indicator.unit
+    breakdown = page.comparison_breakdown
+    code = page.indicator.code
+    value_label, target_label, status_text = _("Utfall"), _("Mål"), _("Måluppfyllelse")
+    missing = format_html('<span class="muted">{}</span>', _("saknas"))
+    rows = []
+    for row in page.comparison:
+        rows.append(
+            format_html(
+                '<tr{}><th scope="row"><a href="{}"{}>{}</a></th>'
+                '<td class="num" data-label="{}">{}</td><td class="num" data-label="{}">{}</td>'
+                '<td class="stack__full" data-label="{}">{}</td></tr>',
+                mark_safe(' class="is-current"') if row.current else "",
+                reverse("dashboard:indicator", args=[code, row.org_unit.code, period]),
+                mark_safe(' aria-current="page"') if row.current else "",
+                row.org_unit.name,
+                value_label,
+                presentation.quantity(row.value, unit, breakdown)
+                if row.value is not None
+                else missing,
+                target_label,
+                presentation.quantity(row.threshold, unit, breakdown)
+                if row.threshold is not None
+                else "–",
+                status_text,
+                status_badge(row.status),
             )
         )
     return mark_safe("\n".join(rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import models
 from django.utils import timezone
 
 from api.values.filters import period_range
@@ -379,3 +380,81 @@ def test_updated_since_accepts_any_iso_offset(api):
     # Found by schemathesis: PostgreSQL refuses offsets beyond +-15:59 in a literal.
     response = api.get(f"{BASE}/measurements/?updated_since=2154-06-30T02:40:29-22:57")
     assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_assessment_exports_carry_what_the_list_says(api, cast):
+    """The exports read plain rows (AssessmentSerializer's fast path); the JSON list reads
+    model instances: every field of every row must be the same, overrides included."""
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    assessment = Assessment.objects.filter(computed_status="fulfilled").first()
+    Assessment.objects.filter(pk=assessment.pk).update(
+        override_status="partly", override_comment='Bedömning; "citat"', analysis="=1+1"
+    )
+    listed = rows(api, "assessments/?page_size=1000")
+    assert len(listed) == Assessment.objects.count() > 10
+
+    def text(value):  # as a CSV cell holds it
+        if value is None:
+            return ""
+        if isinstance(value, dict):
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
+
+    response = api.get(f"{BASE}/assessments/?format=csv")
+    exported = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(exported) == len(listed)
+    for row, item in zip(exported, listed, strict=True):
+        expected = {k: text(v) for k, v in item.items()}
+        expected["analysis"] = "'=1+1" if expected["analysis"] == "=1+1" else expected["analysis"]
+        assert row == expected
+    response = api.get(f"{BASE}/assessments/?format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert [dict(zip(header, r, strict=True))["status"] for r in cells] == [
+        item["status"] for item in listed
+    ]
+    assert dict(zip(header, cells[0], strict=True))["details"] == text(listed[0]["details"])
+
+
+def test_pages_and_exports_in_a_fixed_number_of_queries(api, cast, django_assert_max_num_queries):
+    """Token, watermark, filter codes, the page: never a query per row, filtered or not; an
+    export reads its rows in chunks (the count, then the rows)."""
+    indicator = Measurement.objects.values_list("indicator__code", flat=True).first()
+    unit = Measurement.objects.values_list("org_unit__code", flat=True).first()
+    since = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for query, budget in [
+        ("page_size=100", 4),
+        (f"page_size=100&indicator={indicator}", 5),
+        (f"page_size=100&org_unit={unit}", 5),
+        (f"page_size=100&updated_since={since}", 4),
+        ("format=csv", 5),
+        ("format=xlsx", 5),
+    ]:
+        with django_assert_max_num_queries(budget):
+            response = api.get(f"{BASE}/measurements/?{query}")
+            assert response.status_code == 200, query
+            if response.streaming:
+                b"".join(response.streaming_content)
+    for fmt in ("csv", "xlsx"):
+        with django_assert_max_num_queries(5):
+            response = api.get(f"{BASE}/assessments/?format={fmt}")
+            b"".join(response.streaming_content)
+
+
+def test_one_indicators_pages_follow_the_id_order(api, cast):
+    indicator = (
+        Measurement.objects.values("indicator__code")
+        .annotate(n=models.Count("id"))
+        .order_by("-n")
+        .values_list("indicator__code", flat=True)
+        .first()
+    )
+    found = rows(api, f"measurements/?indicator={indicator}&page_size=3")
+    ids = [m["id"] for m in found]
+    assert ids == sorted(ids) and len(ids) > 3
+    assert len(ids) == Measurement.objects.filter(indicator__code=indicator).count()

@@ -9,6 +9,8 @@ Västerbotten 69,0, so Norrbotten is 3rd of 4. The country: 78,4 (women 79,9, me
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -52,6 +54,21 @@ def test_indicator_page_shows_the_region_beside_the_country_with_its_rank(
         '<td class="num">69,1 %</td> <td class="num">78,4 %</td>' in page
     )
     assert 'id="national-chart"' in page
+
+
+def test_national_chart_is_a_figure_plotly_accepts_unchanged(synced):
+    # Built as plain dicts like the other charts (tests/scorecard/test_chart_json.py): a
+    # property plotly.js does not know, or a value of the wrong type, fails here.
+    import plotly.graph_objects as go
+
+    from benchmarks.selectors import national_comparison
+    from dashboard.charts import national_chart
+    from indicators.models import Indicator
+
+    indicator = Indicator.objects.get(code="medicinsk_bedomning_3d")
+    figure = json.loads(json.dumps(national_chart(national_comparison(indicator), "share")))
+    assert [trace["name"] for trace in figure["data"]][:2] == ["Region Norrbotten", "Riket"]
+    assert json.loads(json.dumps(go.Figure(figure).to_plotly_json())) == figure
 
 
 def test_an_unmapped_indicator_has_no_national_section(synced, client, cast):

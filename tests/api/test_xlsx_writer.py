@@ -1,0 +1,45 @@
+"""The streaming XLSX writer (domain/xlsx.py): what openpyxl reads back is what was written."""
+
+import io
+import warnings
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from domain.xlsx import column_letters, write_xlsx
+
+
+def _read(columns, rows, sheet="utfall"):
+    out = io.BytesIO()
+    write_xlsx(out, columns, rows, sheet=sheet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing default style warns: that is a defect
+        workbook = load_workbook(io.BytesIO(out.getvalue()))
+    worksheet = workbook.active
+    return worksheet.title, [list(row) for row in worksheet.iter_rows(values_only=True)]
+
+
+def test_values_keep_their_type_and_text_is_never_a_formula():
+    title, rows = _read(
+        ["text", "number", "flag", "day", "moment"],
+        [
+            ['=HYPERLINK("x")', Decimal("92.500"), True, date(2024, 5, 31), None],
+            ["Kvinnor & <män>\x0bny rad", 7, False, None, datetime(2024, 1, 2, 3, 4, 5)],
+            ["", 0.25, None, None, datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)],
+        ],
+    )
+    assert title == "utfall"
+    assert rows[0] == ["text", "number", "flag", "day", "moment"]
+    assert rows[1] == ['=HYPERLINK("x")', 92.5, True, datetime(2024, 5, 31), None]
+    assert rows[2] == ["Kvinnor & <män>\nny rad", 7, False, None, datetime(2024, 1, 2, 3, 4, 5)]
+    assert rows[3] == [None, 0.25, None, None, datetime(2024, 1, 2, 3, 4, 5)]
+
+
+def test_many_rows_and_columns_past_z():
+    columns = [f"c{i}" for i in range(30)]
+    _title, rows = _read(columns, ([n * 100 + i for i in range(30)] for n in range(1200)))
+    assert len(rows) == 1201 and rows[0][-1] == "c29" and rows[-1][-1] == 1199 * 100 + 29
+    assert [column_letters(i) for i in (0, 25, 26, 29, 701, 702)] == [
+        "A", "Z", "AA", "AD", "ZZ", "AAA",
+    ]  # fmt: skip
