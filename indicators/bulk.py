@@ -295,6 +295,15 @@ class MeasurementStage:
             )
             return set(cursor.fetchall())
 
+    def merged_periods(self) -> set[tuple[int, str]]:
+        """The (indicator, period) keys of the rows merge() wrote."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT indicator_id, period FROM {MEASUREMENT_STAGE}"
+                " WHERE measurement_id IS NULL OR state = 1"
+            )
+            return set(cursor.fetchall())
+
 
 class AssessmentBatch:
     """Assessment rows in the form the database takes them: COPY text (PostgreSQL) or

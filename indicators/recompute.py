@@ -27,7 +27,10 @@ from .scorecards import PlacementIndex
 
 
 def recompute_assessments(
-    *, pairs: Iterable[tuple[int, int]] | None = None, indicator_ids: Iterable[int] | None = None
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    indicator_ids: Iterable[int] | None = None,
+    periods: Iterable[tuple[int, str]] | None = None,
 ) -> int:
     """Recompute stored assessments for (indicator, org unit) pairs, or whole indicators.
 
@@ -36,6 +39,10 @@ def recompute_assessments(
     refreshed first, and the units above a changed one are assessed again on them. Overrides
     and analysis are kept. Assessments of a unit and period under a close in force are left
     as they are: a closed report does not change (scorecard.closing).
+
+    `periods`: the (indicator, period) keys whose values changed, when the caller knows
+    them (an import, an edit): only their roll-ups are refreshed. Without it, and for whole
+    indicators, every roll-up of the indicator is.
     """
     by_indicator: dict[int, set[int] | None] = defaultdict(set)
     for indicator_id, unit_id in pairs or ():
@@ -48,7 +55,13 @@ def recompute_assessments(
     now = timezone.now()
     tree = rollups.Tree()
     ancestries = {pk: [pk, *tree.ancestors(pk)] for pk in tree.code_of}
-    rollups.refresh_aggregates(by_indicator, now=now, tree=tree)
+    changed: dict[int, set[str]] | None = None
+    if periods is not None:
+        changed = defaultdict(set)
+        for indicator_id, period in periods:
+            if by_indicator.get(indicator_id) is not None:  # not a whole indicator
+                changed[indicator_id].add(period)
+    rollups.refresh_aggregates(by_indicator, now=now, tree=tree, periods=changed)
     for unit_ids in by_indicator.values():
         if unit_ids is not None:  # the units above see a new sum
             unit_ids.update(a for pk in list(unit_ids) for a in ancestries[pk][1:])

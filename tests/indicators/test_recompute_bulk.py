@@ -1,15 +1,20 @@
 """The bulk recompute (values read set-wise, rules memoised per indicator, rows written by
 COPY) against the pure rules applied to each row on its own, over a synthetic data set."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
 from demo.nara import load_demo
 from demo.synthetic import CODE_PREFIX, SyntheticSizes, generate_synthetic
-from indicators.models import Assessment, Indicator, Measurement
+from divisions.models import OrgUnit
+from indicators.editing import update_measurement
+from indicators.imports.run import import_measurements
+from indicators.models import Aggregate, Assessment, Indicator, Measurement
 from indicators.recompute import recompute_assessments, verify_assessments
 
 # Six indicators: every kind of target the synthetic data has (at least, increase, at most
@@ -71,3 +76,70 @@ def test_check_assessments_command(synthetic, capsys):
     out = capsys.readouterr().out
     assert f"{7 * 6 * 3 * 16:,} assessments of 6 indicators" in out
     assert "0 differences" in out
+
+
+def stored(ids: list[int]) -> dict[tuple, tuple]:
+    """Every roll-up and assessment of the indicators, as plain tuples."""
+    rows = {}
+    for a in Aggregate.objects.filter(indicator_id__in=ids):
+        rows[("aggregate", a.indicator_id, a.org_unit_id, a.period, a.breakdown)] = (
+            a.value,
+            a.numerator,
+            a.denominator,
+            a.covered,
+            a.expected,
+            tuple(a.missing_units),
+        )
+    for a in Assessment.objects.filter(indicator_id__in=ids):
+        rows[("assessment", a.indicator_id, a.org_unit_id, a.period)] = (
+            a.placement_id,
+            a.computed_status,
+            a.trend,
+            a.details,
+        )
+    return rows
+
+
+def test_an_edit_refreshes_its_period_as_a_full_recompute_would(synthetic):
+    admin = get_user_model().objects.get(username="admin")  # the demo administrator
+    leaf = OrgUnit.objects.get(code=f"{CODE_PREFIX}01_vo_01_e_01")
+    area = leaf.parent
+    indicator = Indicator.objects.get(code=f"{CODE_PREFIX}01_i_02")  # counts, summed up
+    measurement = Measurement.objects.get(
+        indicator=indicator, org_unit=leaf, period="2020-05", breakdown="women"
+    )
+    before = stored(synthetic)
+    update_measurement(user=admin, measurement=measurement, value=measurement.value + 1000)
+    after = stored(synthetic)
+    key = ("aggregate", indicator.pk, area.pk, "2020-05", "women")
+    assert after[key][0] == before[key][0] + 1000
+    recompute_assessments(indicator_ids=synthetic)
+    assert stored(synthetic) == after
+
+
+def test_a_unit_reporting_for_the_first_time_is_expected_in_every_period(synthetic):
+    leaf = OrgUnit.objects.get(code=f"{CODE_PREFIX}01_vo_02_e_02")
+    indicator = Indicator.objects.get(code=f"{CODE_PREFIX}01_i_01")  # a share: ratio
+    Measurement.objects.filter(indicator=indicator, org_unit=leaf).delete()
+    recompute_assessments(indicator_ids=[indicator.pk])
+
+    def earlier():
+        return Aggregate.objects.get(
+            indicator=indicator, org_unit=leaf.parent, period="2019", breakdown="total"
+        )
+
+    assert (earlier().covered, earlier().expected) == (1, 1)  # its other unit only
+
+    lines = ["indicator;org_unit;period;breakdown;value;numerator;denominator"] + [
+        f"{indicator.code};{leaf.code};2021-03;{b};50;{n};{2 * n}"
+        for b, n in (("total", 20), ("women", 12), ("men", 8))
+    ]
+    result = import_measurements(
+        fileobj=io.BytesIO("\r\n".join(lines).encode()), filename="first.csv"
+    )
+    assert result.created == 3
+    after = stored(synthetic)
+    # 2019 holds no new value, yet the unit is now expected there (and missing).
+    assert (earlier().covered, earlier().expected, earlier().missing_units) == (1, 2, [leaf.code])
+    recompute_assessments(indicator_ids=synthetic)
+    assert stored(synthetic) == after
