@@ -31,6 +31,7 @@ from django.utils import timezone
 from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators.bulk import in_background
 from indicators.catalogue import IndicatorSpec, place_indicators
 from indicators.models import (
     Assessment,
@@ -172,14 +173,19 @@ def generate_synthetic(
 
         started = time.monotonic()
         now = timezone.now()
-        write = _copy_measurements if connection.vendor == "postgresql" else _create_measurements
-        for division_code, division_indicators in indicators.items():
-            for indicator, kind in division_indicators:
-                rows = _measurements(indicator, kind, tree[division_code], sizes)
-                for count in write(rows, indicator.pk, record.pk, now):
-                    result.measurements += count
-                    if progress:
-                        progress("measurements", result.measurements, time.monotonic() - started)
+        pending = (
+            (indicator.pk, _measurements(indicator, kind, tree[division_code], sizes))
+            for division_code, division_indicators in indicators.items()
+            for indicator, kind in division_indicators
+        )
+        if connection.vendor == "postgresql":
+            written = _copy_measurements(pending, record.pk, now)
+        else:
+            written = _create_measurements(pending, record.pk, now)
+        for count in written:
+            result.measurements += count
+            if progress:
+                progress("measurements", result.measurements, time.monotonic() - started)
         result.insert_seconds = time.monotonic() - started
 
         started = time.monotonic()
@@ -407,38 +413,49 @@ COPY_ROWS = 50_000  # rows per COPY statement: a few MB of text at a time
 
 
 def _copy_measurements(
-    rows: Iterator[Row], indicator_pk: int, import_pk: int, now
+    pending: Iterator[tuple[int, Iterator[Row]]], import_pk: int, now
 ) -> Iterator[int]:
-    """PostgreSQL: the rows by COPY, several times faster than INSERT; yields rows written."""
-    head, tail = f"{indicator_pk}\t", f"\t\t{import_pk}\t{now.isoformat()}\n"
+    """PostgreSQL: the rows by COPY, several times faster than INSERT; yields rows written.
+
+    The values are generated and formatted in a thread while this one waits on the COPY
+    before: the server and Python work at the same time (indicators.bulk.in_background).
+    """
+    tail = f"\t\t{import_pk}\t{now.isoformat()}\n"
+
+    def texts() -> Iterator[tuple[str, int]]:
+        for indicator_pk, rows in pending:
+            head = f"{indicator_pk}\t"
+            for batch in batched(rows, COPY_ROWS):
+                text = "".join(
+                    f"{head}{unit}\t{period}\t{breakdown}\t{value}\t"
+                    f"{'\\N' if num is None else num}\t{'\\N' if den is None else den}{tail}"
+                    for unit, period, breakdown, value, num, den in batch
+                )
+                yield text, len(batch)
+
+    statement = f"COPY {Measurement._meta.db_table} ({COPY_COLUMNS}) FROM STDIN"
     with connection.cursor() as cursor:
-        for batch in batched(rows, COPY_ROWS):
-            text = "".join(
-                f"{head}{unit}\t{period}\t{breakdown}\t{value}\t"
-                f"{'\\N' if num is None else num}\t{'\\N' if den is None else den}{tail}"
-                for unit, period, breakdown, value, num, den in batch
-            )
-            with cursor.copy(
-                f"COPY {Measurement._meta.db_table} ({COPY_COLUMNS}) FROM STDIN"
-            ) as copy:
+        for text, count in in_background(texts(), name="styrkort-synthetic"):
+            with cursor.copy(statement) as copy:
                 copy.write(text)
-            yield len(batch)
+            yield count
 
 
 def _create_measurements(
-    rows: Iterator[Row], indicator_pk: int, import_pk: int, now
+    pending: Iterator[tuple[int, Iterator[Row]]], import_pk: int, now
 ) -> Iterator[int]:
     """Other databases (SQLite): bulk_create; yields rows written."""
-    new = _MeasurementFactory(indicator_pk, import_pk, now)
-    for batch in batched(rows, BATCH_SIZE):
-        Measurement.objects.bulk_create(
-            [
-                new(unit, period, breakdown, Decimal(value), _decimal(num), _decimal(den))
-                for unit, period, breakdown, value, num, den in batch
-            ],
-            batch_size=BATCH_SIZE,
-        )
-        yield len(batch)
+    for indicator_pk, rows in pending:
+        new = _MeasurementFactory(indicator_pk, import_pk, now)
+        for batch in batched(rows, BATCH_SIZE):
+            Measurement.objects.bulk_create(
+                [
+                    new(unit, period, breakdown, Decimal(value), _decimal(num), _decimal(den))
+                    for unit, period, breakdown, value, num, den in batch
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            yield len(batch)
 
 
 def _decimal(number: int | None) -> Decimal | None:

@@ -6,7 +6,8 @@ PostgreSQL takes them by COPY (about 20 times faster than INSERT: it is what mak
 row import take seconds), SQLite (the embedded demo database) by executemany; and in one
 operator (`IS DISTINCT FROM` / `IS NOT`). The merge statements are the same text on both.
 
-Private to the indicators app: callers are indicators.imports.run and indicators.recompute.
+Private to the indicators app (callers: indicators.imports.run and indicators.recompute), but
+for in_background, which the synthetic loader (demo.synthetic) uses too.
 """
 
 from __future__ import annotations
