@@ -31,6 +31,7 @@ from django.utils import timezone
 from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators.bulk import in_background
 from indicators.catalogue import IndicatorSpec, place_indicators
 from indicators.models import (
     Assessment,
@@ -173,25 +174,29 @@ def generate_synthetic(
 
         started = time.monotonic()
         now = timezone.now()
-        for division_code, division_indicators in indicators.items():
-            for indicator, kind in division_indicators:
-                rows = _measurements(indicator, kind, tree[division_code], sizes, record.pk, now)
-                for batch in batched(rows, BATCH_SIZE):
-                    Measurement.objects.bulk_create(batch, batch_size=BATCH_SIZE)
-                    result.measurements += len(batch)
-                    if progress:
-                        progress("measurements", result.measurements, time.monotonic() - started)
+        pending = (
+            (indicator.pk, _measurements(indicator, kind, tree[division_code], sizes))
+            for division_code, division_indicators in indicators.items()
+            for indicator, kind in division_indicators
+        )
+        if connection.vendor == "postgresql":
+            written = _copy_measurements(pending, record.pk, now)
+        else:
+            written = _create_measurements(pending, record.pk, now)
+        for count in written:
+            result.measurements += count
+            if progress:
+                progress("measurements", result.measurements, time.monotonic() - started)
         result.insert_seconds = time.monotonic() - started
 
         started = time.monotonic()
-        for division_code, division_indicators in indicators.items():
-            result.assessments += recompute_assessments(
-                indicator_ids=[indicator.pk for indicator, _ in division_indicators]
-            )
-            if progress:
-                progress(
-                    f"assessments {division_code}", result.assessments, time.monotonic() - started
-                )
+        # One recompute over every synthetic indicator: the tree, placements and closes are
+        # read once, and the roll-ups and assessments are written in large batches.
+        result.assessments = recompute_assessments(
+            indicator_ids=[i.pk for division in indicators.values() for i, _ in division]
+        )
+        if progress:
+            progress("assessments", result.assessments, time.monotonic() - started)
         result.assess_seconds = time.monotonic() - started
 
         record.mark_loaded(created=result.measurements)
@@ -398,6 +403,67 @@ def _create_indicators(
 # --------------------------------------------------------------------------- values
 
 
+Row = tuple[int, str, str, Decimal | int, int | None, int | None]
+# (org unit pk, period, breakdown, value, numerator, denominator)
+
+# The columns a COPY line fills; the rest take their defaults (and the sync marker its trigger).
+COPY_COLUMNS = (
+    "indicator_id, org_unit_id, period, breakdown, value, numerator, denominator, comment,"
+    " source_import_id, updated_at"
+)
+COPY_ROWS = 50_000  # rows per COPY statement: a few MB of text at a time
+
+
+def _copy_measurements(
+    pending: Iterator[tuple[int, Iterator[Row]]], import_pk: int, now
+) -> Iterator[int]:
+    """PostgreSQL: the rows by COPY, several times faster than INSERT; yields rows written.
+
+    The values are generated and formatted in a thread while this one waits on the COPY
+    before: the server and Python work at the same time (indicators.bulk.in_background).
+    """
+    tail = f"\t\t{import_pk}\t{now.isoformat()}\n"
+
+    def texts() -> Iterator[tuple[str, int]]:
+        for indicator_pk, rows in pending:
+            head = f"{indicator_pk}\t"
+            for batch in batched(rows, COPY_ROWS):
+                text = "".join(
+                    f"{head}{unit}\t{period}\t{breakdown}\t{value}\t"
+                    f"{'\\N' if num is None else num}\t{'\\N' if den is None else den}{tail}"
+                    for unit, period, breakdown, value, num, den in batch
+                )
+                yield text, len(batch)
+
+    statement = f"COPY {Measurement._meta.db_table} ({COPY_COLUMNS}) FROM STDIN"
+    with connection.cursor() as cursor:
+        for text, count in in_background(texts(), name="styrkort-synthetic"):
+            with cursor.copy(statement) as copy:
+                copy.write(text)
+            yield count
+
+
+def _create_measurements(
+    pending: Iterator[tuple[int, Iterator[Row]]], import_pk: int, now
+) -> Iterator[int]:
+    """Other databases (SQLite): bulk_create; yields rows written."""
+    for indicator_pk, rows in pending:
+        new = _MeasurementFactory(indicator_pk, import_pk, now)
+        for batch in batched(rows, BATCH_SIZE):
+            Measurement.objects.bulk_create(
+                [
+                    new(unit, period, breakdown, Decimal(value), _decimal(num), _decimal(den))
+                    for unit, period, breakdown, value, num, den in batch
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            yield len(batch)
+
+
+def _decimal(number: int | None) -> Decimal | None:
+    return None if number is None else Decimal(number)
+
+
 class _MeasurementFactory:
     """Builds Measurement instances from positional field values.
 
@@ -441,20 +507,14 @@ class _MeasurementFactory:
 
 
 def _measurements(
-    indicator: Indicator,
-    kind: Kind,
-    tree: _DivisionTree,
-    sizes: SyntheticSizes,
-    import_pk: int,
-    now,
-) -> Iterator[Measurement]:
+    indicator: Indicator, kind: Kind, tree: _DivisionTree, sizes: SyntheticSizes
+) -> Iterator[Row]:
     """Every measurement of one indicator, lazily: at most one indicator's figures in memory."""
     # A string seed is hashed with SHA-512, so it is stable across runs and processes, and
     # each indicator's values do not depend on how many came before it.
     rng = random.Random(f"{sizes.seed}:{indicator.code}")
     leaves = [leaf_series(kind, rng, sizes.years) for _ in tree.leaves]
     channel_count = 4 if kind.share else 2
-    new = _MeasurementFactory(indicator.pk, import_pk, now)
     for unit_pk, leaf_indices in tree.nodes:
         for y, year in enumerate(sizes.year_range):
             # Sum the leaves' months per channel, then prefix sums for year-to-date periods.
@@ -469,18 +529,18 @@ def _measurements(
                 sums = [cum[hi] - cum[lo] for cum in cumulative]
                 if kind.share:
                     wn, wd, mn, md = sums
-                    figures = (("total", wn + mn, wd + md), ("women", wn, wd), ("men", mn, md))
-                    for breakdown, num, den in figures:
-                        yield new(
-                            unit_pk,
-                            period,
-                            breakdown,
-                            share_percent(num, den),
-                            Decimal(num),
-                            Decimal(den),
-                        )
+                    yield (
+                        unit_pk,
+                        period,
+                        "total",
+                        share_percent(wn + mn, wd + md),
+                        wn + mn,
+                        wd + md,
+                    )
+                    yield unit_pk, period, "women", share_percent(wn, wd), wn, wd
+                    yield unit_pk, period, "men", share_percent(mn, md), mn, md
                 else:
                     women, men = sums
-                    counts = (("total", women + men), ("women", women), ("men", men))
-                    for breakdown, count in counts:
-                        yield new(unit_pk, period, breakdown, Decimal(count), None, None)
+                    yield unit_pk, period, "total", women + men, None, None
+                    yield unit_pk, period, "women", women, None, None
+                    yield unit_pk, period, "men", men, None, None

@@ -230,7 +230,8 @@ def trend(
     target: Decimal | None = None,
 ) -> Trend:
     """Development against the same period one year earlier, read through the direction."""
-    direction = Direction(direction)  # a stray string must fail loudly, not default
+    if type(direction) is not Direction:
+        direction = Direction(direction)  # a stray string must fail loudly, not default
     if band < 0:
         raise ValueError(f"band must not be negative (got {band})")
     if value is None or previous is None:

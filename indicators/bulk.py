@@ -6,7 +6,8 @@ PostgreSQL takes them by COPY (about 20 times faster than INSERT: it is what mak
 row import take seconds), SQLite (the embedded demo database) by executemany; and in one
 operator (`IS DISTINCT FROM` / `IS NOT`). The merge statements are the same text on both.
 
-Private to the indicators app: callers are indicators.imports.run and indicators.recompute.
+Private to the indicators app (callers: indicators.imports.run and indicators.recompute), but
+for in_background, which the synthetic loader (demo.synthetic) uses too.
 """
 
 from __future__ import annotations
@@ -291,6 +292,15 @@ class MeasurementStage:
             )
             cursor.execute(
                 f"SELECT DISTINCT indicator_id, org_unit_id FROM {s}"
+                " WHERE measurement_id IS NULL OR state = 1"
+            )
+            return set(cursor.fetchall())
+
+    def merged_periods(self) -> set[tuple[int, str]]:
+        """The (indicator, period) keys of the rows merge() wrote."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT indicator_id, period FROM {MEASUREMENT_STAGE}"
                 " WHERE measurement_id IS NULL OR state = 1"
             )
             return set(cursor.fetchall())

@@ -161,7 +161,9 @@ def set_measurement(
                 before=None,
                 after=measurement_values(measurement),
             )
-            recompute_assessments(pairs=[(indicator.pk, org_unit.pk)])
+            recompute_assessments(
+                pairs=[(indicator.pk, org_unit.pk)], periods=[(indicator.pk, measurement.period)]
+            )
             return measurement, True
     actor = Actor(user, source, remote_addr)
     return _replace(current, values, user=user, actor=actor), False
@@ -218,7 +220,10 @@ def _replace(current: Measurement, values: dict, *, user, actor: Actor) -> Measu
     current.entered_by, current.updated_at = user, now
     current.save()
     record_change(actor=actor, obj=current, before=before, after=measurement_values(current))
-    recompute_assessments(pairs=[(current.indicator_id, current.org_unit_id)])
+    recompute_assessments(
+        pairs=[(current.indicator_id, current.org_unit_id)],
+        periods=[(current.indicator_id, current.period)],
+    )
     return current
 
 

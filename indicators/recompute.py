@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,12 +22,15 @@ from domain.periods import Period, PeriodKind
 from scorecard.closing import closed_lookup
 
 from . import bulk, rollups
-from .models import Aggregate, Indicator, Measurement, Target
+from .models import Aggregate, Assessment, Indicator, Measurement, Target
 from .scorecards import PlacementIndex
 
 
 def recompute_assessments(
-    *, pairs: Iterable[tuple[int, int]] | None = None, indicator_ids: Iterable[int] | None = None
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    indicator_ids: Iterable[int] | None = None,
+    periods: Iterable[tuple[int, str]] | None = None,
 ) -> int:
     """Recompute stored assessments for (indicator, org unit) pairs, or whole indicators.
 
@@ -36,6 +39,10 @@ def recompute_assessments(
     refreshed first, and the units above a changed one are assessed again on them. Overrides
     and analysis are kept. Assessments of a unit and period under a close in force are left
     as they are: a closed report does not change (scorecard.closing).
+
+    `periods`: the (indicator, period) keys whose values changed, when the caller knows
+    them (an import, an edit): only their roll-ups are refreshed. Without it, and for whole
+    indicators, every roll-up of the indicator is.
     """
     by_indicator: dict[int, set[int] | None] = defaultdict(set)
     for indicator_id, unit_id in pairs or ():
@@ -48,7 +55,13 @@ def recompute_assessments(
     now = timezone.now()
     tree = rollups.Tree()
     ancestries = {pk: [pk, *tree.ancestors(pk)] for pk in tree.code_of}
-    rollups.refresh_aggregates(by_indicator, now=now, tree=tree)
+    changed: dict[int, set[str]] | None = None
+    if periods is not None:
+        changed = defaultdict(set)
+        for indicator_id, period in periods:
+            if by_indicator.get(indicator_id) is not None:  # not a whole indicator
+                changed[indicator_id].add(period)
+    rollups.refresh_aggregates(by_indicator, now=now, tree=tree, periods=changed)
     for unit_ids in by_indicator.values():
         if unit_ids is not None:  # the units above see a new sum
             unit_ids.update(a for pk in list(unit_ids) for a in ancestries[pk][1:])
@@ -146,6 +159,7 @@ def _assess_indicator(
     """
     cache: dict = {}
     periods: dict[str, Period] = {}
+    placed: dict = {}  # (unit, year) -> the placement that judges it, or None
     batches = [empty.new()]
     for unit_id, by_period in values.items():
         ancestry = ancestries[unit_id]
@@ -155,7 +169,11 @@ def _assess_indicator(
             period = periods.get(period_code)
             if period is None:
                 period = periods[period_code] = Period.parse(period_code)
-            placement = placements.placement(indicator.pk, ancestry, period.year)
+            placement = placed.get((unit_id, period.year), False)
+            if placement is False:
+                placement = placed[(unit_id, period.year)] = placements.placement(
+                    indicator.pk, ancestry, period.year
+                )
             if placement is None:
                 continue
             result = assess(
@@ -290,12 +308,21 @@ def assess(
     resolves each target once per org unit, year and breakdown rather than per period.
     """
     breakdowns = breakdowns if breakdowns is not None else indicator.breakdowns
-    current = by_period.get(period.code, {})
+    if cache is None:
+        cache = {}
+    # Worked out once per period (and indicator) rather than per call: recompute runs this
+    # for every unit and period, a million times for a large import.
+    derived = cache.get(("period", period.code))
+    if derived is None:
+        derived = cache[("period", period.code)] = (
+            period.year_before().code,
+            period.months_elapsed,
+            rules.Direction(indicator.direction),
+        )
+    previous_code, months, direction = derived
+    current = by_period.get(period.code, _EMPTY)
     has_total = "total" in breakdowns
-    direction = rules.Direction(indicator.direction)
-    # Worked out once per call rather than per breakdown: recompute runs this per period.
-    previous_values = by_period.get(period.year_before().code, {})
-    months = period.months_elapsed
+    previous_values = by_period.get(previous_code, _EMPTY)
     statuses: dict[str, rules.Status] = {}
     trends: dict[str, rules.Trend] = {}
     details: dict[str, dict[str, str | None]] = {}
@@ -303,7 +330,7 @@ def assess(
     for breakdown in breakdowns:
         value = current.get(breakdown)
         memo = (id(ancestry), period.year, breakdown)
-        found = cache.get(memo) if cache is not None else None
+        found = cache.get(memo)
         if found is None:
             target = resolve_target(
                 targets,
@@ -313,17 +340,16 @@ def assess(
                 has_total=has_total,
                 scorecard_year=scorecard_year,
             )
-            found = (
+            found = cache[memo] = (
                 target,
                 _spec(target) if target is not None else None,
                 (target.text or None) if target else None,
                 _plain(target.value) if target and target.breakdown else None,
             )
-            if cache is not None:
-                cache[memo] = found
         target, spec, target_text, target_value = found
         previous = previous_values.get(breakdown)
         threshold = None
+        status_code = None
         if target is not None:
             assert spec is not None
             if spec.kind in _CHANGE_KINDS:
@@ -335,14 +361,18 @@ def assess(
             threshold = rules.effective_threshold(spec, reference=reference, months_elapsed=months)
             status = rules.evaluate(spec, value, reference=reference, months_elapsed=months)
             statuses[breakdown] = status
+            status_code = _CODES[status]
             specific = specific or target.breakdown != ""
         trend = rules.trend(value, previous, direction, band=indicator.trend_band, target=threshold)
         if value is not None or target is not None:
             trends[breakdown] = trend
+        plain_threshold = cache.get(("plain", threshold))
+        if plain_threshold is None and threshold is not None:
+            plain_threshold = cache[("plain", threshold)] = _plain(threshold)
         details[breakdown] = {
-            "status": statuses[breakdown].value if breakdown in statuses else None,
-            "trend": trend.value,
-            "threshold": _plain(threshold),
+            "status": status_code,
+            "trend": _CODES[trend],
+            "threshold": plain_threshold,
             "target": target_text,
             "target_value": target_value,
         }
@@ -354,9 +384,12 @@ def assess(
         overall_trend = trends["total"]
     else:
         overall_trend = rules.combine_trends(trends.values())
-    return AssessmentResult(status=status.value, trend=overall_trend.value, details=details)
+    return AssessmentResult(status=_CODES[status], trend=_CODES[overall_trend], details=details)
 
 
+_EMPTY: dict[str, Decimal] = {}
+# Enum member -> its code: a dict lookup is a fraction of the cost of the `.value` property.
+_CODES: dict = {member: member.value for member in (*rules.Status, *rules.Trend)}
 _CHANGE_KINDS = (rules.TargetKind.INCREASE, rules.TargetKind.DECREASE)
 
 
@@ -379,3 +412,73 @@ def _reference(
 
 def _plain(number: Decimal | None) -> str | None:
     return None if number is None else plain_decimal(number)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stored assessment that differs from what the rules give for its row (or is
+    missing, or should not be there)."""
+
+    indicator_id: int
+    org_unit_id: int
+    period: str
+    stored: tuple | None  # (placement id, status, trend, details)
+    expected: tuple | None
+
+
+def verify_assessments(*, indicator_ids: Iterable[int]) -> Iterator[Mismatch]:
+    """Every stored assessment of these indicators against the pure rules, row by row.
+
+    The check of the bulk path (recompute_assessments: values read set-wise, rules memoised
+    per indicator, rows written by COPY): here each unit and period is judged on its own by
+    `assess` with nothing shared between rows, and every difference is reported, as is an
+    assessment missing or one too many. Units and periods under a close are skipped.
+    """
+    tree = rollups.Tree()
+    ancestries = {pk: [pk, *tree.ancestors(pk)] for pk in tree.code_of}
+    is_closed_at = closed_lookup()
+    ids = list(indicator_ids)
+    placements = PlacementIndex(indicator_ids=ids)
+    for indicator in Indicator.objects.filter(pk__in=ids).prefetch_related("targets"):
+        targets = list(indicator.targets.all())
+        stored = {
+            (unit_id, period): (placement_id, status, trend, _loaded(details))
+            for unit_id, period, placement_id, status, trend, details in Assessment.objects.filter(
+                indicator=indicator
+            ).values_list(
+                "org_unit_id", "period", "placement_id", "computed_status", "trend", "details"
+            )
+        }
+        expected: dict[tuple[int, str], tuple] = {}
+        for unit_id, by_period in _values_by_unit(indicator.pk, None).items():
+            ancestry = ancestries[unit_id]
+            for code in by_period:
+                if is_closed_at(tree.path_of[unit_id], code):
+                    stored.pop((unit_id, code), None)
+                    continue
+                period = Period.parse(code)
+                placement = placements.placement(indicator.pk, ancestry, period.year)
+                if placement is None:
+                    continue
+                result = assess(
+                    indicator,
+                    targets,
+                    list(ancestry),  # a fresh list: no memo of another row applies
+                    period,
+                    by_period,
+                    breakdowns=placement.breakdowns,
+                    scorecard_year=placements.year_of[placement.scorecard_id],
+                )
+                expected[(unit_id, code)] = (
+                    placement.pk,
+                    result.status,
+                    result.trend,
+                    result.details,
+                )
+        for key in sorted(stored.keys() | expected.keys()):
+            if stored.get(key) != expected.get(key):
+                yield Mismatch(indicator.pk, *key, stored.get(key), expected.get(key))
+
+
+def _loaded(details) -> dict:
+    return json.loads(details) if isinstance(details, str) else details

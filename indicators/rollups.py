@@ -9,7 +9,7 @@ divisions, the region), and a full pass cannot drift the way an incremental one 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -61,11 +61,21 @@ class Tree:
         return [self.pk_of[c] for c in reversed(codes)]
 
 
-def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tree) -> int:
-    """Recompute and store every roll-up of these indicators; returns how many are stored.
+def refresh_aggregates(
+    indicator_ids: Iterable[int],
+    *,
+    now: datetime,
+    tree: Tree,
+    periods: Mapping[int, Collection[str]] | None = None,
+) -> int:
+    """Recompute and store the roll-ups of these indicators; returns how many are stored.
 
-    Roll-ups of a unit and period under a close in force are left as they were.
+    `periods`: indicator id -> the periods whose values changed; only their roll-ups are
+    recomputed (an edited value or a month's import need not read an indicator's whole
+    history). Indicators not in it are recomputed in full. Roll-ups of a unit and period
+    under a close in force are left as they were.
     """
+    periods = periods or {}
     indicators = list(
         Indicator.objects.filter(pk__in=list(indicator_ids))
         .exclude(aggregation=rollup.Aggregation.NONE)
@@ -74,9 +84,13 @@ def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tre
     is_closed = closed_lookup()
     stored = 0
     for indicator_id, how, unit in indicators:
+        only = _changed_periods(indicator_id, periods.get(indicator_id))
         rows = []
-        by_key = _figures(indicator_id, tree)
-        reporters = {code for figures in by_key.values() for code in figures}
+        by_key = _figures(indicator_id, tree, only)
+        if only is None:
+            reporters = {code for figures in by_key.values() for code in figures}
+        else:
+            reporters = _reporters(indicator_id, tree)
         for (period, breakdown), figures in by_key.items():
             if not rollup.adds_up(breakdown):
                 continue
@@ -111,6 +125,8 @@ def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tre
                     )
         with transaction.atomic():
             old = Aggregate.objects.filter(indicator_id=indicator_id)
+            if only is not None:
+                old = old.filter(period__in=only)
             keep = [
                 a.pk
                 for a in old.only("pk", "org_unit_id", "period")
@@ -128,13 +144,46 @@ def refresh_aggregates(indicator_ids: Iterable[int], *, now: datetime, tree: Tre
     return stored
 
 
-def _figures(indicator_id: int, tree: Tree) -> dict[tuple[str, str], dict[str, rollup.Figure]]:
-    """(period, breakdown) -> unit code -> the value it reported, for one indicator."""
-    query = (
-        Measurement.objects.filter(indicator_id=indicator_id)
-        .values_list("org_unit_id", "period", "breakdown", "value", "numerator", "denominator")
-        .query
-    )
+def _changed_periods(indicator_id: int, changed: Collection[str] | None) -> list[str] | None:
+    """The periods to recompute, or None for all of them.
+
+    All of them when a unit reports only in the changed periods: it may report the
+    indicator for the first time, and then it is expected (or missing) in every period.
+    """
+    if not changed:
+        return None
+    changed = sorted(changed)
+    marks = ", ".join(["%s"] * len(changed))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM indicators_measurement WHERE indicator_id = %s GROUP BY org_unit_id"
+            f" HAVING SUM(CASE WHEN period IN ({marks}) THEN 0 ELSE 1 END) = 0 LIMIT 1",
+            [indicator_id, *changed],
+        )
+        return None if cursor.fetchone() else changed
+
+
+def _reporters(indicator_id: int, tree: Tree) -> set[str]:
+    """The codes of the units that report the indicator in any period."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT org_unit_id FROM indicators_measurement WHERE indicator_id = %s",
+            [indicator_id],
+        )
+        return {tree.code_of[unit_id] for (unit_id,) in cursor.fetchall()}
+
+
+def _figures(
+    indicator_id: int, tree: Tree, periods: list[str] | None = None
+) -> dict[tuple[str, str], dict[str, rollup.Figure]]:
+    """(period, breakdown) -> unit code -> the value it reported, for one indicator (in
+    `periods`, or all)."""
+    rows = Measurement.objects.filter(indicator_id=indicator_id)
+    if periods is not None:
+        rows = rows.filter(period__in=periods)
+    query = rows.values_list(
+        "org_unit_id", "period", "breakdown", "value", "numerator", "denominator"
+    ).query
     sql, params = query.sql_with_params()
     found: dict[tuple[str, str], dict[str, rollup.Figure]] = defaultdict(dict)
     with connection.cursor() as cursor:

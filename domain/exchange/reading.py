@@ -450,14 +450,29 @@ def _plain_row(
     empty required cell, `29 191`, `%`, a new period, a bad denominator, XLSX values)
     returns None, and _validate_row decides with its full messages.
     """
-    texts = []
-    for index in indexes:
-        cell = cells[index] if index is not None and index < len(cells) else ""
-        if type(cell) is not str or not cell.isascii() or "\x00" in cell:
+    try:
+        # Every column present (the usual CSV row): the eight cells checked at once.
+        picked = [cells[index] for index in indexes]  # type: ignore[index]
+        joined = "".join(picked)  # type: ignore[arg-type]
+    except (TypeError, IndexError):  # a column missing or short, or XLSX values
+        picked = None
+    if picked is not None:
+        if not joined.isascii() or "\x00" in joined:
             return None
-        if len(cell) > MAX_CELL_CHARACTERS:
+        if len(joined) > MAX_CELL_CHARACTERS and max(map(len, picked)) > MAX_CELL_CHARACTERS:  # type: ignore[arg-type]
             return None  # _validate_row says so
-        texts.append(cell.strip())
+        if any(type(cell) is not str for cell in picked):
+            return None
+        texts = [cell.strip() for cell in picked]  # type: ignore[union-attr]
+    else:
+        texts = []
+        for index in indexes:
+            cell = cells[index] if index is not None and index < len(cells) else ""
+            if type(cell) is not str or not cell.isascii() or "\x00" in cell:
+                return None
+            if len(cell) > MAX_CELL_CHARACTERS:
+                return None  # _validate_row says so
+            texts.append(cell.strip())
     indicator, org_unit, period, breakdown, value, numerator, denominator, comment = texts
     code = PERIOD_CODES.get(period)
     if not indicator or not org_unit or code is None or not PLAIN_NUMBER_RE.fullmatch(value):

@@ -151,6 +151,7 @@ class Chunk:
     rows: int
     rows_read: int  # rows of the file read so far, for the progress bar
     pairs: set[tuple[int, int]]  # (indicator, org unit) of its rows
+    periods: set[tuple[int, str]]  # (indicator, period) of its rows
 
 
 class Reader:
@@ -197,6 +198,7 @@ class Reader:
         breakdowns: dict[str, int] = {}
         batch: list = []
         pairs: set[tuple[int, int]] = set()
+        keys: set[tuple[int, str]] = set()
         last_row = 0
         stopped = self.stopped
         unit_ids = self.unit_ids
@@ -229,6 +231,7 @@ class Reader:
             if self.errors:
                 continue
             pairs.add((indicator_id, unit_id))
+            keys.add((indicator_id, period))
             if copy:
                 batch.append(
                     line(indicator_id, unit_id, period, breakdown, item.value, item.numerator,
@@ -240,10 +243,12 @@ class Reader:
                      item.denominator, item.comment, item.row, *tail)
                 )  # fmt: skip
             if len(batch) == STAGE_ROWS:
-                yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
-                batch, pairs = [], set()
+                data = "".join(batch) if copy else batch
+                yield Chunk(data, len(batch), self.rows_total, pairs, keys)
+                batch, pairs, keys = [], set(), set()
         if batch and not self.errors:
-            yield Chunk("".join(batch) if copy else batch, len(batch), self.rows_total, pairs)
+            data = "".join(batch) if copy else batch
+            yield Chunk(data, len(batch), self.rows_total, pairs, keys)
 
     def org_unit_id(self) -> int | None:
         """The deepest org unit whose subtree holds every row read (None: no row resolved)."""

@@ -224,6 +224,7 @@ class _Outcome:
     changed: int = 0
     unchanged: int = 0
     touched: set[tuple[int, int]] = field(default_factory=set)
+    periods: set[tuple[int, str]] = field(default_factory=set)  # (indicator, period) written
     new_sample: list[tuple] = field(default_factory=list)
     changed_sample: list[tuple] = field(default_factory=list)
 
@@ -251,6 +252,7 @@ def _write(
         if not preview and stage.insert_if_all_new(chunk.data):
             outcome.created += chunk.rows
             outcome.touched |= chunk.pairs
+            outcome.periods |= chunk.periods
             progress.update(rows_done=chunk.rows_read)
             continue
         stage.load(chunk.data)
@@ -267,13 +269,14 @@ def _write(
                 )
         elif counts.created or counts.changed:
             outcome.touched |= stage.merge(import_id=record.pk, now=now)
+            outcome.periods |= stage.merged_periods()
         progress.update(rows_done=chunk.rows_read)
     progress.update(rows_done=reader.rows_total, rows_total=reader.rows_total)
     if reader.errors:
         raise _RolledBack
     if outcome.touched:
         progress.update(phase=ImportPhase.RECOMPUTING)
-        recompute_assessments(pairs=outcome.touched)
+        recompute_assessments(pairs=outcome.touched, periods=outcome.periods)
     if not preview and outcome.changed:
         _record_changed_values(record, reader.resolver)
 
