@@ -201,3 +201,19 @@ def test_only_web_migrates_and_worker_and_beat_wait_for_it(services):
     entrypoint = ENTRYPOINT.read_text(encoding="utf-8")
     assert "manage.py migrate --noinput" in entrypoint
     assert "manage.py wait_for_migrations" in entrypoint
+
+
+@pytest.mark.parametrize(
+    "script", [".ci/run", "deploy/entrypoint.sh", "deploy/backup.sh", "deploy/restore.sh"]
+)
+def test_shell_scripts_parse_and_ci_runs_the_readmes_test_command(script):
+    # An edit once pasted a block into .ci/run's first comment line: bash refused the file
+    # and CI ran no test at all. `bash -n` reads without running.
+    import subprocess
+
+    checked = subprocess.run(["bash", "-n", ROOT / script], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    if script == ".ci/run":
+        lines = (ROOT / script).read_text().splitlines()
+        assert lines[-1] == "make test"
+        assert "make test" in (ROOT / "README.md").read_text()
