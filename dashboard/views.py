@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from dashboard import charts, exports
 from dashboard.documents import pdf, word
 from dashboard.documents.content import tertial_document
-from dashboard.presentation import PERIOD_KIND_SLUGS
+from dashboard.presentation import PERIOD_KIND_SLUGS, has_national
 from dashboard.selectors.final import report_page, shown_report
 from dashboard.selectors.indicator import indicator_for, indicator_page
 from dashboard.selectors.over_time import fulfilment_over_time
@@ -136,9 +136,7 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
             "closure": report.closure,
             "counts_chart": charts.perspective_counts_chart(counts),
             # A "Riket" column only where some line has the country's value (Kolada).
-            "national_column": any(
-                getattr(line, "national_value", None) is not None for line in page.lines
-            ),
+            "national_column": has_national(page.lines),
         },
     )
 
@@ -153,7 +151,12 @@ def division_print(request: HttpRequest, org_unit: str, period: str) -> HttpResp
     return render(
         request,
         "dashboard/print.html",
-        {"page": page, "org_unit": page.org_unit, "period": period_code},
+        {
+            "page": page,
+            "org_unit": page.org_unit,
+            "period": period_code,
+            "national_column": has_national(page.lines),
+        },
     )
 
 
