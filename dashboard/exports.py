@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dashboard.presentation import (
+    NATIONAL_HEADER,
     STATES,
     STATUS_TINTS,
     breakdown_label,
@@ -33,6 +34,8 @@ from dashboard.presentation import (
     correction_value,
     coverage_text,
     follow_up,
+    has_national,
+    national_text,
     quantity,
     status_explanation,
     status_label,
@@ -207,6 +210,12 @@ def report_pdf(page: DivisionPage) -> bytes:
         _("Utveckling"),
     ]
     widths = [40 * mm, 68 * mm, 30 * mm, 31 * mm, 30 * mm, 34 * mm, 33 * mm]
+    # The country's value (Kolada) beside the period's, where some line has one (as the page).
+    national = has_national(page.lines)
+    if national:
+        columns.insert(5, str(NATIONAL_HEADER))
+        widths = [36 * mm, 58 * mm, 26 * mm, 26 * mm, 29 * mm, 29 * mm, 32 * mm, 30 * mm]
+    status_column = columns.index(_("Måluppfyllelse"))
     for section in page.sections:
         story.append(Spacer(1, 5 * mm))
         heading = Paragraph(
@@ -277,6 +286,11 @@ def report_pdf(page: DivisionPage) -> bytes:
                                     ),
                                     right,
                                 ),
+                                *(
+                                    [Paragraph(escape(national_text(line)), right)]
+                                    if national
+                                    else []
+                                ),
                                 Paragraph(escape(status_label(line.status)), body)
                                 if line.status
                                 else "",
@@ -285,7 +299,14 @@ def report_pdf(page: DivisionPage) -> bytes:
                         )
                         if line.status in PDF_TINTS:
                             row = len(rows) - 1
-                            style.append(("BACKGROUND", (5, row), (5, row), PDF_TINTS[line.status]))
+                            style.append(
+                                (
+                                    "BACKGROUND",
+                                    (status_column, row),
+                                    (status_column, row),
+                                    PDF_TINTS[line.status],
+                                )
+                            )
                     last = len(rows) - 1
                     for col in (0, 1, 3):
                         style.append(("SPAN", (col, first), (col, last)))
@@ -295,7 +316,7 @@ def report_pdf(page: DivisionPage) -> bytes:
                     if analysis:
                         rows.append(
                             [Paragraph(f"<b>{escape(_('Analys'))}:</b> {escape(analysis)}", body)]
-                            + [""] * 6
+                            + [""] * (len(columns) - 1)
                         )
                         row = len(rows) - 1
                         style.append(("SPAN", (0, row), (-1, row)))
@@ -358,6 +379,9 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
         _("Måluppfyllelse"),
         _("Utveckling"),
         _("Analys"),
+        # Added at the end, so that the columns before keep their places.
+        str(NATIONAL_HEADER),
+        _("Riket, år"),
     ]
     sheet.append(header)
     for line in page.lines:
@@ -378,6 +402,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 status_label(line.status),
                 trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
+                _xlsx_number(getattr(line, "national_value", None)),
+                getattr(line, "national_year", None),
             ],
         )
         # A number stays a number (sums, charts); its format shows it as the page does.
@@ -385,9 +411,12 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
         value_cell.number_format = xlsx_number_format(
             line.value, line.indicator.unit, line.breakdown
         )
+        sheet.cell(row=sheet.max_row, column=NATIONAL_COLUMN).number_format = xlsx_number_format(
+            getattr(line, "national_value", None), line.indicator.unit, line.breakdown
+        )
         if getattr(line, "note", ""):  # a line frozen before comments existed has none
             value_cell.comment = cell_comment(line.note, line.note_by)
-    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60])
+    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60, 14, 8])
 
     summary = book.create_sheet(_("Perspektiv")[:31])
     summary.append(
@@ -464,6 +493,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
 
 
 VALUE_COLUMN = 9  # "Periodens utfall" of the scorecard sheet
+NATIONAL_COLUMN = 15  # "Riket (Kolada, helår)", its year in the next
 
 
 def cell_comment(text: str, author: str) -> Comment:
