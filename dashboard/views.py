@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports
 from dashboard.documents import pdf, word
-from dashboard.documents.content import tertial_document
+from dashboard.documents.content import document_title, tertial_document
 from dashboard.presentation import PERIOD_KIND_SLUGS, has_national
 from dashboard.selectors.final import report_page, shown_report
 from dashboard.selectors.indicator import indicator_for, indicator_page
@@ -137,6 +137,8 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
             "counts_chart": charts.perspective_counts_chart(counts),
             # A "Riket" column only where some line has the country's value (Kolada).
             "national_column": has_national(page.lines),
+            # The two PDFs say what they are: the table report and the document.
+            "document_title": document_title(period_code),
         },
     )
 

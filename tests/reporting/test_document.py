@@ -10,6 +10,7 @@ import subprocess
 
 import docx
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError
 from docx.oxml.ns import qn
@@ -410,3 +411,28 @@ def test_a_judgement_other_than_the_roll_up_needs_a_justification(admin):
     answer = admin.get("/api/v1/perspective-assessments/").json()
     rows = answer["results"] if isinstance(answer, dict) else answer
     assert [r["justification"] for r in rows] == [JUSTIFICATION]
+
+
+def test_the_division_page_says_which_file_is_which(admin):
+    """Two PDFs: the table report (ReportLab) and the accessible document; each link names
+    what it gives, in Swedish and in English."""
+
+    def links(page: str) -> dict[str, str]:
+        found = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
+        return {text: href for href, text in found if href.endswith((".pdf", ".docx"))}
+
+    base = f"/styrkort/{NARA}/{PERIOD}/"
+    assert links(admin.get(base).text) == {
+        "Måluppfyllelse i perspektiv (PDF)": f"{base}rapport.pdf",
+        "Tertialrapport (Word)": DOCX,
+        "Tertialrapport (PDF, tillgänglig)": PDF,
+    }
+    assert links(admin.get(f"{base}utskrift/").text) == {
+        "Måluppfyllelse i perspektiv (PDF)": f"{base}rapport.pdf"
+    }
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert links(admin.get(base).text) == {
+        "Goal fulfilment by perspective (PDF)": f"{base}rapport.pdf",
+        "Tertial report (Word)": DOCX,
+        "Tertial report (PDF, accessible)": PDF,
+    }
