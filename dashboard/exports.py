@@ -214,7 +214,7 @@ def report_pdf(page: DivisionPage) -> bytes:
     national = has_national(page.lines)
     if national:
         columns.insert(5, str(NATIONAL_HEADER))
-        widths = [36 * mm, 58 * mm, 26 * mm, 26 * mm, 29 * mm, 29 * mm, 32 * mm, 30 * mm]
+        widths = [36 * mm, 56 * mm, 24 * mm, 30 * mm, 28 * mm, 28 * mm, 32 * mm, 30 * mm]
     status_column = columns.index(_("Måluppfyllelse"))
     for section in page.sections:
         story.append(Spacer(1, 5 * mm))
@@ -283,7 +283,8 @@ def report_pdf(page: DivisionPage) -> bytes:
                                             in corrected
                                             else ""
                                         )
-                                    ),
+                                    )
+                                    + _note_marker(line),
                                     right,
                                 ),
                                 *(
@@ -326,6 +327,7 @@ def report_pdf(page: DivisionPage) -> bytes:
         table = Table(rows, colWidths=widths, repeatRows=1)
         table.setStyle(TableStyle(style))
         story.append(table)
+        story.extend(_notes(section.report.notes, body))
         if section.actions:
             story.append(Spacer(1, 3 * mm))
             story.append(
@@ -354,6 +356,26 @@ def report_pdf(page: DivisionPage) -> bytes:
             story.append(actions)
     doc.build(story)
     return buffer.getvalue()
+
+
+def _note_marker(line) -> str:
+    """A commented value's footnote number, superscript (ReportLab markup)."""
+    return f"<super>{line.note_number}</super>" if getattr(line, "note", "") else ""
+
+
+def _notes(lines, style) -> list:
+    """The perspective's published cell comments, numbered, below its table (as in print)."""
+    if not lines:
+        return []
+    story = [Spacer(1, 2 * mm), Paragraph(f"<b>{escape(_('Kommentarer'))}</b>", style)]
+    for line in lines:
+        cell = line.indicator.name
+        if line.breakdown != "total":
+            cell += f" ({breakdown_label(line.breakdown)})"
+        author = f" – {escape(line.note_by)}" if line.note_by else ""
+        text = escape(xml_safe(line.note)).replace("\n", "<br/>")
+        story.append(Paragraph(f"{line.note_number}. <i>{escape(cell)}:</i> {text}{author}", style))
+    return story
 
 
 # --------------------------------------------------------------------------- XLSX
