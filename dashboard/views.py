@@ -111,6 +111,7 @@ def overview(request: HttpRequest, period: str) -> HttpResponse:
             "nav": "overview",
             "totals": totals,
             "totals_chart": charts.perspective_counts_chart(totals),
+            "document_title": document_title(period_code),
         },
     )
 

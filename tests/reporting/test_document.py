@@ -430,6 +430,12 @@ def test_the_division_page_says_which_file_is_which(admin):
     assert links(admin.get(f"{base}utskrift/").text) == {
         "Måluppfyllelse i perspektiv (PDF)": f"{base}rapport.pdf"
     }
+    region = OrgUnit.objects.get(parent=None)
+    files = f"/styrkort/{region.code}/{PERIOD}/"
+    assert links(admin.get(f"/oversikt/{PERIOD}/").text) == {
+        f"Tertialrapport för {region.name} (Word)": f"{files}rapport.docx",
+        f"Tertialrapport för {region.name} (PDF, tillgänglig)": f"{files}tertialrapport.pdf",
+    }
     admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert links(admin.get(base).text) == {
         "Goal fulfilment by perspective (PDF)": f"{base}rapport.pdf",
