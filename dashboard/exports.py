@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dashboard.presentation import (
+    NATIONAL_HEADER,
     STATES,
     STATUS_TINTS,
     breakdown_label,
@@ -33,6 +34,8 @@ from dashboard.presentation import (
     correction_value,
     coverage_text,
     follow_up,
+    has_national,
+    national_text,
     quantity,
     status_explanation,
     status_label,
@@ -207,6 +210,12 @@ def report_pdf(page: DivisionPage) -> bytes:
         _("Utveckling"),
     ]
     widths = [40 * mm, 68 * mm, 30 * mm, 31 * mm, 30 * mm, 34 * mm, 33 * mm]
+    # The country's value (Kolada) beside the period's, where some line has one (as the page).
+    national = has_national(page.lines)
+    if national:
+        columns.insert(5, str(NATIONAL_HEADER))
+        widths = [36 * mm, 56 * mm, 24 * mm, 30 * mm, 28 * mm, 28 * mm, 32 * mm, 30 * mm]
+    status_column = columns.index(_("Måluppfyllelse"))
     for section in page.sections:
         story.append(Spacer(1, 5 * mm))
         heading = Paragraph(
@@ -274,8 +283,14 @@ def report_pdf(page: DivisionPage) -> bytes:
                                             in corrected
                                             else ""
                                         )
-                                    ),
+                                    )
+                                    + _note_marker(line),
                                     right,
+                                ),
+                                *(
+                                    [Paragraph(escape(national_text(line)), right)]
+                                    if national
+                                    else []
                                 ),
                                 Paragraph(escape(status_label(line.status)), body)
                                 if line.status
@@ -285,7 +300,14 @@ def report_pdf(page: DivisionPage) -> bytes:
                         )
                         if line.status in PDF_TINTS:
                             row = len(rows) - 1
-                            style.append(("BACKGROUND", (5, row), (5, row), PDF_TINTS[line.status]))
+                            style.append(
+                                (
+                                    "BACKGROUND",
+                                    (status_column, row),
+                                    (status_column, row),
+                                    PDF_TINTS[line.status],
+                                )
+                            )
                     last = len(rows) - 1
                     for col in (0, 1, 3):
                         style.append(("SPAN", (col, first), (col, last)))
@@ -295,7 +317,7 @@ def report_pdf(page: DivisionPage) -> bytes:
                     if analysis:
                         rows.append(
                             [Paragraph(f"<b>{escape(_('Analys'))}:</b> {escape(analysis)}", body)]
-                            + [""] * 6
+                            + [""] * (len(columns) - 1)
                         )
                         row = len(rows) - 1
                         style.append(("SPAN", (0, row), (-1, row)))
@@ -305,6 +327,7 @@ def report_pdf(page: DivisionPage) -> bytes:
         table = Table(rows, colWidths=widths, repeatRows=1)
         table.setStyle(TableStyle(style))
         story.append(table)
+        story.extend(_notes(section.report.notes, body))
         if section.actions:
             story.append(Spacer(1, 3 * mm))
             story.append(
@@ -335,6 +358,26 @@ def report_pdf(page: DivisionPage) -> bytes:
     return buffer.getvalue()
 
 
+def _note_marker(line) -> str:
+    """A commented value's footnote number, superscript (ReportLab markup)."""
+    return f"<super>{line.note_number}</super>" if getattr(line, "note", "") else ""
+
+
+def _notes(lines, style) -> list:
+    """The perspective's published cell comments, numbered, below its table (as in print)."""
+    if not lines:
+        return []
+    story = [Spacer(1, 2 * mm), Paragraph(f"<b>{escape(_('Kommentarer'))}</b>", style)]
+    for line in lines:
+        cell = line.indicator.name
+        if line.breakdown != "total":
+            cell += f" ({breakdown_label(line.breakdown)})"
+        author = f" – {escape(line.note_by)}" if line.note_by else ""
+        text = escape(xml_safe(line.note)).replace("\n", "<br/>")
+        story.append(Paragraph(f"{line.note_number}. <i>{escape(cell)}:</i> {text}{author}", style))
+    return story
+
+
 # --------------------------------------------------------------------------- XLSX
 
 
@@ -358,6 +401,9 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
         _("Måluppfyllelse"),
         _("Utveckling"),
         _("Analys"),
+        # Added at the end, so that the columns before keep their places.
+        str(NATIONAL_HEADER),
+        _("Riket, år"),
     ]
     sheet.append(header)
     for line in page.lines:
@@ -378,6 +424,8 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
                 status_label(line.status),
                 trend_label(line.trend),
                 line.assessment.analysis if line.assessment and line.first_of_indicator else "",
+                _xlsx_number(getattr(line, "national_value", None)),
+                getattr(line, "national_year", None),
             ],
         )
         # A number stays a number (sums, charts); its format shows it as the page does.
@@ -385,9 +433,12 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
         value_cell.number_format = xlsx_number_format(
             line.value, line.indicator.unit, line.breakdown
         )
+        sheet.cell(row=sheet.max_row, column=NATIONAL_COLUMN).number_format = xlsx_number_format(
+            getattr(line, "national_value", None), line.indicator.unit, line.breakdown
+        )
         if getattr(line, "note", ""):  # a line frozen before comments existed has none
             value_cell.comment = cell_comment(line.note, line.note_by)
-    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60])
+    _finish_sheet(sheet, widths=[14, 28, 34, 22, 50, 12, 22, 16, 14, 10, 30, 18, 18, 60, 14, 8])
 
     summary = book.create_sheet(_("Perspektiv")[:31])
     summary.append(
@@ -464,6 +515,7 @@ def scorecard_xlsx(page: DivisionPage) -> bytes:
 
 
 VALUE_COLUMN = 9  # "Periodens utfall" of the scorecard sheet
+NATIONAL_COLUMN = 15  # "Riket (Kolada, helår)", its year in the next
 
 
 def cell_comment(text: str, author: str) -> Comment:

@@ -283,6 +283,23 @@ def quantity(value, unit: str, breakdown: str = "total") -> str:
     return pattern % {"number": text} if pattern is not None else text
 
 
+def national_text(line) -> str:
+    """The country's value of a report line as the division page's "Riket" column shows it:
+    '82,6 % (2022)', or '–' where Kolada has none (a line frozen before the comparison too)."""
+    value = getattr(line, "national_value", None)
+    if value is None:
+        return "–"
+    return f"{quantity(value, line.indicator.unit, line.breakdown)} ({line.national_year})"
+
+
+def has_national(lines) -> bool:
+    """A "Riket" column only where some line has the country's value."""
+    return any(getattr(line, "national_value", None) is not None for line in lines)
+
+
+NATIONAL_HEADER = _("Riket (Kolada, helår)")
+
+
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _PERCENT_AFTER_DIGIT = re.compile(r"(\d)[ \u00a0\u202f]?%")
 

@@ -6,8 +6,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard import charts, exports
 from dashboard.documents import pdf, word
-from dashboard.documents.content import tertial_document
-from dashboard.presentation import PERIOD_KIND_SLUGS
+from dashboard.documents.content import document_title, tertial_document
+from dashboard.presentation import PERIOD_KIND_SLUGS, has_national
 from dashboard.selectors.final import report_page, shown_report
 from dashboard.selectors.indicator import indicator_for, indicator_page
 from dashboard.selectors.over_time import fulfilment_over_time
@@ -111,6 +111,7 @@ def overview(request: HttpRequest, period: str) -> HttpResponse:
             "nav": "overview",
             "totals": totals,
             "totals_chart": charts.perspective_counts_chart(totals),
+            "document_title": document_title(period_code),
         },
     )
 
@@ -136,9 +137,9 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
             "closure": report.closure,
             "counts_chart": charts.perspective_counts_chart(counts),
             # A "Riket" column only where some line has the country's value (Kolada).
-            "national_column": any(
-                getattr(line, "national_value", None) is not None for line in page.lines
-            ),
+            "national_column": has_national(page.lines),
+            # The two PDFs say what they are: the table report and the document.
+            "document_title": document_title(period_code),
         },
     )
 
@@ -153,7 +154,12 @@ def division_print(request: HttpRequest, org_unit: str, period: str) -> HttpResp
     return render(
         request,
         "dashboard/print.html",
-        {"page": page, "org_unit": page.org_unit, "period": period_code},
+        {
+            "page": page,
+            "org_unit": page.org_unit,
+            "period": period_code,
+            "national_column": has_national(page.lines),
+        },
     )
 
 

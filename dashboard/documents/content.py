@@ -22,6 +22,8 @@ from dashboard.presentation import (
     TREND_SYMBOLS,
     breakdown_label,
     follow_up,
+    has_national,
+    national_text,
     status_count_word,
     status_explanation,
     status_label,
@@ -90,6 +92,18 @@ class Row:
     status: Status
     trend: Trend
     first_of_indicator: bool
+    national: str = "–"  # the country's value and its year (Kolada), as the page's "Riket"
+    note_number: int = 0  # the footnote marking the value cell, 0 without a comment
+
+
+@dataclass(frozen=True)
+class Note:
+    """A published cell comment as a numbered footnote below its table."""
+
+    number: int
+    cell: str  # the indicator, and its breakdown where it is not the total
+    text: str
+    author: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ class Analysis:
 class GoalTable:
     goal: str
     rows: list[Row]
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,8 @@ class TertialDocument:
     summary: list[Summary]
     chapters: list[PerspectiveChapter]
     legend: list[tuple[Status, str]] = field(default_factory=list)
+    # A "Riket" column only where some line has the country's value, as on the page.
+    national_column: bool = False
 
     @property
     def author(self) -> str:
@@ -190,6 +207,7 @@ def tertial_document(page: DivisionPage) -> TertialDocument:
         summary=[chapter.summary for chapter in chapters],
         chapters=chapters,
         legend=[(Status.of(state), status_explanation(state)) for state in STATES],
+        national_column=has_national(page.lines),
     )
 
 
@@ -216,6 +234,7 @@ def _chapter(section: PerspectiveSection) -> PerspectiveChapter:
     analyses: list[Analysis] = []
     for goal in section.report.goals if section.report else []:
         rows: list[Row] = []
+        notes: list[Note] = []
         for factor in goal.factors:
             for group in factor.indicators:
                 for index, line in enumerate(group.lines):
@@ -231,12 +250,16 @@ def _chapter(section: PerspectiveSection) -> PerspectiveChapter:
                             status=Status.of(line.status),
                             trend=Trend.of(line.trend),
                             first_of_indicator=index == 0,
+                            national=national_text(line),
+                            note_number=line.note_number if line.note else 0,
                         )
                     )
+                    if line.note:  # a line frozen before comments existed has none
+                        notes.append(_note(group.indicator.name, breakdown, line))
                 analysis = _analysis(group.indicator.name, group.lines[0].assessment)
                 if analysis is not None:
                     analyses.append(analysis)
-        tables.append(GoalTable(clean(goal.name, 1000), rows))
+        tables.append(GoalTable(clean(goal.name, 1000), rows, notes))
     actions = [
         ActionRow(
             number=clean(action.number, 50),
@@ -274,3 +297,8 @@ def _analysis(indicator: str, assessment) -> Analysis | None:
     if not (assessment.analysis or override):
         return None
     return Analysis(clean(indicator, 1000), clean(assessment.analysis), override)
+
+
+def _note(indicator: str, breakdown: str, line) -> Note:
+    cell = clean(indicator, 1000) + (f" ({breakdown})" if breakdown else "")
+    return Note(line.note_number, cell, clean(line.note), clean(line.note_by, 300))

@@ -19,7 +19,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .content import TertialDocument
+from dashboard.presentation import NATIONAL_HEADER
+
+from .content import Note, TertialDocument
+
+VALUE_COLUMN = 4  # "Periodens utfall" of an indicator table
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -82,6 +86,7 @@ def report_docx(document: TertialDocument) -> bytes:
             _paragraphs(doc, chapter.assessment)
         for table in chapter.tables:
             doc.add_heading(_("Strategiskt mål: %(name)s") % {"name": table.goal}, level=2)
+            national = document.national_column
             rows = [
                 [
                     row.success_factor,
@@ -89,6 +94,7 @@ def report_docx(document: TertialDocument) -> bytes:
                     row.target,
                     row.follow_up,
                     row.value,
+                    *([row.national] if national else []),
                     str(row.status),
                     str(row.trend),
                 ]
@@ -102,12 +108,15 @@ def report_docx(document: TertialDocument) -> bytes:
                     _("Mål"),
                     _("Uppföljningsperiod"),
                     _("Periodens utfall"),
+                    *([str(NATIONAL_HEADER)] if national else []),
                     _("Måluppfyllelse"),
                     _("Utveckling"),
                 ],
                 rows,
             )
             _span_indicators(word_table, table.rows)
+            _note_markers(word_table, table.rows)
+            _notes(doc, table.notes)
         if chapter.analyses:
             doc.add_heading(_("Analys"), level=2)
             for analysis in chapter.analyses:
@@ -189,6 +198,33 @@ def _span_indicators(table, rows) -> None:
                     for extra in top.paragraphs[1:]:
                         extra._element.getparent().remove(extra._element)
             start = index
+
+
+def _note_markers(table, rows) -> None:
+    """A commented value cell ends in its footnote number, superscript as in print."""
+    for index, row in enumerate(rows, start=1):
+        if row.note_number:
+            marker = table.cell(index, VALUE_COLUMN).paragraphs[0].add_run(str(row.note_number))
+            marker.font.superscript = True
+
+
+def _notes(doc, notes: list[Note]) -> None:
+    """The table's cell comments as numbered notes below it (python-docx writes no Word
+    footnotes; the numbers are the report's, so they run on across the tables)."""
+    if not notes:
+        return
+    doc.add_paragraph().add_run(_("Kommentarer")).bold = True
+    for note in notes:
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(f"{note.number}. ").bold = True
+        paragraph.add_run(f"{note.cell}: ").italic = True
+        lines = note.text.replace("\r\n", "\n").split("\n")
+        for index, line in enumerate(lines):
+            run = paragraph.add_run(line)
+            if index < len(lines) - 1:
+                run.add_break()
+        if note.author:
+            paragraph.add_run(f" – {note.author}")
 
 
 def _repeat_header(row) -> None:

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from audit.models import AuditEntry
 from audit.services import Actor
@@ -124,6 +125,23 @@ def test_the_division_page_marks_the_cells_and_lists_the_notes(client, cast, not
 
     printed = client.get(f"/styrkort/{NARA}/{PERIOD}/utskrift/").text
     assert 'id="note-2"' in printed and "Färre frågade under semestern." in printed
+
+
+def test_the_table_report_pdf_marks_the_values_and_lists_the_notes(client, cast, noted):
+    client.force_login(cast["board"])
+    response = client.get(f"/styrkort/{NARA}/{PERIOD}/rapport.pdf")
+    assert response.status_code == 200
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    text = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in pages))
+    total, split = (Indicator.objects.get(code=code).name for code in (TOTAL, SPLIT))
+    # The numbered notes below Medborgare's table, in report order, with the author.
+    first = text.index("1. " + re.sub(r"\s+", " ", total))
+    second = text.index("2. " + re.sub(r"\s+", " ", split))
+    assert first < second
+    assert "=1+1 Telefonsystemet byttes i maj. – Manager" in text[first:second]
+    assert "(Män): Färre frågade under semestern. – Manager" in text[second:]
+    assert "Kommentarer" in text[:first]
+    assert "Ej klar än" not in text  # a draft
 
 
 def test_the_indicator_page_marks_the_series_cell(client, cast, noted):

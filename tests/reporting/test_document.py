@@ -10,16 +10,19 @@ import subprocess
 
 import docx
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from audit.models import AuditEntry, Source
+from benchmarks.models import BenchmarkValue
 from dashboard.selectors.final import report_page
 from demo.nara import DEMO_PASSWORD
 from divisions.models import OrgUnit
-from indicators.models import Assessment, Indicator, Measurement
+from indicators.comments import save_comment
+from indicators.models import Assessment, CellComment, CommentState, Indicator, Measurement
 from scorecard import editing
 from scorecard.models import Action, FrozenReport, Perspective, PerspectiveAssessment
 from tests.conftest import run
@@ -41,15 +44,32 @@ SYMBOLS = {
 }
 JUSTIFICATION = "Telefontillgängligheten väger tyngst för invånarna."
 ASSESSMENT = "Tillgängligheten är god men ojämn."
+# The demo loads Kolada's values for the two indicators Nära maps, so the tables have the
+# country's column, as the division page does.
 INDICATOR_HEADER = [
     "Framgångsfaktor",
     "Styrmått",
     "Mål",
     "Uppföljningsperiod",
     "Periodens utfall",
+    "Riket (Kolada, helår)",
     "Måluppfyllelse",
     "Utveckling",
 ]
+STATUS = INDICATOR_HEADER.index("Måluppfyllelse")
+NATIONAL = INDICATOR_HEADER.index("Riket (Kolada, helår)")
+VALUE = INDICATOR_HEADER.index("Periodens utfall")
+# Kolada's latest national values (demo/fixtures/kolada/recorded.json, area 0000, 2022):
+# N79179 (telefon_teleq) T 81.2; N79173 (medicinsk_bedomning_3d) T 82.6, K 83.8, M 81.3.
+PHONE = "Telefon-TeleQ"
+ASSESSED = "Andel medicinsk bedömning"
+NATIONAL_VALUES = {
+    PHONE: ["81,2\xa0% (2022)"],
+    ASSESSED: ["82,6\xa0% (2022)", "83,8\xa0% (2022)", "81,3\xa0% (2022)"],
+}
+PHONE_NOTE = "Telefonsystemet byttes i maj."
+ASSESSED_NOTE = "Männen sökte\nsenare i år."
+DRAFT = "Ej klar än, utkast."
 
 
 def squash(text: str) -> str:
@@ -115,6 +135,44 @@ def in_order(text: str, items: list[str]) -> list[str]:
     return missing
 
 
+def indicator_rows(document) -> list:
+    tables = [t for t in document.tables if [c.text for c in t.rows[0].cells] == INDICATOR_HEADER]
+    return [row for table in tables for row in table.rows[1:]]
+
+
+def rows_of(body, start: str) -> list[list[str]]:
+    """The cells of an indicator's rows (its breakdowns) in the DOCX's tables."""
+    at = next(i for i, r in enumerate(body) if r.cells[1].text.startswith(start))
+    rows = [body[at]]
+    for row in body[at + 1 :]:  # a merged cell reads the same on each row it spans
+        if row.cells[1].text != rows[0].cells[1].text:
+            break
+        rows.append(row)
+    return [[c.text for c in row.cells] for row in rows]
+
+
+def write_comments() -> str:
+    """Two published comments (telefon_teleq before medicinsk_bedomning_3d's men in the
+    report's order: notes 1 and 2) and a draft, which no reader sees."""
+    admin = get_user_model().objects.get(username="admin")
+    nara = OrgUnit.objects.get(code=NARA)
+    for code, breakdown, text, state in [
+        ("medicinsk_bedomning_3d", "men", ASSESSED_NOTE, CommentState.PUBLISHED),
+        ("telefon_teleq", "total", PHONE_NOTE, CommentState.PUBLISHED),
+        ("medicinsk_bedomning_3d", "women", DRAFT, CommentState.DRAFT),
+    ]:
+        save_comment(
+            user=admin,
+            indicator=Indicator.objects.get(code=code),
+            org_unit=nara,
+            period=PERIOD,
+            breakdown=breakdown,
+            text=text,
+            state=state,
+        )
+    return admin.get_full_name() or admin.username
+
+
 def expected_rows() -> list[tuple[str, str]]:
     """(indicator name on its first row, status as symbol and word) per report row."""
     page = report_page(OrgUnit.objects.get(code=NARA), PERIOD)
@@ -150,19 +208,24 @@ def test_nara_2022_t2_as_docx_and_tagged_pdf(admin, tmp_path):
     assert [t for s, t in headings if s == "Heading 1"][1:] == [
         f"Perspektiv {name}" for name in PERSPECTIVES
     ]
-    indicator_tables = [
-        t for t in document.tables if [c.text for c in t.rows[0].cells] == INDICATOR_HEADER
-    ]
-    body = [row for table in indicator_tables for row in table.rows[1:]]
+    body = indicator_rows(document)
     assert len(body) == len(rows)
     for row, (name, status) in zip(body, rows, strict=True):
         cells = [cell.text for cell in row.cells]
-        assert cells[5] == status
+        assert cells[STATUS] == status
         if name:
             assert cells[1] == name
-    # By hand from the report: 6 171 visits, fulfilled and improved.
+    # By hand from the report: 6 171 visits, fulfilled and improved; not in Kolada.
     visits = next(r for r in body if r.cells[1].text.startswith("Antal besök på filialer"))
-    assert [c.text for c in visits.cells[4:]] == ["6\xa0171\xa0st", "● Uppfyllt", "↑ Förbättrad"]
+    assert [c.text for c in visits.cells[4:]] == [
+        "6\xa0171\xa0st",
+        "–",
+        "● Uppfyllt",
+        "↑ Förbättrad",
+    ]
+    for start, national in NATIONAL_VALUES.items():
+        assert [cells[NATIONAL] for cells in rows_of(body, start)] == national
+    assert sum(r.cells[NATIONAL].text != "–" for r in body) == 4
     for table in document.tables:  # a real header row, repeated on every page
         header = table.rows[0]._tr.trPr.find(qn("w:tblHeader"))
         assert header is not None and header.get(qn("w:val")) == "true"
@@ -196,7 +259,13 @@ def test_nara_2022_t2_as_docx_and_tagged_pdf(admin, tmp_path):
     assert not in_order(text, [f"Perspektiv {name}" for name in PERSPECTIVES])
     # Every row with its status (pdftotext reads a table's columns in blocks and a page's
     # blocks in an order of its own: the DOCX above checks them row by row).
-    assert not [name for name, _status in rows if name and squash(name) not in text]
+    # A name wrapped at its hyphen ("gap-|analyser") reads without it ("gapanalyser").
+    dehyphenated = text.replace("-", "")
+    assert not [
+        name
+        for name, _status in rows
+        if name and squash(name) not in text and squash(name).replace("-", "") not in dehyphenated
+    ]
     for status in {status for _name, status in rows if status}:
         assert text.count(status) >= [s for _n, s in rows].count(status), status
     assert not [a for a in analyses if squash(a) not in text]
@@ -204,14 +273,51 @@ def test_nara_2022_t2_as_docx_and_tagged_pdf(admin, tmp_path):
     assert not [a for a in actions if squash(a)[:80] not in text]
     assert f"Motivering {JUSTIFICATION}" in text or JUSTIFICATION in text
     assert ASSESSMENT in text
+    assert "Riket (Kolada, helår)" in text
+    for national in NATIONAL_VALUES.values():
+        assert all(squash(value) in text for value in national), national
+
+
+def test_published_comments_are_numbered_footnotes_drafts_are_not(admin, tmp_path):
+    author = write_comments()
+    document = read_docx(admin)
+    body = indicator_rows(document)
+    phone = body[next(i for i, r in enumerate(body) if r.cells[1].text.startswith(PHONE))]
+    # The value cell ends in the note's number, superscript.
+    marker = phone.cells[VALUE].paragraphs[0].runs[-1]
+    assert (marker.text, marker.font.superscript) == ("1", True)
+    assert phone.cells[VALUE].text == "81\xa0%1"
+    men = rows_of(body, ASSESSED)[2]
+    assert men[VALUE].endswith("%2") and men[VALUE].startswith("Män: ")
+    women = rows_of(body, ASSESSED)[1]
+    assert not women[VALUE].endswith(("1", "2", "3"))
+    # The numbered notes below the table: number, cell, text and author.
+    paragraphs = [p.text for p in document.paragraphs]
+    phone_name = Indicator.objects.get(code="telefon_teleq").name
+    assessed_name = Indicator.objects.get(code="medicinsk_bedomning_3d").name
+    assert f"1. {phone_name}: {PHONE_NOTE} – {author}" in paragraphs
+    assert f"2. {assessed_name} (Män): Männen sökte\nsenare i år. – {author}" in paragraphs
+    notes = paragraphs.index(f"1. {phone_name}: {PHONE_NOTE} – {author}")
+    assert paragraphs[notes - 1] == "Kommentarer"
+    assert DRAFT not in docx_text(document)
+
+    response = admin.get(PDF)
+    assert response.status_code == 200
+    text = pdf_text(response.content, tmp_path)
+    assert f"1. {squash(phone_name)}: {PHONE_NOTE} – {author}" in text
+    assert f"2. {squash(assessed_name)} (Män): Männen sökte senare i år. – {author}" in text
+    assert "81 %1" in text  # the marked value cell
+    assert DRAFT not in text
 
 
 def test_a_closed_period_document_is_the_frozen_one(admin):
     judge_medborgare()
+    author = write_comments()
     run("close_period", "--org-unit", NARA, "--period", PERIOD, "--reason", "Slutlig")
     closed = docx_text(read_docx(admin))
     assert "Slutlig rapport. Fastställd för Division Nära" in closed
     assert JUSTIFICATION in closed
+    assert f"{PHONE_NOTE} – {author}" in closed and "81,2\xa0% (2022)" in closed
 
     # What would change a live report: a value, an indicator's name, the assessment.
     Measurement.objects.filter(
@@ -219,6 +325,10 @@ def test_a_closed_period_document_is_the_frozen_one(admin):
     ).update(value=1)
     Indicator.objects.filter(code="besok_filialer").update(name="Nytt namn")
     PerspectiveAssessment.objects.update(justification="Ändrad efter stängning")
+    # ... and the country's value or a comment (changed in the database, as the write path
+    # refuses while the period is closed).
+    BenchmarkValue.objects.filter(kpi_id="N79179").update(value=1)
+    CellComment.objects.update(text="Ändrad efter stängning")
     assert docx_text(read_docx(admin)) == closed
 
     # A report frozen before justifications were recorded still reads: none is shown.
@@ -301,3 +411,34 @@ def test_a_judgement_other_than_the_roll_up_needs_a_justification(admin):
     answer = admin.get("/api/v1/perspective-assessments/").json()
     rows = answer["results"] if isinstance(answer, dict) else answer
     assert [r["justification"] for r in rows] == [JUSTIFICATION]
+
+
+def test_the_division_page_says_which_file_is_which(admin):
+    """Two PDFs: the table report (ReportLab) and the accessible document; each link names
+    what it gives, in Swedish and in English."""
+
+    def links(page: str) -> dict[str, str]:
+        found = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
+        return {text: href for href, text in found if href.endswith((".pdf", ".docx"))}
+
+    base = f"/styrkort/{NARA}/{PERIOD}/"
+    assert links(admin.get(base).text) == {
+        "Måluppfyllelse i perspektiv (PDF)": f"{base}rapport.pdf",
+        "Tertialrapport (Word)": DOCX,
+        "Tertialrapport (PDF, tillgänglig)": PDF,
+    }
+    assert links(admin.get(f"{base}utskrift/").text) == {
+        "Måluppfyllelse i perspektiv (PDF)": f"{base}rapport.pdf"
+    }
+    region = OrgUnit.objects.get(parent=None)
+    files = f"/styrkort/{region.code}/{PERIOD}/"
+    assert links(admin.get(f"/oversikt/{PERIOD}/").text) == {
+        f"Tertialrapport för {region.name} (Word)": f"{files}rapport.docx",
+        f"Tertialrapport för {region.name} (PDF, tillgänglig)": f"{files}tertialrapport.pdf",
+    }
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert links(admin.get(base).text) == {
+        "Goal fulfilment by perspective (PDF)": f"{base}rapport.pdf",
+        "Tertial report (Word)": DOCX,
+        "Tertial report (PDF, accessible)": PDF,
+    }

@@ -132,6 +132,10 @@ def test_the_division_page_writes_numbers_and_units_the_swedish_way(board):
 def test_the_print_page_too(board):
     page = _text(board.get(f"{DIVISION}utskrift/").text)
     assert "Kvinnor: 17,1 %" in page and "-31 mnkr" in page and "16 %" in page
+    # The country's value beside the period's, as on the division page (Kolada N79179,
+    # Riket 2022: 81.2; demo/fixtures/kolada/recorded.json): 81 % against 81,2 %.
+    assert "Riket (Kolada, helår)" in page
+    assert "81 % 81,2 % (2022)" in page
     for code in RAW_CODES:
         assert code not in page, code
 
@@ -150,6 +154,9 @@ def test_the_pdf_writes_numbers_units_and_breakdowns_the_swedish_way(board):
         "Antal vårdtillfällen: 1 029 st",
         "Ej aktuellt denna period",
         "Jämförelsevärde saknas",
+        "Riket (Kolada, helår)",
+        "81 % 81,2 % (2022)",  # telefon_teleq: the period's value, then the country's
+        "Män: 92 % 81,3 % (2022)",  # medicinsk_bedomning_3d's men (Kolada N79173, M)
     ):
         assert expected in text, expected
     for code in RAW_CODES:
@@ -172,6 +179,26 @@ def test_the_xlsx_keeps_numbers_as_numbers_with_swedish_formats(board):
     result = rows[("resultat_mot_budget", "Totalt")]
     assert (result[value].value, result[value].number_format) == (-31, f'#,##0"{NBSP}mnkr"')
     assert ("halsosamtal_40_50_60", "Kvinnor 40 år") in rows
+    # The country's value and its year in new columns at the end: the others keep their
+    # places (Kolada, Riket 2022: N79179 81.2, N79173 men 81.3).
+    assert header[:9] == [
+        "Perspektiv",
+        "Strategiskt mål",
+        "Framgångsfaktor",
+        "Kod",
+        "Styrmått",
+        "Uppdelning",
+        "Mål",
+        "Uppföljningsperiod",
+        "Periodens utfall",
+    ]
+    assert header[-3:] == ["Analys", "Riket (Kolada, helår)", "Riket, år"]
+    phone = rows[("telefon_teleq", "Totalt")]
+    assert [c.value for c in phone[-2:]] == [pytest.approx(81.2), 2022]
+    assert phone[-2].number_format == f'#,##0.0"{NBSP}%"'
+    men = rows[("medicinsk_bedomning_3d", "Män")]
+    assert [c.value for c in men[-2:]] == [pytest.approx(81.3), 2022]
+    assert [c.value for c in women[-2:]] == [None, None]  # not in Kolada
     for (_code, label), _row in rows.items():
         assert "_" not in label
     # The counts per perspective: every state a column, the words as on the page.
