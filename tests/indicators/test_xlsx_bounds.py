@@ -57,7 +57,10 @@ def rebuilt(
         for info in base.infolist():
             data = replace.get(info.filename, base.read(info))
             if info.filename == SHEET and comment_bytes:
-                head, tail = data.split(b"<t>r\xc3\xa4ttat</t>")
+                # openpyxl writes "ä" as UTF-8, or as a character reference when lxml is
+                # installed (python-docx brings it).
+                marker = re.search(rb"<t>r(\xc3\xa4|&#228;)ttat</t>", data).group(0)
+                head, tail = data.split(marker)
                 with archive.open(SHEET, "w") as sheet:
                     sheet.write(head + b"<t>")
                     block = b"A" * (1 << 20)
