@@ -113,6 +113,8 @@ def form_perspective(world: World, unit: str):
     return _report(unit, "perspektiv", "verksamhet"), {
         "status": "fulfilled",
         "text": "Samlad bedömning.",
+        # The judged status may differ from the computed roll-up: then a reason is required.
+        "justification": "Målet nås på helår.",
     }
 
 
@@ -143,9 +145,9 @@ FORM_PATHS = {
     "analysis": (form_analysis, True),
     "override": (form_override, True),
     "perspective": (form_perspective, True),
-    # The action plan is not a period's: a closed period does not freeze it.
-    "action_new": (form_action_new, False),
-    "action_edit": (form_action_edit, False),
+    # The action plan is the period's (the form's period): a closed period freezes it.
+    "action_new": (form_action_new, True),
+    "action_edit": (form_action_edit, True),
 }
 
 
