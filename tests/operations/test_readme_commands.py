@@ -178,7 +178,10 @@ def test_running_without_docker(project, processes, new_database):
     worker_log = processes.start("worker", f"{environment}\nexec {worker}")
     beat_log = processes.start("beat", f"{environment}\nexec {beat}")
 
-    health = wait_for_http(port, "/healthz")
+    try:
+        health = wait_for_http(port, "/healthz")
+    except AssertionError as error:  # say why: the server's own log
+        raise AssertionError(f"{error}\n{web_log.read_text(errors='replace')[-3000:]}") from None
     assert (health.status, json.loads(health.body)) == (200, {"status": "ok"}), web_log
     login = get(port, "/login/")
     assert login.status == 200, "plain HTTP on loopback is not redirected to https"
