@@ -101,6 +101,8 @@ def test_deadline_board_reminder_and_the_manager_completes_the_report(
         from_board(f"Skriv samlad bedömning {perspective}")
         page.locator("#id_status").select_option("partly")
         page.locator("#id_text").fill("Delvis uppfyllt under tertialet.")
+        # Where the judged status differs from the computed one a reason is required.
+        page.locator("#id_justification").fill("Två av tre mått nådda; trenden vänder.")
         page.get_by_role("button", name="Spara samlad bedömning").click()
         page.get_by_text("Den samlade bedömningen är sparad.").wait_for()
 
