@@ -14,12 +14,10 @@ from rest_framework import serializers
 from api.base import DeletableViewSet
 from api.organisation.filters import CharListFilter, CodeListFilter, OrgUnitFilter, subtree_filter
 from api.organisation.serializers import CodeField
-from api.structure.serializers import KEY_HELP, KeyFieldsOnCreateMixin
 from api.values.filters import PeriodFilterSet
-from api.values.serializers import PeriodField
+from api.values.serializers import CellKeySerializer
 from audit.models import Source
 from divisions.access import writable_paths
-from divisions.models import OrgUnit
 from indicators import comments
 from indicators.models import CELL_COMMENT_MAX, CellComment, CommentState, Indicator
 
@@ -36,16 +34,7 @@ class CellCommentFilterSet(PeriodFilterSet):
         fields = ["indicator", "org_unit", "subtree", "breakdown", "state"]
 
 
-class CellCommentSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer):
-    key_fields = ("indicator", "org_unit", "period", "breakdown")
-    indicator = CodeField(queryset=Indicator.objects.all(), help_text=KEY_HELP)
-    org_unit = CodeField(queryset=OrgUnit.objects.all(), help_text=KEY_HELP)
-    period = PeriodField()
-    breakdown = serializers.CharField(
-        max_length=64,
-        default="total",
-        help_text="total, women, men or a key the indicator declares. " + KEY_HELP,
-    )
+class CellCommentSerializer(CellKeySerializer):
     text = serializers.CharField(
         max_length=CELL_COMMENT_MAX,
         help_text="Plain text; control characters are removed. DELETE removes a comment.",

@@ -103,7 +103,10 @@ class IndicatorSerializer(serializers.ModelSerializer):
         ]
 
 
-class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer):
+class CellKeySerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer):
+    """A row keyed by one cell of the report: indicator, org unit, period and breakdown,
+    given by code on create and read-only after (measurements, cell comments)."""
+
     key_fields = ("indicator", "org_unit", "period", "breakdown")
     indicator = CodeField(queryset=Indicator.objects.all(), help_text=KEY_HELP)
     org_unit = CodeField(queryset=OrgUnit.objects.all(), help_text=KEY_HELP)
@@ -113,6 +116,9 @@ class MeasurementSerializer(KeyFieldsOnCreateMixin, serializers.ModelSerializer)
         default="total",
         help_text="total, women, men or a key the indicator declares. " + KEY_HELP,
     )
+
+
+class MeasurementSerializer(CellKeySerializer):
     value = DecimalText(**DECIMAL)
     numerator = DecimalText(**DECIMAL, allow_null=True, required=False)
     denominator = DecimalText(**DECIMAL, allow_null=True, required=False, min_value=0)
