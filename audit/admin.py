@@ -28,6 +28,20 @@ def save_formset_audited(request, formset) -> None:
     formset.save_m2m()
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows with their own write path (an import, a sync, a task, a close): the admin
+    shows them and never adds, changes or deletes one."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose saves and deletes are recorded.
 
@@ -103,7 +117,7 @@ class AdministratorsOnlyAdmin(admin.ModelAdmin):
         return bool(getattr(user, "is_superuser", False))
 
 
-class AuditEntryAdmin(AdministratorsOnlyAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, AdministratorsOnlyAdmin):
     """Read and filter the trail; nobody adds, changes or deletes it here."""
 
     list_display = [
@@ -131,12 +145,3 @@ class AuditEntryAdmin(AdministratorsOnlyAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self.is_administrator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import ReadOnlyAdmin
 from audit.models import Source
 from domain.measurements import number_problems
 from scorecard.admin import PeriodAwareAdmin, ReadOnlyInline, ScorecardAdmin
@@ -246,7 +247,7 @@ class TargetAdmin(PeriodAwareAdmin):
 
 
 @admin.register(Import)
-class ImportAdmin(admin.ModelAdmin):
+class ImportAdmin(ReadOnlyAdmin):
     """The import log: what came in and how it went. Nobody edits or removes history."""
 
     list_display = [
@@ -269,15 +270,6 @@ class ImportAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The list shows neither; the page of one import loads them when it shows them.
         return super().get_queryset(request).defer("errors", "preview_rows")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MeasurementForm(forms.ModelForm):
@@ -382,7 +374,7 @@ class MeasurementAdmin(PeriodAwareAdmin):
 
 
 @admin.register(MeasurementRevision)
-class MeasurementRevisionAdmin(admin.ModelAdmin):
+class MeasurementRevisionAdmin(ReadOnlyAdmin):
     list_display = ["measurement", "value", "valid_from", "replaced_at", "replaced_by_import"]
     search_fields = ["^measurement__indicator__code", "^measurement__org_unit__code"]
     list_select_related = [
@@ -392,15 +384,6 @@ class MeasurementRevisionAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["measurement", "source_import", "replaced_by_import", "entered_by"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Assessment)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AuditedAdmin
+from audit.admin import AuditedAdmin, ReadOnlyAdmin
 
 from .closing import ensure_open, is_closed
 from .models import (
@@ -164,7 +164,7 @@ class InForceFilter(admin.SimpleListFilter):
 
 
 @admin.register(PeriodClose)
-class PeriodCloseAdmin(admin.ModelAdmin):
+class PeriodCloseAdmin(ReadOnlyAdmin):
     """The history of closes. Closing and reopening go through scorecard.closing (the
     reporting pages), which check the role and write the audit trail."""
 
@@ -172,15 +172,6 @@ class PeriodCloseAdmin(admin.ModelAdmin):
     list_filter = [InForceFilter, "period"]
     search_fields = ["org_unit__name", "org_unit__code", "=period"]
     list_select_related = ["org_unit", "closed_by", "reopened_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReportingDeadline)
@@ -198,18 +189,9 @@ class ReportingDeadlineAdmin(AuditedAdmin):
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
+class ReminderSentAdmin(ReadOnlyAdmin):
     """What the reminder task sent (reporting.reminders): a record, never edited."""
 
     list_display = ["deadline", "org_unit", "kind", "due_date", "missing", "sent_at"]
     list_filter = ["kind", "deadline"]
     list_select_related = ["deadline", "org_unit"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
