@@ -19,11 +19,10 @@ from audit.models import Source
 from audit.services import Actor, record_change, record_deletion
 from divisions.access import ensure_can_write
 from divisions.models import OrgUnit
-from domain.periods import InvalidPeriod, Period
 from scorecard.closing import ensure_open
 
-from .editing import check_placed
-from .messages import say, translated
+from .editing import check_placed, writable_period
+from .messages import translated
 from .models import CELL_COMMENT_MAX, CellComment, CommentState, Indicator
 
 COMMENT_FIELDS = ("text", "state")
@@ -77,12 +76,7 @@ def save_comment(
 
     The author is whoever saved it last. Saving what is stored changes nothing.
     """
-    ensure_can_write(user, org_unit)
-    try:
-        period = Period.parse(period).code
-    except InvalidPeriod as exc:
-        raise ValidationError({"period": say(exc.args[0])}) from None
-    ensure_open(org_unit, period)
+    period = writable_period(user, org_unit, period)
     if state not in CommentState.values:
         raise ValidationError({"state": _("Okänt läge: %(state)s.") % {"state": state}})
     text = clean_text(text)

@@ -62,6 +62,18 @@ def _check_values(
         raise ValidationError(errors)
 
 
+def writable_period(user, org_unit: OrgUnit, period: str) -> str:
+    """The period's code, once the user may write the unit and the period is open for it
+    (PermissionDenied, ValidationError or PeriodClosed otherwise)."""
+    ensure_can_write(user, org_unit)
+    try:
+        code = Period.parse(period).code
+    except InvalidPeriod as exc:
+        raise ValidationError({"period": say(exc.args[0])}) from None
+    ensure_open(org_unit, code)
+    return code
+
+
 def check_placed(indicator: Indicator, org_unit: OrgUnit, period: str) -> None:
     """The same rule as an import's: a value is judged or added up on some scorecard."""
     ancestry = _ancestry(org_unit)
@@ -129,12 +141,7 @@ def set_measurement(
 
     Setting the value it already has changes nothing (no revision, no recompute).
     """
-    ensure_can_write(user, org_unit)
-    try:
-        period = Period.parse(period).code
-    except InvalidPeriod as exc:
-        raise ValidationError({"period": say(exc.args[0])}) from None
-    ensure_open(org_unit, period)
+    period = writable_period(user, org_unit, period)
     _check_values(indicator, breakdown, value, numerator, denominator)
     check_placed(indicator, org_unit, period)
     key = {"indicator": indicator, "org_unit": org_unit, "period": period, "breakdown": breakdown}
@@ -301,12 +308,7 @@ def annotate_indicator(
 ) -> Assessment:
     """The manual status or the analysis of an indicator at a unit and period, whether or
     not a value came in (as update_assessment; the assessment is created when missing)."""
-    ensure_can_write(user, org_unit)
-    try:
-        period = Period.parse(period).code
-    except InvalidPeriod as exc:
-        raise ValidationError({"period": say(exc.args[0])}) from None
-    ensure_open(org_unit, period)
+    period = writable_period(user, org_unit, period)
     assessment = _assessment_for_writing(
         indicator=indicator, org_unit=org_unit, period=period, actor=Actor(user, source)
     )
