@@ -279,12 +279,7 @@ def indicator_page(request: HttpRequest, org_unit: str, period: str, indicator: 
         messages.info(request, _("Inget att spara: inget är ändrat."))
         return _back_to_indicator(unit, period, indicator)
     values = {
-        name[6:]: ValueInput(
-            value=forms.parts[name].cleaned_data["value"],
-            numerator=forms.parts[name].cleaned_data.get("numerator"),
-            denominator=forms.parts[name].cleaned_data.get("denominator"),
-            comment=forms.parts[name].cleaned_data["comment"],
-        )
+        name[6:]: _value_input(forms.parts[name].cleaned_data)
         for name in parts
         if name.startswith("value:")
     }
@@ -318,6 +313,16 @@ def indicator_page(request: HttpRequest, org_unit: str, period: str, indicator: 
     return _render_indicator(request, unit, period, item, state, forms)
 
 
+def _value_input(cleaned: dict) -> ValueInput:
+    """One breakdown's value as a MeasurementForm cleaned it."""
+    return ValueInput(
+        value=cleaned["value"],
+        numerator=cleaned.get("numerator"),
+        denominator=cleaned.get("denominator"),
+        comment=cleaned["comment"],
+    )
+
+
 @require_POST
 @closed_period_is_403
 def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, breakdown: str):
@@ -329,17 +334,13 @@ def set_value(request: HttpRequest, org_unit: str, period: str, indicator: str, 
     if not form.is_valid():
         return _indicator_page(request, unit, period, indicator, part=f"value:{breakdown}")
     try:
-        indicator_editing.set_measurement(
+        indicator_editing.report_indicator(
             user=request.user,
             source=Source.FORM,
             indicator=item.indicator,
             org_unit=unit,
             period=period,
-            breakdown=breakdown,
-            value=form.cleaned_data["value"],
-            numerator=form.cleaned_data.get("numerator"),
-            denominator=form.cleaned_data.get("denominator"),
-            comment=form.cleaned_data["comment"],
+            values={breakdown: _value_input(form.cleaned_data)},
         )
     except indicator_editing.ValuesBusy as busy:
         messages.error(request, str(busy))
