@@ -9,25 +9,18 @@ JSON, a server error, or a KPI gone (404 on its data, empty metadata).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import pytest
-from django.db import connection
 
 from benchmarks.kolada import KoladaClient
 from benchmarks.recorded import RecordedAnswers
-from config.celery import app as celery_app
+from tests.workers import running_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = ROOT / "tests" / "data" / "kolada" / "recording.json"
@@ -113,38 +106,11 @@ def session_kolada() -> Iterator[LocalKolada]:
 @pytest.fixture(scope="session")
 def benchmarks_worker(django_db_setup, django_db_blocker, session_kolada, tmp_path_factory):
     """`celery -A config worker` on the test database, reading only its own queue."""
-    name = f"styrkort-benchmarks-{uuid.uuid4().hex[:8]}@%h"
-    log = tmp_path_factory.mktemp("benchmarks-worker") / "worker.log"
-    with django_db_blocker.unblock():
-        parts = urlparse(os.environ["DATABASE_URL"])
-        database_url = urlunparse(parts._replace(path="/" + connection.settings_dict["NAME"]))
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CONN_MAX_AGE": "0",
         "STYRKORT_KOLADA_URL": session_kolada.url,
         "STYRKORT_KOLADA_SYNC": "1",
         "STYRKORT_KOLADA_TIMEOUT_SECONDS": "2",
-        "PYTHONUNBUFFERED": "1",
     }
-    command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-        "--loglevel=INFO", "-n", name, "-Q", QUEUE,
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    node = name.replace("%h", os.uname().nodename)
-    try:
-        deadline = time.monotonic() + 60
-        while not celery_app.control.ping(destination=[node], timeout=1.0):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-4000:]}")
-        yield process, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    log_dir = tmp_path_factory.mktemp("benchmarks-worker")
+    with running_worker(django_db_blocker, log_dir, env=env, queue=QUEUE, pool="solo") as worker:
+        yield worker

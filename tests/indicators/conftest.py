@@ -8,37 +8,20 @@ those tests; it never skips them.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import pytest
-from django.db import connection
 
 from config.celery import app as celery_app
 from divisions.models import OrgUnit
 from indicators.models import Import, ImportStatus
+from tests.workers import Worker, running_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 STALE_SECONDS = 4  # the worker's STYRKORT_IMPORT_STALE_SECONDS: a killed run is retried soon
 HEADER = "indicator,org_unit,period,breakdown,value,numerator,denominator,comment\n"
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    name: str
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-6000:]
 
 
 @pytest.fixture(scope="session")
@@ -58,22 +41,11 @@ def _import_settings(settings, import_folders) -> None:
     settings.STYRKORT_IMPORT_INBOX_SETTLE_SECONDS = 0
 
 
-def _test_database_url() -> str:
-    parts = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
-
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, import_folders, tmp_path_factory):
     """`celery -A config worker` on the test database; stopped at the end of the session."""
-    name = f"styrkort-test-{uuid.uuid4().hex[:8]}@%h"
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock():
-        database_url = _test_database_url()
+    celery_app.control.purge()  # messages left in the test Redis by an earlier session
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CONN_MAX_AGE": "0",
         "MEDIA_ROOT": str(import_folders["media"]),
         "STYRKORT_IMPORT_INBOX": str(import_folders["inbox"]),
         "STYRKORT_IMPORT_INBOX_SETTLE_SECONDS": "0",
@@ -81,37 +53,9 @@ def celery_worker(django_db_setup, django_db_blocker, import_folders, tmp_path_f
         "STYRKORT_IMPORT_PROGRESS_SECONDS": "0.2",  # a test's import lasts seconds
         "STYRKORT_IMPORT_DB_RETRY_SECONDS": "0.5",
         "STYRKORT_IMPORT_ORDER_RETRY_SECONDS": "0.5",
-        "PYTHONUNBUFFERED": "1",
     }
-    celery_app.control.purge()  # messages left in the test Redis by an earlier session
-    command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",
-        "--concurrency=1", "--loglevel=INFO", "-n", name,
-        # A fresh child per task: transactional tests flush the database between tests, and
-        # a long-lived child would keep ids it cached (content types) from the last one.
-        "--max-tasks-per-child=1",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    worker = Worker(process, name.replace("%h", os.uname().nodename), log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the Celery worker exited at start:\n{worker.output()}")
-            if celery_app.control.ping(destination=[worker.name], timeout=1.0):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not answer a ping:\n{worker.output()}")
+    with running_worker(django_db_blocker, tmp_path_factory.mktemp("worker"), env=env) as worker:
         yield worker
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
