@@ -23,7 +23,10 @@ REPLACEMENT = "\ufffd"
 
 _FORMULA_START = frozenset("=+@\t\r")
 # A `-` text that is a negative number ("-3", "-0,5", "-12 %"), not a formula ("-1+cmd|...").
-_NEGATIVE_NUMBER = re.compile(r"-[\d.,]+(?:[eE][+-]?\d+)?\s*%?")
+# ASCII digits and a fixed set of spaces (with the no-break ones Swedish text puts before
+# %): PostgreSQL's CSV exports (api.copy_csv) apply the same pattern.
+NEGATIVE_NUMBER_PATTERN = r"-[0-9.,]+(?:[eE][+-]?[0-9]+)?[ \t\n\r\f\v\u00a0\u202f]*%?"
+_NEGATIVE_NUMBER = re.compile(NEGATIVE_NUMBER_PATTERN)
 
 
 def xml_safe(text: str) -> str:
