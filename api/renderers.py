@@ -32,6 +32,8 @@ class Table:
     name: str = "export"
     # Writes the rows itself (the measurement exchange format); None = the generic writer.
     csv_chunks: Callable[[Iterable[Mapping[str, object]]], Iterator[str]] | None = None
+    # The whole CSV text without the rows, where the database writes it (api.copy_csv).
+    csv_text: Callable[[], Iterator[str]] | None = None
 
 
 def as_table(data: object, name: str = "export") -> Table:
@@ -80,6 +82,9 @@ def _set_filename(renderer_context: Mapping | None, table: Table, extension: str
 
 def csv_chunks(table: Table, rows_per_chunk: int = 1000) -> Iterator[str]:
     """The table as CSV text, a few rows at a time (StreamingHttpResponse sends each)."""
+    if table.csv_text is not None:
+        yield from table.csv_text()
+        return
     if table.csv_chunks is not None:
         yield from table.csv_chunks(table.rows)
         return

@@ -4,9 +4,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
+from api.copy_csv import copy_csv
 from api.pagination import IdCursorPagination, SyncCursorPagination
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
+from api.values.export_columns import ASSESSMENT_COLUMNS, MEASUREMENT_COLUMNS
 from api.values.filters import AggregateFilterSet, AssessmentFilterSet, MeasurementFilterSet
 from api.values.serializers import (
     AggregateSerializer,
@@ -125,7 +127,11 @@ class MeasurementViewSet(WritableViewSet):
             ).iterator(chunk_size=EXPORT_CHUNK_ROWS)
         )
         return Table(
-            columns=HEADER, rows=rows, name=self.export_name, csv_chunks=measurements_csv_chunks
+            columns=HEADER,
+            rows=rows,
+            name=self.export_name,
+            csv_chunks=measurements_csv_chunks,
+            csv_text=copy_csv(queryset, MEASUREMENT_COLUMNS),
         )
 
     @extend_schema(responses=MeasurementVersionSerializer(many=True))
@@ -193,7 +199,9 @@ class AssessmentViewSet(WritableViewSet):
     narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
 
     def export_table(self, queryset):
-        return super().export_table(assessment_rows(queryset))
+        table = super().export_table(assessment_rows(queryset))
+        table.csv_text = copy_csv(queryset, ASSESSMENT_COLUMNS)
+        return table
 
     def update_object(self, instance, data):
         return editing.update_assessment(user=self.request.user, assessment=instance, **data)
