@@ -20,6 +20,7 @@ from domain import rollup
 from domain.periods import Period
 from scorecard.closing import closed_lookup
 
+from . import bulk
 from .models import Aggregate, Indicator, Measurement, Unit
 
 
@@ -109,18 +110,17 @@ def refresh_aggregates(
                     if is_closed(tree.path_of[pk], period):
                         continue
                     rows.append(
-                        Aggregate(
-                            indicator_id=indicator_id,
-                            org_unit_id=pk,
-                            period=period,
-                            breakdown=breakdown,
-                            value=result.figure.value,
-                            numerator=result.figure.numerator,
-                            denominator=result.figure.denominator,
-                            covered=len(result.covered),
-                            expected=len(result.expected),
-                            missing_units=list(result.missing),
-                            computed_at=now,
+                        (
+                            indicator_id,
+                            pk,
+                            period,
+                            breakdown,
+                            result.figure.value,
+                            result.figure.numerator,
+                            result.figure.denominator,
+                            len(result.covered),
+                            len(result.expected),
+                            list(result.missing),
                         )
                     )
         with transaction.atomic():
@@ -138,8 +138,9 @@ def refresh_aggregates(
                     "org_unit_id", "period", "breakdown"
                 )
             )
-            rows = [r for r in rows if (r.org_unit_id, r.period, r.breakdown) not in kept]
-            Aggregate.objects.bulk_create(rows, batch_size=5000)
+            if kept:
+                rows = [r for r in rows if (r[1], r[2], r[3]) not in kept]
+            bulk.insert_aggregates(rows, now=now)
         stored += len(rows)
     return stored
 
