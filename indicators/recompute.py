@@ -450,31 +450,36 @@ def verify_assessments(*, indicator_ids: Iterable[int]) -> Iterator[Mismatch]:
             )
         }
         expected: dict[tuple[int, str], tuple] = {}
-        for unit_id, by_period in _values_by_unit(indicator.pk, None).items():
+        values = _values_by_unit(indicator.pk, None)
+        # A manager's analysis or manual status creates an assessment where no value came
+        # in (editing.annotate_indicator): it is judged on no value.
+        keys = {(unit_id, code) for unit_id, by_period in values.items() for code in by_period}
+        keys |= stored.keys()
+        for unit_id, code in sorted(keys):
+            by_period = values.get(unit_id, {})
             ancestry = ancestries[unit_id]
-            for code in by_period:
-                if is_closed_at(tree.path_of[unit_id], code):
-                    stored.pop((unit_id, code), None)
-                    continue
-                period = Period.parse(code)
-                placement = placements.placement(indicator.pk, ancestry, period.year)
-                if placement is None:
-                    continue
-                result = assess(
-                    indicator,
-                    targets,
-                    list(ancestry),  # a fresh list: no memo of another row applies
-                    period,
-                    by_period,
-                    breakdowns=placement.breakdowns,
-                    scorecard_year=placements.year_of[placement.scorecard_id],
-                )
-                expected[(unit_id, code)] = (
-                    placement.pk,
-                    result.status,
-                    result.trend,
-                    result.details,
-                )
+            if is_closed_at(tree.path_of[unit_id], code):
+                stored.pop((unit_id, code), None)
+                continue
+            period = Period.parse(code)
+            placement = placements.placement(indicator.pk, ancestry, period.year)
+            if placement is None:
+                continue
+            result = assess(
+                indicator,
+                targets,
+                list(ancestry),  # a fresh list: no memo of another row applies
+                period,
+                by_period,
+                breakdowns=placement.breakdowns,
+                scorecard_year=placements.year_of[placement.scorecard_id],
+            )
+            expected[(unit_id, code)] = (
+                placement.pk,
+                result.status,
+                result.trend,
+                result.details,
+            )
         for key in sorted(stored.keys() | expected.keys()):
             if stored.get(key) != expected.get(key):
                 yield Mismatch(indicator.pk, *key, stored.get(key), expected.get(key))

@@ -143,3 +143,23 @@ def test_a_unit_reporting_for_the_first_time_is_expected_in_every_period(synthet
     assert (earlier().covered, earlier().expected, earlier().missing_units) == (1, 2, [leaf.code])
     recompute_assessments(indicator_ids=synthetic)
     assert stored(synthetic) == after
+
+
+def test_an_analysis_where_no_value_came_in_is_judged_on_no_value(synthetic):
+    # The demo's analysis texts are written like this: the assessment exists, the value not.
+    from indicators.editing import annotate_indicator
+
+    nara = OrgUnit.objects.get(code="div_nara")
+    indicator = Indicator.objects.get(code="vardskador_sluten_somatisk")
+    Measurement.objects.filter(indicator=indicator, org_unit=nara, period="2022-T2").delete()
+    admin = get_user_model().objects.get(username="admin")
+    annotate_indicator(
+        user=admin, indicator=indicator, org_unit=nara, period="2022-T2", analysis="Inget utfall"
+    )
+    assert list(verify_assessments(indicator_ids=[indicator.pk])) == []
+    # and a wrong status there is still found
+    Assessment.objects.filter(indicator=indicator, org_unit=nara, period="2022-T2").update(
+        computed_status="fulfilled"
+    )
+    found = verify_assessments(indicator_ids=[indicator.pk])
+    assert [(m.org_unit_id, m.period) for m in found] == [(nara.pk, "2022-T2")]
