@@ -31,9 +31,11 @@ from django.utils import timezone
 from demo.synthetic_values import KINDS, Kind, leaf_series, periods_of, share_percent
 from divisions.models import OrgUnit, OrgUnitKind
 from divisions.services import OrgUnitSpec, upsert_org_units
+from indicators import bulk
 from indicators.bulk import in_background
 from indicators.catalogue import IndicatorSpec, place_indicators
 from indicators.models import (
+    Aggregate,
     Assessment,
     CellComment,
     Import,
@@ -171,36 +173,40 @@ def generate_synthetic(
         )
         tree = _create_org_units(sizes)
         indicators = _create_indicators(sizes, tree)
-
-        started = time.monotonic()
-        now = timezone.now()
-        pending = (
-            (indicator.pk, _measurements(indicator, kind, tree[division_code], sizes))
-            for division_code, division_indicators in indicators.items()
-            for indicator, kind in division_indicators
-        )
-        if connection.vendor == "postgresql":
-            written = _copy_measurements(pending, record.pk, now)
-        else:
-            written = _create_measurements(pending, record.pk, now)
-        for count in written:
-            result.measurements += count
-            if progress:
-                progress("measurements", result.measurements, time.monotonic() - started)
-        result.insert_seconds = time.monotonic() - started
-
-        started = time.monotonic()
-        # One recompute over every synthetic indicator: the tree, placements and closes are
-        # read once, and the roll-ups and assessments are written in large batches.
-        result.assessments = recompute_assessments(
-            indicator_ids=[i.pk for division in indicators.values() for i, _ in division]
-        )
-        if progress:
-            progress("assessments", result.assessments, time.monotonic() - started)
-        result.assess_seconds = time.monotonic() - started
-
+        with bulk.foreign_keys_checked_at_the_end(Measurement, Assessment, Aggregate):
+            _load_values(sizes, tree, indicators, record, result, progress)
         record.mark_loaded(created=result.measurements)
     return result
+
+
+def _load_values(sizes, tree, indicators, record, result, progress) -> None:
+    """The measurements by COPY, then one recompute of every synthetic indicator."""
+    started = time.monotonic()
+    now = timezone.now()
+    pending = (
+        (indicator.pk, _measurements(indicator, kind, tree[division_code], sizes))
+        for division_code, division_indicators in indicators.items()
+        for indicator, kind in division_indicators
+    )
+    if connection.vendor == "postgresql":
+        written = _copy_measurements(pending, record.pk, now)
+    else:
+        written = _create_measurements(pending, record.pk, now)
+    for count in written:
+        result.measurements += count
+        if progress:
+            progress("measurements", result.measurements, time.monotonic() - started)
+    result.insert_seconds = time.monotonic() - started
+
+    started = time.monotonic()
+    # One recompute over every synthetic indicator: the tree, placements and closes are
+    # read once, and the roll-ups and assessments are written in large batches.
+    result.assessments = recompute_assessments(
+        indicator_ids=[i.pk for division in indicators.values() for i, _ in division]
+    )
+    if progress:
+        progress("assessments", result.assessments, time.monotonic() - started)
+    result.assess_seconds = time.monotonic() - started
 
 
 def _division_codes(sizes: SyntheticSizes) -> list[str]:

@@ -16,6 +16,7 @@ import json
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -114,6 +115,47 @@ def line_tail(*, import_id: int, user_id: int | None, now: datetime) -> str:
 def row_tail(*, import_id: int, user_id: int | None, now: datetime) -> tuple:
     """The shared columns as parameters (SQLite)."""
     return (import_id, user_id, connection.ops.adapt_datetimefield_value(now))
+
+
+# --------------------------------------------------------------------------- bulk loads
+
+
+@contextmanager
+def foreign_keys_checked_at_the_end(*models) -> Iterator[None]:
+    """A bulk load of millions of new rows (the synthetic data set): the tables' foreign
+    keys are checked once, by one join each, rather than by a trigger per row at commit.
+
+    PostgreSQL: the keys are dropped for the block and added again after it, with their
+    own definitions; adding one validates every row, so a row pointing nowhere still fails
+    the load (and the transaction puts the keys back). Takes the tables' exclusive lock for
+    the rest of the transaction: for maintenance loads, never for imports. Must run inside
+    a transaction. Elsewhere it does nothing.
+    """
+    if not is_postgresql():
+        yield
+        return
+    assert connection.in_atomic_block, "the keys are dropped for one transaction only"
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)"
+            " ORDER BY 1, 2",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        # Dropping or adding a key alters both tables, and a table with pending trigger
+        # events (rows this transaction wrote before) cannot be altered: check those now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 # --------------------------------------------------------------------------- staging
