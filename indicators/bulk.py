@@ -121,15 +121,18 @@ def row_tail(*, import_id: int, user_id: int | None, now: datetime) -> tuple:
 
 
 @contextmanager
-def foreign_keys_checked_at_the_end(*models) -> Iterator[None]:
+def built_at_the_end(*models) -> Iterator[None]:
     """A bulk load of millions of new rows (the synthetic data set): the tables' foreign
-    keys are checked once, by one join each, rather than by a trigger per row at commit.
+    keys are checked once, by one join each, rather than by a trigger per row at commit,
+    and their secondary indexes are built once from the loaded rows, rather than kept up
+    row by row (a third of the time of inserting 5 M measurements).
 
-    PostgreSQL: the keys are dropped for the block and added again after it, with their
-    own definitions; adding one validates every row, so a row pointing nowhere still fails
-    the load (and the transaction puts the keys back). Takes the tables' exclusive lock for
-    the rest of the transaction: for maintenance loads, never for imports. Must run inside
-    a transaction. Elsewhere it does nothing.
+    PostgreSQL: the keys and the indexes that are neither unique nor primary are dropped
+    for the block and created again after it from their own definitions. Adding a key
+    validates every row, so a row pointing nowhere still fails the load (and the
+    transaction puts everything back); unique indexes stay, and the block's queries can use
+    them. Takes the tables' exclusive lock for the rest of the transaction: for maintenance
+    loads, never for imports. Must run inside a transaction. Elsewhere it does nothing.
     """
     if not is_postgresql():
         yield
@@ -144,14 +147,25 @@ def foreign_keys_checked_at_the_end(*models) -> Iterator[None]:
             [tables],
         )
         keys = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid::regclass::text = ANY(%s) AND NOT indisunique AND NOT indisprimary"
+            " ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
         # Dropping or adding a key alters both tables, and a table with pending trigger
         # events (rows this transaction wrote before) cannot be altered: check those now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, _definition in keys:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     yield
     with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, definition in keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
