@@ -52,6 +52,22 @@ class Tree:
             self._children[period] = kids
         return self._children[period]
 
+    def with_ancestors(self, codes: Iterable[str]) -> set[str]:
+        """The units and every unit above them."""
+        found: set[str] = set()
+        for code in codes:
+            if code not in found:
+                found.update(OrgUnit.codes_in(self.path_of[self.pk_of[code]]))
+        return found
+
+    def children_among(self, period: str, codes: set[str]) -> dict[str, list[str]]:
+        """children(period) cut down to `codes`: the parts of the tree a roll-up reads."""
+        return {
+            parent: [kid for kid in kids if kid in codes]
+            for parent, kids in self.children(period).items()
+            if parent in codes
+        }
+
     @property
     def roots(self) -> list[str]:
         return [code for _, code, _, parent_id, *_ in self.units if parent_id is None]
@@ -92,11 +108,21 @@ def refresh_aggregates(
             reporters = {code for figures in by_key.values() for code in figures}
         else:
             reporters = _reporters(indicator_id, tree)
+        # A branch where no unit reports the indicator adds nothing and expects no one:
+        # the roll-up walks only the units that report and those above them (a division's
+        # indicator reads its 50 units, not the region's 500).
+        relevant = tree.with_ancestors(
+            reporters | {code for figures in by_key.values() for code in figures}
+        )
+        roots = [root for root in tree.roots if root in relevant]
+        pruned: dict[str, dict[str, list[str]]] = {}
         for (period, breakdown), figures in by_key.items():
             if not rollup.adds_up(breakdown):
                 continue
-            children = tree.children(period)
-            for root in tree.roots:
+            children = pruned.get(period)
+            if children is None:
+                children = pruned[period] = tree.children_among(period, relevant)
+            for root in roots:
                 results = rollup.roll_up(
                     children,
                     root,
