@@ -339,11 +339,13 @@ class ApiMixin:
         present = {name for name in self.narrow_filters if params.get(name)}
         if not present:
             return False
+        subtree = params.get("subtree", "").lower() in ("true", "1")
         if len(present) == 1 and present <= set(self.id_ordered_filters):
             (name,) = present
-            if "," not in params[name]:
+            # One code; for an org unit, that unit alone (a subtree is many units).
+            if "," not in params[name] and not (name == "org_unit" and subtree):
                 return False
-        if present != {"org_unit"} or params.get("subtree", "").lower() not in ("true", "1"):
+        if present != {"org_unit"} or not subtree:
             return True
         # A whole region's subtree is (nearly) everything: reading in id order is faster.
         codes = [code.strip() for code in params["org_unit"].split(",")]

@@ -345,6 +345,9 @@ class Measurement(models.Model):
             # and stops after the page, where the unique key would fetch and sort all of
             # the indicator's rows (api.pagination.IdCursorPagination).
             models.Index(fields=["indicator", "id"], name="measurement_indicator_id"),
+            # The same for one org unit (without subtree): its 10,000 values are not sorted
+            # to give the first hundred.
+            models.Index(fields=["org_unit", "id"], name="measurement_org_unit_id"),
             # updated_since: the rows changed since a time, found without a table scan.
             models.Index(fields=["updated_at"], name="measurement_updated_at"),
         ]

@@ -96,7 +96,8 @@ class MeasurementViewSet(WritableViewSet):
     # Not updated_since: with the index on updated_at, PostgreSQL's estimate of a time range
     # picks well between walking the id order (many rows changed) and sorting the few.
     narrow_filters = ("indicator", "org_unit", "changed_since")
-    id_ordered_filters = ("indicator",)  # the index measurement_indicator_id
+    # The indexes measurement_indicator_id and measurement_org_unit_id.
+    id_ordered_filters = ("indicator", "org_unit")
 
     def list(self, request, *args, **kwargs):
         # Before the rows are read: a watermark from a later moment could pass over a row

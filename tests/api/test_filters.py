@@ -458,3 +458,21 @@ def test_one_indicators_pages_follow_the_id_order(api, cast):
     ids = [m["id"] for m in found]
     assert ids == sorted(ids) and len(ids) > 3
     assert len(ids) == Measurement.objects.filter(indicator__code=indicator).count()
+
+
+@pytest.mark.parametrize("subtree", [False, True])
+def test_one_org_units_pages_are_complete_and_in_order(api, cast, subtree):
+    # Alone, one unit's pages read the index (org_unit, id) in id order; with its subtree
+    # they go by the narrow path (sorted matches). Either way every value comes once.
+    query = "org_unit=div_nara&page_size=7" + ("&subtree=true" if subtree else "")
+    found = rows(api, f"measurements/?{query}")
+    ids = [m["id"] for m in found]
+    expected = Measurement.objects.filter(org_unit__code="div_nara")
+    if subtree:
+        expected = Measurement.objects.filter(
+            org_unit__path__startswith="/region_norrbotten/div_nara/"
+        )
+    assert len(ids) > 7 and len(set(ids)) == len(ids)
+    assert sorted(ids) == sorted(expected.values_list("id", flat=True))
+    if not subtree:
+        assert ids == sorted(ids)
