@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -71,8 +71,6 @@ def copy_csv(queryset: QuerySet, columns: Sequence[Column]) -> Callable[[], Iter
     """
     if connection.vendor != "postgresql":
         return None
-    from django.db.models import F
-
     names = {f"c{i}": column for i, column in enumerate(columns)}
     rows = queryset.values(
         **{
