@@ -109,11 +109,9 @@ def refresh_aggregates(
         else:
             reporters = _reporters(indicator_id, tree)
         # A branch where no unit reports the indicator adds nothing and expects no one:
-        # the roll-up walks only the units that report and those above them (a division's
-        # indicator reads its 50 units, not the region's 500).
-        relevant = tree.with_ancestors(
-            reporters | {code for figures in by_key.values() for code in figures}
-        )
+        # the roll-up walks only the reporters (every unit with a value among them) and
+        # those above them: a division's indicator reads its 50 units, not the region's 500.
+        relevant = tree.with_ancestors(reporters)
         roots = [root for root in tree.roots if root in relevant]
         pruned: dict[str, dict[str, list[str]]] = {}
         for (period, breakdown), figures in by_key.items():
