@@ -196,11 +196,6 @@ def _load_values(sizes, tree, indicators, record, result, progress) -> None:
         result.measurements += count
         if progress:
             progress("measurements", result.measurements, time.monotonic() - started)
-    if connection.vendor == "postgresql":
-        # Statistics of the rows just written: without them the planner takes the table
-        # for what it was before (empty) and reads all of it for each indicator.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Measurement._meta.db_table}")
     result.insert_seconds = time.monotonic() - started
 
     started = time.monotonic()
