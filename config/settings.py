@@ -194,6 +194,15 @@ def _shared_cache(prefix: str) -> dict:
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered pages, per process, filed under the data version (dashboard/page_cache.py):
+    # a lookup is a dict read, and a stale entry can never be served. A scorecard page is a
+    # few hundred kB, so at most 200 of them.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "styrkort-pages",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
     "heartbeats": _shared_cache("styrkort-heartbeat"),
     "rates": _shared_cache("styrkort-rate"),
 }
@@ -346,6 +355,9 @@ STYRKORT_KOLADA_RETRIES = int(os.environ.get("STYRKORT_KOLADA_RETRIES", "2"))
 # Beat runs the sync daily; off by default, as a server without internet access would only
 # log a failure every day.
 STYRKORT_KOLADA_SYNC = env_bool("STYRKORT_KOLADA_SYNC", default=False)
+# Serve the dashboard's pages from the rendered-page cache while the data is unchanged
+# (off: every request renders, as on SQLite).
+STYRKORT_PAGE_CACHE = env_bool("STYRKORT_PAGE_CACHE", default=True)
 CELERY_BEAT_SCHEDULE["sync-benchmarks"] = {
     "task": "benchmarks.tasks.sync_benchmarks",
     "schedule": 24 * 60 * 60.0,

@@ -1,10 +1,15 @@
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from dashboard import charts, exports
+from dashboard import charts, exports, page_cache
 from dashboard.documents import pdf, word
 from dashboard.documents.content import document_title, tertial_document
 from dashboard.presentation import PERIOD_KIND_SLUGS, has_national
@@ -69,6 +74,19 @@ def _indicator(code: str, unit: OrgUnit, period: str) -> Placement:
     return indicator
 
 
+def _page(
+    request: HttpRequest, key: tuple, content: Callable[[], dict[str, str]], *, nav: str = ""
+) -> HttpResponse:
+    """A dashboard page: its content (title and HTML, the same for every reader) from the
+    page cache, rendered by `content` when the data has changed since it was last rendered."""
+    rendered = page_cache.cached(key, content)
+    return render(
+        request,
+        "dashboard/page.html",
+        {"title": rendered["title"], "content": mark_safe(rendered["html"]), "nav": nav},
+    )
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -100,20 +118,23 @@ def overview(request: HttpRequest, period: str) -> HttpResponse:
     period_code = _period(period)
     if period_code != period:
         return redirect("dashboard:overview", period=period_code)
-    data = region_overview(period_code)
-    totals = [(p.name, counts) for p, counts in data.grid.totals]
-    return render(
-        request,
-        "dashboard/overview.html",
-        {
+
+    def content() -> dict[str, str]:
+        data = region_overview(period_code)
+        totals = [(p.name, counts) for p, counts in data.grid.totals]
+        context = {
             "overview": data,
             "period": period_code,
-            "nav": "overview",
             "totals": totals,
             "totals_chart": charts.perspective_counts_chart(totals),
             "document_title": document_title(period_code),
-        },
-    )
+        }
+        return {
+            "title": f"{gettext('Regionöversikt')} {period_code}",
+            "html": render_to_string("dashboard/overview_content.html", context),
+        }
+
+    return _page(request, ("overview", period_code), content, nav="overview")
 
 
 @require_GET
@@ -122,26 +143,32 @@ def division_scorecard(request: HttpRequest, org_unit: str, period: str) -> Http
     period_code = _period(period)
     if period_code != period:
         return redirect("dashboard:division", org_unit=unit.code, period=period_code)
-    report = shown_report(unit, period_code)
-    page = report.page
-    counts = [(s.perspective.name, s.cell.counts) for s in page.sections]
-    return render(
-        request,
-        "dashboard/division.html",
-        {
+    can_report = can_write(request.user, unit)
+
+    def content() -> dict[str, str]:
+        report = shown_report(unit, period_code)
+        page = report.page
+        counts = [(s.perspective.name, s.cell.counts) for s in page.sections]
+        context = {
             "page": page,
             "org_unit": page.org_unit,  # as the report names it (frozen: as it was closed)
             "period": period_code,
             "counts": counts,
-            "can_report": can_write(request.user, unit),
+            "can_report": can_report,
             "closure": report.closure,
             "counts_chart": charts.perspective_counts_chart(counts),
             # A "Riket" column only where some line has the country's value (Kolada).
             "national_column": has_national(page.lines),
             # The two PDFs say what they are: the table report and the document.
             "document_title": document_title(period_code),
-        },
-    )
+        }
+        return {
+            "title": f"{page.org_unit.name} {period_code}",
+            "html": render_to_string("dashboard/division_content.html", context),
+        }
+
+    # The links to report differ by who asks; the rest is the same for every reader.
+    return _page(request, ("division", unit.code, period_code, can_report), content)
 
 
 @require_GET
@@ -206,11 +233,10 @@ def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str
         return redirect(
             "dashboard:indicator", code=indicator.code, org_unit=unit.code, period=period_code
         )
-    page = indicator_page(indicator, unit, period_code)
-    return render(
-        request,
-        "dashboard/indicator.html",
-        {
+
+    def content() -> dict[str, str]:
+        page = indicator_page(indicator, unit, period_code)
+        context = {
             "page": page,
             "org_unit": unit,
             "period": period_code,
@@ -221,8 +247,13 @@ def indicator_detail(request: HttpRequest, code: str, org_unit: str, period: str
             "national_chart": charts.national_chart(page.national, page.indicator.unit)
             if page.national
             else None,
-        },
-    )
+        }
+        return {
+            "title": f"{page.indicator.name} – {unit.name} {period_code}",
+            "html": render_to_string("dashboard/indicator_content.html", context),
+        }
+
+    return _page(request, ("indicator", indicator.code, unit.code, period_code), content)
 
 
 @require_GET

@@ -252,8 +252,17 @@ class MeasurementStage:
             with connection.cursor() as cursor:
                 # Foreign keys are deferred to COMMIT by Django; checked per statement instead,
                 # the check runs while the reader thread parses the next chunk, not all at
-                # the end (a third of the time of a large import).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                # the end (a third of the time of a large import). The keys by name, not
+                # ALL: the data version's trigger stays at COMMIT (dashboard/page_cache.py),
+                # where it locks its row for an instant rather than for the whole import.
+                cursor.execute(
+                    "SELECT string_agg(quote_ident(conname), ', ') FROM pg_constraint"
+                    " WHERE contype = 'f' AND condeferrable"
+                    " AND connamespace = current_schema()::regnamespace"
+                )
+                (names,) = cursor.fetchone()
+                if names:
+                    cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
 
     def insert_if_all_new(self, data: str | list[tuple]) -> bool:
         """Write a chunk of rows none of which exists yet, or return False and write nothing."""
