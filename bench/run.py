@@ -220,13 +220,16 @@ def report(sizes: list[str], collected: dict, runs: int) -> int:
         ratios = [r.ratio for r in results]
         met = sum(r.met for r in results)
         ok = met * 2 > len(results)
-        missed |= not ok
+        if results[0].target.startswith("("):  # a figure for the record, with no target
+            verdict = "-"
+        else:
+            missed |= not ok
+            verdict = f"{'met' if ok else 'MISSED'} ({met}/{len(results)})"
         print(
             f"{size:4} {name[:70]:70} {statistics.median(figures):10,.1f} "
             f"{min(figures):10,.1f}-{max(figures):<10,.1f} "
             f"{statistics.median(r.baseline for r in results):10,.1f} "
-            f"{statistics.median(ratios):6.2f}  {results[0].target:14} "
-            f"{'met' if ok else 'MISSED'} ({met}/{len(results)})"
+            f"{statistics.median(ratios):6.2f}  {results[0].target:14} {verdict}"
         )
     print(
         "\nbaselines: " + "; ".join(sorted({f"{r[0].baseline_name}" for r in collected.values()}))

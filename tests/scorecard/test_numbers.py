@@ -87,11 +87,15 @@ def test_breakdowns_in_words(key, label):
 
 
 def test_excel_formats_keep_numbers_numbers_and_look_swedish():
-    assert xlsx_number_format(Decimal("17.1"), "percent") == f'#,##0.0"{NBSP}%"'
-    assert xlsx_number_format(Decimal("1029"), "percent", "count_vtf_total") == f'#,##0"{NBSP}st"'
-    assert xlsx_number_format(Decimal("-31"), "msek") == f'#,##0"{NBSP}mnkr"'
-    assert xlsx_number_format(Decimal("0.25"), "ratio") == "#,##0.00"
-    assert xlsx_number_format(None, "index") == "#,##0"
+    # Swedish units whatever language an earlier test left active in this thread.
+    with translation.override("sv"):
+        assert xlsx_number_format(Decimal("17.1"), "percent") == f'#,##0.0"{NBSP}%"'
+        assert (
+            xlsx_number_format(Decimal("1029"), "percent", "count_vtf_total") == f'#,##0"{NBSP}st"'
+        )
+        assert xlsx_number_format(Decimal("-31"), "msek") == f'#,##0"{NBSP}mnkr"'
+        assert xlsx_number_format(Decimal("0.25"), "ratio") == "#,##0.00"
+        assert xlsx_number_format(None, "index") == "#,##0"
 
 
 # --------------------------------------------------------------------------- the report
