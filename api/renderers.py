@@ -50,9 +50,14 @@ def as_table(data: object, name: str = "export") -> Table:
 
 def plain_cell(value: object) -> object:
     """A value as a flat cell: numbers and dates stay typed, structures become JSON."""
+    if type(value) in _SCALARS:  # most cells: no abstract-class checks
+        return value
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(value, cls=JSONEncoder, ensure_ascii=False)
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, Decimal, datetime, date, type(None)})
 
 
 def _csv_text(value: object) -> str:

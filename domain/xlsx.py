@@ -93,6 +93,13 @@ def column_letters(index: int) -> str:
     return letters
 
 
+# Short texts repeat down a column (codes, periods, statuses): each is escaped once. Bounded,
+# and emptied when full, so a sheet of unique texts does not grow it.
+_TEXTS: dict[str, str] = {}
+_SHORT = 64
+_TEXTS_KEPT = 10_000
+
+
 def _serial(value: datetime) -> str:
     delta = value - _EPOCH
     return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400)
@@ -102,7 +109,13 @@ def _cell(ref: str, value: object) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        text = escape(xml_safe(value))
+        text = _TEXTS.get(value)
+        if text is None:
+            text = escape(xml_safe(value))
+            if len(value) <= _SHORT:
+                if len(_TEXTS) >= _TEXTS_KEPT:
+                    _TEXTS.clear()
+                _TEXTS[value] = text
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'

@@ -1,7 +1,8 @@
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -281,20 +282,22 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "perspective": instance["perspective_code"],
             "placement": instance["placement_id"],
             "period": instance["period"],
-            "status": status_after_override(
-                Status(instance["computed_status"]),
-                Status(instance["override_status"]) if instance["override_status"] else None,
-                instance["override_comment"],
-            ).value,
+            "status": (
+                instance["computed_status"]
+                if not instance["override_status"]  # the common case, without the rule's enums
+                else status_after_override(
+                    Status(instance["computed_status"]),
+                    Status(instance["override_status"]),
+                    instance["override_comment"],
+                ).value
+            ),
             "computed_status": instance["computed_status"],
             "override_status": instance["override_status"],
             "override_comment": instance["override_comment"],
             "override_by": instance["override_by_username"],
             "trend": instance["trend"],
-            "details": {
-                str(key): None if value is None else {str(k): v for k, v in value.items()}
-                for key, value in instance["details"].items()
-            },
+            # JSON from the database (its keys are text), or its text (assessment_rows).
+            "details": instance["details"] if "details" in instance else instance["details_text"],
             "analysis": instance["analysis"],
             "computed_at": computed[:-6] + "Z" if computed.endswith("+00:00") else computed,
         }
@@ -302,8 +305,14 @@ class AssessmentSerializer(serializers.ModelSerializer):
     _tz = None
 
 
-def assessment_rows(queryset):
-    """AssessmentViewSet's rows as AssessmentSerializer reads them, without model instances."""
+def assessment_rows(queryset, *, details_as_text: bool = False):
+    """AssessmentViewSet's rows as AssessmentSerializer reads them, without model instances.
+
+    `details_as_text`: the details as PostgreSQL writes its jsonb (`details_text`), the text
+    json.dumps gives of them, for exports, which would parse and write it again per row.
+    """
+    if details_as_text:
+        queryset = queryset.annotate(details_text=Cast("details", TextField()))
     return queryset.values(
         "id",
         "perspective_code",
@@ -313,7 +322,7 @@ def assessment_rows(queryset):
         "override_status",
         "override_comment",
         "trend",
-        "details",
+        "details_text" if details_as_text else "details",
         "analysis",
         "computed_at",
         indicator_code=F("indicator__code"),

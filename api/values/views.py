@@ -1,3 +1,4 @@
+from django.db import connection
 from django.db.models import F, OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -200,7 +201,8 @@ class AssessmentViewSet(WritableViewSet):
     narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
 
     def export_table(self, queryset):
-        table = super().export_table(assessment_rows(queryset))
+        rows = assessment_rows(queryset, details_as_text=connection.vendor == "postgresql")
+        table = super().export_table(rows)
         table.csv_text = copy_csv(queryset, ASSESSMENT_COLUMNS)
         return table
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -121,3 +122,27 @@ def test_the_api_sends_copys_text_and_reads_no_row_in_python(api, hostile_rows):
     # a SELECT of the rows: those went through COPY.
     rows = [q["sql"] for q in queries.captured_queries if '."comment"' in q["sql"]]
     assert [sql for sql in rows if not sql.startswith("SELECT COUNT(*)")] == []
+
+
+def test_assessments_xlsx_writes_the_details_as_json_of_the_stored_dict(api, hostile_rows):
+    """The XLSX export takes the details as jsonb's own text rather than parsing and writing
+    them again: the cell is the JSON the API's page gives, hostile keys and texts included."""
+    from openpyxl import load_workbook
+
+    details = {
+        "total": {"status": "fulfilled", "trend": None, "target": 'Minst "90 %"\nåret ut 😀'},
+        "kvinnor, <äldre>": {"status": None, "threshold": "-0.5", "target": "=1+1"},
+    }
+    assessment = Assessment.objects.order_by("pk").first()
+    Assessment.objects.filter(pk=assessment.pk).update(details=details)
+    response = api.get(f"{BASE}/assessments/?format=xlsx")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("details")
+    cell = next(row[column] for row in rows[1:] if row[0] == assessment.pk)
+    page = api.get(f"{BASE}/assessments/?page_size=1000").json()["results"]
+    shown = next(row["details"] for row in page if row["id"] == assessment.pk)
+    assert json.loads(cell) == shown == details
+    assert cell == json.dumps(shown, ensure_ascii=False)
