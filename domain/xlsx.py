@@ -105,18 +105,23 @@ def _serial(value: datetime) -> str:
     return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400)
 
 
+def _text(value: str) -> str:
+    """`value` escaped for the sheet, remembered when short (it will come again)."""
+    text = _TEXTS.get(value)
+    if text is None:
+        text = escape(xml_safe(value))
+        if len(value) <= _SHORT:
+            if len(_TEXTS) >= _TEXTS_KEPT:
+                _TEXTS.clear()
+            _TEXTS[value] = text
+    return text
+
+
 def _cell(ref: str, value: object) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        text = _TEXTS.get(value)
-        if text is None:
-            text = escape(xml_safe(value))
-            if len(value) <= _SHORT:
-                if len(_TEXTS) >= _TEXTS_KEPT:
-                    _TEXTS.clear()
-                _TEXTS[value] = text
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
@@ -167,7 +172,20 @@ def write_xlsx(
 
 
 def _row(number: int, letters: list[str], values: Sequence[object]) -> str:
-    cells = "".join(
-        _cell(f"{letter}{number}", value) for letter, value in zip(letters, values, strict=False)
-    )
-    return f'<row r="{number}">{cells}</row>'
+    # Most cells are text, whole numbers or empty: written here without a call to _cell
+    # (profiled, those calls were a fifth of the time of an assessments export).
+    cells = [f'<row r="{number}">']
+    for letter, value in zip(letters, values, strict=False):
+        kind = type(value)
+        if kind is str:
+            if value:
+                cells.append(
+                    f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{_text(value)}</t></is></c>"
+                )
+        elif kind is int:
+            cells.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
+        elif value is not None:
+            cells.append(_cell(f"{letter}{number}", value))
+    cells.append("</row>")
+    return "".join(cells)

@@ -43,3 +43,18 @@ def test_many_rows_and_columns_past_z():
     assert [column_letters(i) for i in (0, 25, 26, 29, 701, 702)] == [
         "A", "Z", "AA", "AD", "ZZ", "AAA",
     ]  # fmt: skip
+
+
+def test_cells_after_empty_ones_keep_their_column_and_text_its_spaces():
+    class Code(str):  # a str subclass (Django's SafeString, a StrEnum) is text too
+        pass
+
+    _title, rows = _read(
+        ["a", "b", "c", "d", "e"],
+        [
+            [None, "", Code("nara"), "  two spaces ", -3],
+            ["x" * 100, None, 0, "", False],
+        ],
+    )
+    assert rows[1] == [None, None, "nara", "  two spaces ", -3]
+    assert rows[2] == ["x" * 100, None, 0, None, False]
