@@ -82,6 +82,19 @@ def pivot(rows: Iterable[Mapping[str, object]], layout: WidePivot, name: str) ->
     return Table(columns=columns, rows=list(table.values()), name=name)
 
 
+def sorted_by_filters(queryset: QuerySet) -> QuerySet:
+    """An export's rows in id order, found through the filters' indexes and then sorted.
+
+    By the bare id the planner may walk the whole primary key in order instead, reading
+    a third of 1.8 million assessments for one division's year (0.8 s, against 0.1 s
+    sorted); an export sorts at most the export limit of rows. `sort_id` is id + 0, as in
+    IdCursorPagination. Querysets in no order, or another, are left as they are.
+    """
+    if queryset.query.order_by == ("id",) and "sort_id" in queryset.query.annotations:
+        return queryset.order_by("sort_id")
+    return queryset
+
+
 # Rows fetched from the database at a time by an export (a server-side cursor).
 EXPORT_CHUNK_ROWS = 2000
 
@@ -319,7 +332,7 @@ class ApiMixin:
         limit = settings.STYRKORT_API_EXPORT_LIMIT
         if queryset[: limit + 1].count() > limit:
             return export_too_large(limit)
-        table = self.export_table(queryset)
+        table = self.export_table(sorted_by_filters(queryset))
         if layout == "wide":
             table = pivot(table.rows, self.wide_layout, name=f"{self.export_name}_wide")
         elif request.accepted_renderer.format == "csv":
