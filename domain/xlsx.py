@@ -175,14 +175,13 @@ def _row(number: int, letters: list[str], values: Sequence[object]) -> str:
     # Most cells are text, whole numbers or empty: written here without a call to _cell
     # (profiled, those calls were a fifth of the time of an assessments export).
     cells = [f'<row r="{number}">']
-    known = _TEXTS.get
     for letter, value in zip(letters, values, strict=False):
         kind = type(value)
         if kind is str:
             if value:
                 cells.append(
                     f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{known(value) or _text(value)}</t></is></c>"
+                    f"{_text(value)}</t></is></c>"
                 )
         elif kind is int:
             cells.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
