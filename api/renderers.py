@@ -34,6 +34,9 @@ class Table:
     csv_chunks: Callable[[Iterable[Mapping[str, object]]], Iterator[str]] | None = None
     # The whole CSV text without the rows, where the database writes it (api.copy_csv).
     csv_text: Callable[[], Iterator[str]] | None = None
+    # The rows as cells in the order of `columns`, where the database formats them
+    # (api.copy_csv.sheet_rows); None = `rows` through plain_cell.
+    sheet_rows: Callable[[], Iterable[Sequence[object]]] | None = None
 
 
 def as_table(data: object, name: str = "export") -> Table:
@@ -140,5 +143,8 @@ class XLSXRenderer(BaseRenderer):
 def write_table_xlsx(table: Table, out) -> None:
     """The table as a workbook (domain.xlsx), written while its rows are read."""
     columns = list(table.columns)
-    rows = ([plain_cell(row.get(column)) for column in columns] for row in table.rows)
+    if table.sheet_rows is not None:
+        rows = table.sheet_rows()
+    else:
+        rows = ([plain_cell(row.get(column)) for column in columns] for row in table.rows)
     write_xlsx(out, columns, rows, sheet=table.name)

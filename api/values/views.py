@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
-from api.copy_csv import copy_csv
+from api.copy_csv import copy_csv, sheet_rows
 from api.pagination import IdCursorPagination, SyncCursorPagination
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
@@ -204,6 +204,7 @@ class AssessmentViewSet(WritableViewSet):
         rows = assessment_rows(queryset, details_as_text=connection.vendor == "postgresql")
         table = super().export_table(rows)
         table.csv_text = copy_csv(queryset, ASSESSMENT_COLUMNS)
+        table.sheet_rows = sheet_rows(queryset, ASSESSMENT_COLUMNS)
         return table
 
     def update_object(self, instance, data):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -146,3 +147,28 @@ def test_assessments_xlsx_writes_the_details_as_json_of_the_stored_dict(api, hos
     shown = next(row["details"] for row in page if row["id"] == assessment.pk)
     assert json.loads(cell) == shown == details
     assert cell == json.dumps(shown, ensure_ascii=False)
+
+
+def test_assessments_xlsx_from_the_database_is_the_sheet_of_the_pages_rows(api, hostile_rows):
+    """The XLSX export reads cells the database formats (api.copy_csv.sheet_rows), not model
+    rows through the serializer: its sheet is, byte for byte, the one the generic writer
+    makes of the JSON page's rows (hostile text, overrides, summer and winter times)."""
+    from api.renderers import Table, write_table_xlsx
+
+    response = api.get(f"{BASE}/assessments/?format=xlsx")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    page = api.get(f"{BASE}/assessments/?page_size=1000").json()["results"]
+    assert len(page) == Assessment.objects.count()
+    generic = io.BytesIO()
+    write_table_xlsx(Table(columns=list(page[0]), rows=page, name="assessments"), generic)
+
+    def sheet(data: bytes) -> str:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+    exported = sheet(body)
+    assert exported == sheet(generic.getvalue())
+    assert "2022-01-15T10:30:05.000120+01:00" in exported  # winter, microseconds
+    assert "2022-07-02T00:00:00+02:00" in exported  # summer
+    assert "=1+1" in exported and "'=1+1" not in exported  # text as it is: never a formula
