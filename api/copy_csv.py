@@ -37,7 +37,12 @@ _FORMULA = (
     "(ltrim({c}, '''') ~ '^[=+@\\t\\r]' OR (ltrim({c}, '''') ~ '^-.' AND "
     "ltrim({c}, '''') !~ '^" + _NEGATIVE + "$'))"
 )
-_TEXT = "CASE WHEN " + _FORMULA + " THEN '''' || {c} ELSE {c} END"
+# Most cells (codes, periods, statuses) start with none of those characters: one cheap
+# anchored match passes them before the full rule (a fifth of an assessments CSV's time).
+_TEXT = (
+    "CASE WHEN {c} !~ '^''*[-=+@\\t\\r]' THEN {c} WHEN " + _FORMULA + " THEN '''' || {c} "
+    "ELSE {c} END"
+)
 # isoformat(): microseconds only when there are any; the offset as +HH:MM, UTC as Z.
 _LOCAL = "({c} AT TIME ZONE %(tz)s)"
 _OFFSET_MINUTES = "(extract(epoch FROM (" + _LOCAL + " - ({c} AT TIME ZONE 'UTC'))) / 60)::int"
