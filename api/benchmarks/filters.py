@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from api.organisation.filters import CharListFilter, ChoiceListFilter, CodeListFilter
+from api.organisation.filters import CharListFilter, ChoiceListFilter, CodeListFilter, FilterSet
 from api.values.filters import IntegerFilter
 from benchmarks.models import BenchmarkValue, Gender
 from indicators.models import Indicator
@@ -24,7 +23,7 @@ class IndicatorKpiFilter(CodeListFilter):
         return qs.filter(kpi_id__in=[i.kolada_kpi for i in value if i.kolada_kpi])
 
 
-class BenchmarkValueFilterSet(django_filters.FilterSet):
+class BenchmarkValueFilterSet(FilterSet):
     kpi = CharListFilter(field_name="kpi_id", label=_("Kolada-nyckeltal"))
     indicator = IndicatorKpiFilter(model=Indicator, field_name="code", label=_("Styrmått"))
     area = CharListFilter(field_name="area", label=_("Kolada-område"))

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from api.organisation.filters import (
     CodeListFilter,
+    FilterSet,
     IdListFilter,
     OrgUnitFilter,
     subtree_filter,
@@ -72,7 +73,7 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class ScorecardScope(django_filters.FilterSet):
+class ScorecardScope(FilterSet):
     """`scorecard`, `org_unit` (+ `subtree`), `year` and `scorecard_of`, for any model that
     reaches its scorecard by `scorecard_path` ("" for scorecards themselves)."""
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from api.organisation.filters import ChoiceListFilter, CodeListFilter, OrgUnitFilter, subtree_filter
+from api.organisation.filters import (
+    ChoiceListFilter,
+    CodeListFilter,
+    FilterSet,
+    OrgUnitFilter,
+    subtree_filter,
+)
 from api.scorecards.filters import ScorecardScope
 from api.values.filters import PeriodFilterSet
 from scorecard.models import (
@@ -19,7 +25,7 @@ from scorecard.models import (
 )
 
 
-class StrategicGoalFilterSet(django_filters.FilterSet):
+class StrategicGoalFilterSet(FilterSet):
     perspective = CodeListFilter(model=Perspective, field_name="perspective", label=_("Perspektiv"))
 
     class Meta:
@@ -61,7 +67,7 @@ class PerspectiveAssessmentFilterSet(PeriodFilterSet):
         fields = ["org_unit", "subtree", "perspective", "status"]
 
 
-class ActionFilterSet(django_filters.FilterSet):
+class ActionFilterSet(FilterSet):
     org_unit = OrgUnitFilter(field_name="org_unit", label=_("Organisationsenhet"))
     subtree = subtree_filter()
     perspective = CodeListFilter(model=Perspective, field_name="perspective", label=_("Perspektiv"))

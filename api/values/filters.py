@@ -15,6 +15,7 @@ from api.organisation.filters import (
     CharListFilter,
     ChoiceListFilter,
     CodeListFilter,
+    FilterSet,
     IdListFilter,
     ListWidget,
     OrgUnitFilter,
@@ -130,7 +131,7 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class PeriodFilterSet(django_filters.FilterSet):
+class PeriodFilterSet(FilterSet):
     """Period filters shared by everything recorded per period."""
 
     period = PeriodListFilter(label=_("Period (kommaseparerade, t.ex. 2022-T2,2022)"))

@@ -476,3 +476,31 @@ def test_one_org_units_pages_are_complete_and_in_order(api, cast, subtree):
     assert sorted(ids) == sorted(expected.values_list("id", flat=True))
     if not subtree:
         assert ids == sorted(ids)
+
+
+def test_filter_sets_of_overlapping_requests_keep_their_own_values(api):
+    """Filters are copied per request without deepcopy (api.organisation.filters.FilterSet):
+    two filter sets alive at once each read their own form, also in `method=` filters."""
+    from django.http import QueryDict
+
+    from api.values.filters import MeasurementFilterSet
+
+    queryset = Measurement.objects.all()
+    subtree = MeasurementFilterSet(QueryDict("org_unit=div_nara&subtree=true"), queryset)
+    own = MeasurementFilterSet(QueryDict("org_unit=div_nara&period_kind=year"), queryset)
+    assert subtree.is_valid() and own.is_valid()
+    for filters in (subtree, own):
+        assert all(f.parent is filters for f in filters.filters.values())
+        assert filters.filters["period_kind"].filter.f is filters.filters["period_kind"]
+    assert not hasattr(MeasurementFilterSet.base_filters["org_unit"], "parent")
+    assert set(subtree.qs.values_list("pk", flat=True)) == set(
+        Measurement.objects.filter(
+            org_unit__path__startswith="/region_norrbotten/div_nara/"
+        ).values_list("pk", flat=True)
+    )
+    assert set(own.qs.values_list("pk", flat=True)) == set(
+        Measurement.objects.filter(org_unit__code="div_nara", period__regex=r"^\d{4}$").values_list(
+            "pk", flat=True
+        )
+    )
+    assert 0 < own.qs.count() < subtree.qs.count()
