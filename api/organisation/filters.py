@@ -13,7 +13,7 @@ import django_filters
 from django import forms
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from django_filters.filters import FilterMethod
+from django_filters.filters import FilterMethod, QuerySetRequestMixin
 from django_filters.widgets import BooleanWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -52,6 +52,10 @@ class FilterSet(django_filters.FilterSet):
             filter_.parent = self
 
     def get_form_class(self):
+        if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            # A model choice's field holds a queryset, maybe one made for this request
+            # (`queryset=callable(request)`): django-filter's form class per request.
+            return super().get_form_class()
         form_class = type(self).__dict__.get("_form_class")
         if form_class is None:
             fields = {name: filter_.field for name, filter_ in self.filters.items()}

@@ -504,3 +504,31 @@ def test_filter_sets_of_overlapping_requests_keep_their_own_values(api):
         )
     )
     assert 0 < own.qs.count() < subtree.qs.count()
+
+
+def test_a_model_choice_filter_gets_the_choices_of_its_own_request(rf, second_division):
+    """The shared form class (api.organisation.filters.FilterSet) is not used where a
+    field's queryset is made per request: each request sees its own choices."""
+    import django_filters
+
+    from api.organisation.filters import FilterSet
+
+    def units_of(request):
+        return OrgUnit.objects.filter(code=request.GET["scope"])
+
+    class UnitChoice(FilterSet):
+        unit = django_filters.ModelChoiceFilter(field_name="org_unit", queryset=units_of)
+
+        class Meta:
+            model = Measurement
+            fields = ["unit"]
+
+    nara, other = OrgUnit.objects.get(code="div_nara"), second_division
+    first = UnitChoice(
+        rf.get("/", {"scope": nara.code}).GET, request=rf.get("/", {"scope": nara.code})
+    )
+    second = UnitChoice(
+        rf.get("/", {"scope": other.code}).GET, request=rf.get("/", {"scope": other.code})
+    )
+    assert list(first.form.fields["unit"].queryset) == [nara]
+    assert list(second.form.fields["unit"].queryset) == [other]
