@@ -1,8 +1,7 @@
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.db.models import F, TextField
-from django.db.models.functions import Cast
+from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -296,8 +295,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "override_comment": instance["override_comment"],
             "override_by": instance["override_by_username"],
             "trend": instance["trend"],
-            # JSON from the database (its keys are text), or its text (assessment_rows).
-            "details": instance["details"] if "details" in instance else instance["details_text"],
+            "details": instance["details"],  # JSON from the database: its keys are text
             "analysis": instance["analysis"],
             "computed_at": computed[:-6] + "Z" if computed.endswith("+00:00") else computed,
         }
@@ -305,14 +303,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
     _tz = None
 
 
-def assessment_rows(queryset, *, details_as_text: bool = False):
-    """AssessmentViewSet's rows as AssessmentSerializer reads them, without model instances.
-
-    `details_as_text`: the details as PostgreSQL writes its jsonb (`details_text`), the text
-    json.dumps gives of them, for exports, which would parse and write it again per row.
-    """
-    if details_as_text:
-        queryset = queryset.annotate(details_text=Cast("details", TextField()))
+def assessment_rows(queryset):
+    """AssessmentViewSet's rows as AssessmentSerializer reads them, without model instances
+    (on PostgreSQL the CSV and XLSX exports read theirs through COPY: api.copy_csv)."""
     return queryset.values(
         "id",
         "perspective_code",
@@ -322,7 +315,7 @@ def assessment_rows(queryset, *, details_as_text: bool = False):
         "override_status",
         "override_comment",
         "trend",
-        "details_text" if details_as_text else "details",
+        "details",
         "analysis",
         "computed_at",
         indicator_code=F("indicator__code"),

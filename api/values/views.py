@@ -1,6 +1,5 @@
 from functools import cache
 
-from django.db import connection
 from django.db.models import F, OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -210,8 +209,7 @@ class AssessmentViewSet(WritableViewSet):
     narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
 
     def export_table(self, queryset):
-        rows = assessment_rows(queryset, details_as_text=connection.vendor == "postgresql")
-        table = super().export_table(rows)
+        table = super().export_table(assessment_rows(queryset))
         table.csv_text = copy_csv(queryset, ASSESSMENT_COLUMNS)
         table.sheet_rows = sheet_rows(queryset, ASSESSMENT_COLUMNS)
         return table
