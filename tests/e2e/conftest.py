@@ -40,6 +40,14 @@ def browser():
 
 
 @pytest.fixture
+def demo_site(transactional_db):
+    """The demo region (Norrbotten, its divisions and the demo users)."""
+    from demo.nara import load_demo
+
+    load_demo()
+
+
+@pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="sv-SE"

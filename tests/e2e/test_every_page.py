@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urljoin
 
 import pytest
 
-from demo.nara import DEMO_USERS, load_demo
+from demo.nara import DEMO_USERS
 from divisions.models import Role
 
 from .test_dashboard import axe_violations, charts_drawn, log_in
@@ -76,11 +76,6 @@ WRITERS = {Role.ADMINISTRATOR, Role.DIVISION_MANAGER}
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo_site(transactional_db):
-    load_demo()
-
-
 def kind_of(path: str) -> str:
     """The address pattern: the first segment, how many there are, whether it has a query
     (the admin's filters combine into hundreds of queries of one list)."""
@@ -102,6 +97,9 @@ def same_origin_links(page, origin: str) -> list[str]:
 
 
 class Crawl:
+    max_pages = MAX_PAGES
+    per_kind = PER_KIND
+
     def __init__(self, browser, origin: str, username: str):
         self.origin = origin
         self.context = browser.new_context(
@@ -128,6 +126,10 @@ class Crawl:
         if response.status >= 500:
             self.problems.append(f"{self.current}: {response.status} {response.url}")
 
+    def is_file(self, path: str) -> bool:
+        """Fetched by request for its status, not opened in the browser."""
+        return bool(FILES.search(path.partition("?")[0]))
+
     def log_in(self) -> None:
         log_in(self.page, self.username)
         assert "/login/" not in self.page.url, f"{self.username} could not sign in"
@@ -144,18 +146,18 @@ class Crawl:
             if path in seen or NEVER.search(path):
                 return
             seen.add(path)
-            if FILES.search(path.partition("?")[0]):
+            if self.is_file(path):
                 name = path.partition("?")[0].rstrip("/").rpartition("/")[2]
                 if per_file[name] < PER_FILE:
                     per_file[name] += 1
                     self._fetch(path)
-            elif per_kind[kind_of(path)] < PER_KIND:
+            elif per_kind[kind_of(path)] < self.per_kind:
                 queues.setdefault(kind_of(path), deque()).append(path)
 
         for path in seeds:
             add(path)
-        while len(self.visited) < MAX_PAGES:
-            waiting = [k for k, queue in queues.items() if queue and per_kind[k] < PER_KIND]
+        while len(self.visited) < self.max_pages:
+            waiting = [k for k, queue in queues.items() if queue and per_kind[k] < self.per_kind]
             if not waiting:
                 break
             kind = min(waiting, key=lambda k: (per_kind[k], k))
