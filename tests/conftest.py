@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from demo.nara import DATA_DIR as NARA
 from indicators.definitions import LoadResult, load_scorecard, read_definition
@@ -242,6 +243,15 @@ def _uses_database(item) -> bool:
         item.get_closest_marker("django_db")
         or {"db", "transactional_db", "live_server"} & set(names)
     )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language, as a new process does. A test client
+    request activates its user's language in this thread and Django leaves it active after
+    the response, so a later test in the same process would read English (a server
+    activates each request's own language anew)."""
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
