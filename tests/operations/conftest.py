@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -16,10 +17,8 @@ def database_url(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-@pytest.fixture
-def new_database():
-    """Makes empty databases on the test server (or only names one, for a command that
-    creates it); drops them at the end."""
+@contextmanager
+def _databases():
     admin_url = database_url("postgres")
     made: list[str] = []
 
@@ -31,9 +30,26 @@ def new_database():
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return database_url(name)
 
-    yield make
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    try:
+        yield make
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            for name in made:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture
+def new_database():
+    """Makes empty databases on the test server (or only names one, for a command that
+    creates it); drops them at the end."""
+    with _databases() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_database():
+    """new_database for a module's shared fixture (a demo loaded once for its tests)."""
+    with _databases() as make:
+        yield make
