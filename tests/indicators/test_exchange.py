@@ -664,16 +664,18 @@ def test_imports_without_django() -> None:
 
 
 @pytest.mark.slow
-def test_a_30_mb_file_streams_in_flat_memory(tmp_path: Path) -> None:
+def test_a_10_mb_file_streams_in_memory_under_half_its_size(tmp_path: Path) -> None:
+    # Held whole, the file's bytes alone would pass the bound, and its rows many times over
+    # (a 30 MB file took 45 s under tracemalloc for the same proof; the peak is ~3 MB).
     path = tmp_path / "big.csv"
     line = "vantetid;div_nara;2022-T2;kvinnor;29 191,5 %;185;200;Övertorneå, ackumulerat\r\n"
     count = 0
     with path.open("w", encoding="cp1252", newline="") as file:
         file.write("indicator;org_unit;period;breakdown;value;numerator;denominator;comment\r\n")
-        while file.tell() < 30 * MB:
+        while file.tell() < 10 * MB:
             file.writelines([line] * 1000)
             count += 1000
-    assert path.stat().st_size >= 30 * MB
+    assert path.stat().st_size >= 10 * MB
 
     tracemalloc.start()
     try:
@@ -688,4 +690,4 @@ def test_a_30_mb_file_streams_in_flat_memory(tmp_path: Path) -> None:
     print(f"peak traced memory: {peak / MB:.2f} MB over {seen} rows")
     assert seen == count
     assert item.comment == "Övertorneå, ackumulerat"
-    assert peak < 20 * MB
+    assert peak < 5 * MB
