@@ -3,7 +3,8 @@ the Content-Security-Policy, wherever a link leads.
 
 Each user signs in and the test follows every same-origin link, breadth first, from the home
 page, the API docs and one page of each kind, in one Chromium. Files (PDF, XLSX, CSV, the
-schema, an import's file) are fetched by request only, for their status. Sign-out is never
+schema, an import's file, the API's answers) are fetched by request only, for their status;
+the browsable API's pages have their own crawl (test_browsable_api.py). Sign-out is never
 followed, and nothing is posted: links are GET. The crawl is bounded by MAX_PAGES per user and
 PER_KIND pages of one address pattern (so that 45 indicator pages do not crowd out the rest).
 
