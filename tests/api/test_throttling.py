@@ -152,7 +152,9 @@ def two_servers(transactional_db):
                 try:
                     if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
+                    # Not listening yet, or its first answer (imports, connections) slower
+                    # than 5 s on a busy machine: ask again until the deadline.
                     pass
                 assert time.monotonic() < deadline, f"gunicorn on {port} does not answer"
                 time.sleep(0.2)
