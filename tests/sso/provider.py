@@ -66,10 +66,10 @@ def start_provider() -> Provider:
         if process.poll() is not None:
             pytest.fail(f"the OIDC provider exited ({process.returncode}): {process.stdout.read()}")
         try:
-            if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
+            if requests.get(f"{url}/.well-known/openid-configuration", timeout=5).ok:
                 return Provider(url=url, process=process)
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or slow to answer first on a busy machine
         if time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"the OIDC provider did not answer on {url}: {process.stdout.read()}")
