@@ -52,12 +52,12 @@ class FilterSet(django_filters.FilterSet):
             filter_.parent = self
 
     def get_form_class(self):
-        if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
-            # A model choice's field holds a queryset, maybe one made for this request
-            # (`queryset=callable(request)`): django-filter's form class per request.
-            return super().get_form_class()
         form_class = type(self).__dict__.get("_form_class")
         if form_class is None:
+            if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+                # A model choice's field holds a queryset, maybe one made for this request
+                # (`queryset=callable(request)`): django-filter's form class per request.
+                return super().get_form_class()
             fields = {name: filter_.field for name, filter_ in self.filters.items()}
             bases = (SharedFieldsForm, self._meta.form)  # Meta.form, if a FilterSet sets one
             form_class = type(f"{type(self).__name__}Form", bases, fields)
