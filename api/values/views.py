@@ -20,6 +20,7 @@ from api.values.serializers import (
     MeasurementVersionSerializer,
     assessment_rows,
     measurement_rows,
+    with_codes,
 )
 from domain.exchange.format import HEADER
 from domain.exchange.writing import measurements_csv_chunks
@@ -122,6 +123,10 @@ class MeasurementViewSet(WritableViewSet):
         if self.action == "list":
             return _measurement_list_rows().all()
         return super().get_queryset()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return page if page is None else with_codes(page)
 
     def create_object(self, data):
         return editing.set_measurement(user=self.request.user, **data)
