@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,31 @@ def _counts(cache, current_key: str, previous_key: str) -> tuple[int, int]:
     return int(values.get(previous_key) or 0), int(values.get(current_key) or 0)
 
 
+def _increment(current_key: str, previous_key: str, rate: Rate) -> tuple[int, int]:
+    """Count one in the current window: (its count, this one included; the previous one's).
+
+    The key outlives its window and the next (where it is the weighted one), so an INCR
+    never meets an expired key. On Redis in one round trip: through Django's cache API it
+    took four (INCR first asks whether the key exists), each building a client: about 2 ms
+    of every API request.
+    """
+    cache = _cache()
+    timeout = 2 * rate.seconds + 1
+    if isinstance(cache, RedisCache):
+        # Django's own client (its pool, its keys); integers are stored as plain numbers
+        # there, so these values are the ones the cache API reads and writes.
+        current_key = cache.make_and_validate_key(current_key)
+        pipe = cache._cache.get_client(current_key, write=True).pipeline(transaction=False)
+        pipe.set(current_key, 0, nx=True, ex=timeout)
+        pipe.incr(current_key)
+        pipe.get(cache.make_and_validate_key(previous_key))
+        _added, current, previous = pipe.execute()
+        return int(current), int(previous or 0)
+    cache.add(current_key, 0, timeout=timeout)
+    current = cache.incr(current_key)
+    return current, int(cache.get(previous_key) or 0)
+
+
 def take(key: str, rate: Rate) -> Decision:
     """Count one request against `rate`; refused requests are not counted.
 
@@ -86,19 +112,14 @@ def take(key: str, rate: Rate) -> Decision:
     now = timezone.now().timestamp()
     current_key, previous_key, elapsed = _windows(key, rate, now)
     try:
-        cache = _cache()
-        # The key outlives its window and the next (where it is the weighted one), so an
-        # INCR never meets an expired key.
-        cache.add(current_key, 0, timeout=2 * rate.seconds + 1)
-        current = cache.incr(current_key)
-        previous = int(cache.get(previous_key) or 0)
+        current, previous = _increment(current_key, previous_key, rate)
     except Exception as exc:  # the cache is down: let the request through, and say so
         logger.warning("rate state unavailable, not limiting", extra={"error": str(exc)})
         return Decision(True)
     if previous * (1 - elapsed) + current <= rate.limit:
         return Decision(True)
     with contextlib.suppress(Exception):  # expired meanwhile: nothing left to give back
-        cache.decr(current_key)
+        _cache().decr(current_key)
     return Decision(False, _retry_after(rate, previous, current - 1, elapsed))
 
 
@@ -119,10 +140,7 @@ def add(key: str, rate: Rate) -> float:
     now = timezone.now().timestamp()
     current_key, previous_key, elapsed = _windows(key, rate, now)
     try:
-        cache = _cache()
-        cache.add(current_key, 0, timeout=2 * rate.seconds + 1)
-        current = cache.incr(current_key)
-        previous = int(cache.get(previous_key) or 0)
+        current, previous = _increment(current_key, previous_key, rate)
     except Exception as exc:
         logger.warning("rate state unavailable", extra={"error": str(exc)})
         return 0.0
