@@ -211,10 +211,11 @@ def measurement_rows(queryset):
     )
 
 
+# (model, its name column, the row's id key, the row's name key) for `with_codes`.
 _CODE_SOURCES = (
-    (Indicator, "code", "indicator_id"),
-    (OrgUnit, "code", "org_unit_id"),
-    (get_user_model(), "username", "entered_by_id"),
+    (Indicator, "code", "indicator_id", "indicator_code"),
+    (OrgUnit, "code", "org_unit_id", "org_unit_code"),
+    (get_user_model(), "username", "entered_by_id", "entered_by_username"),
 )
 
 
@@ -223,30 +224,25 @@ def with_codes(rows: list[dict]) -> list[dict]:
     its user's name: one query for the whole page, whatever its size."""
     if not rows:
         return rows
-    ids = {
-        key: {row[key] for row in rows if row[key] is not None}
-        for key in ("indicator_id", "org_unit_id", "entered_by_id")
-    }
     # Raw SQL: the ORM's union of the same three queries took 3 ms to build, ten times
     # what PostgreSQL takes to answer it.
     parts, params = [], []
-    for table, (model, column, key) in enumerate(_CODE_SOURCES):
-        if ids[key]:
-            marks = ", ".join(["%s"] * len(ids[key]))
+    for source, (model, column, id_key, _name_key) in enumerate(_CODE_SOURCES):
+        ids = {row[id_key] for row in rows} - {None}
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
             parts.append(
-                f"SELECT {table}, id, {column} FROM {model._meta.db_table} WHERE id IN ({marks})"
+                f"SELECT {source}, id, {column} FROM {model._meta.db_table} WHERE id IN ({marks})"
             )
-            params.extend(ids[key])
-    found: tuple[dict, dict, dict] = ({}, {}, {})
+            params.extend(ids)
+    names: list[dict] = [{} for _ in _CODE_SOURCES]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        for table, pk, name in cursor.fetchall():
-            found[table][pk] = name
-    indicators, units, users = found
+        for source, pk, name in cursor.fetchall():
+            names[source][pk] = name
     for row in rows:
-        row["indicator_code"] = indicators[row["indicator_id"]]
-        row["org_unit_code"] = units[row["org_unit_id"]]
-        row["entered_by_username"] = users.get(row["entered_by_id"])
+        for found, (_model, _column, id_key, name_key) in zip(names, _CODE_SOURCES, strict=True):
+            row[name_key] = found.get(row[id_key])
     return rows
 
 
