@@ -11,9 +11,8 @@ def plain_decimal(number: Decimal | int | float) -> str:
     Formatted digit by digit rather than with normalize(), which rounds to 28 digits.
     Floats (SQLite hands numeric columns back as floats) go by their shortest text.
     """
-    if isinstance(number, float):
-        number = Decimal(str(number))
-    number = Decimal(number)
+    if type(number) is not Decimal:  # the database's own Decimals need no copy
+        number = Decimal(str(number)) if isinstance(number, float) else Decimal(number)
     if not number.is_finite():
         return str(number)
     text = format(number, "f")
