@@ -25,7 +25,7 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.fields import get_error_detail
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -34,6 +34,7 @@ from api.permissions import ReadAllWriteOwnSubtree
 from api.renderers import (
     XLSX_MEDIA_TYPE,
     CSVRenderer,
+    JSONRenderer,
     Table,
     XLSXRenderer,
     content_disposition,
