@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
 
 from divisions.models import OrgUnit
 from domain.periods import Period
@@ -107,10 +109,24 @@ def sync_watermark() -> int:
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            cursor.execute(_SNAPSHOT_WATERMARK)
         else:
             cursor.execute("SELECT COALESCE(MAX(change_marker), 0) + 1 FROM indicators_measurement")
         return int(cursor.fetchone()[0])
+
+
+def sync_watermark_column() -> RawSQL | None:
+    """The watermark as a column of the statement that reads the rows (PostgreSQL): from the
+    snapshot the rows themselves are read in, so exactly right, and no round trip of its
+    own. A subquery, so that it is computed once and not for every row. None on SQLite,
+    where sync_watermark is read before the rows."""
+    if connection.vendor != "postgresql":
+        return None
+    return RawSQL(_SNAPSHOT_WATERMARK, [], output_field=BigIntegerField())
+
+
+# The oldest transaction running when the statement's snapshot was taken.
+_SNAPSHOT_WATERMARK = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
 def published_comments_at(org_unit: OrgUnit, period: str) -> dict[tuple[int, str], CellComment]:

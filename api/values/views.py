@@ -5,7 +5,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base import EXPORT_CHUNK_ROWS, ReadOnlyViewSet, WidePivot, WritableViewSet
+from api.base import (
+    EXPORT_CHUNK_ROWS,
+    TABULAR_FORMATS,
+    ReadOnlyViewSet,
+    WidePivot,
+    WritableViewSet,
+)
 from api.copy_csv import copy_csv, sheet_rows
 from api.pagination import IdCursorPagination, SyncCursorPagination
 from api.renderers import Table
@@ -26,7 +32,7 @@ from domain.exchange.format import HEADER
 from domain.exchange.writing import measurements_csv_chunks
 from indicators import editing
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
-from indicators.selectors import measurement_history, sync_watermark
+from indicators.selectors import measurement_history, sync_watermark, sync_watermark_column
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
@@ -110,13 +116,13 @@ class MeasurementViewSet(WritableViewSet):
     id_ordered_filters = ("indicator", "org_unit")
 
     def list(self, request, *args, **kwargs):
-        # Before the rows are read: a watermark from a later moment could pass over a row
-        # committed in between (indicators.selectors.sync_watermark).
-        watermark = sync_watermark()
-        self.paginator.sync_watermark = watermark
+        if request.accepted_renderer.format in TABULAR_FORMATS:
+            # Before the rows are read: a watermark from a later moment could pass over a
+            # row committed in between (indicators.selectors.sync_watermark).
+            self.paginator.sync_watermark = sync_watermark()
         response = super().list(request, *args, **kwargs)
         if response.status_code == 200:
-            response["X-Sync-Watermark"] = str(watermark)
+            response["X-Sync-Watermark"] = str(self.paginator.sync_watermark)
         return response
 
     def get_queryset(self):
@@ -125,8 +131,18 @@ class MeasurementViewSet(WritableViewSet):
         return super().get_queryset()
 
     def paginate_queryset(self, queryset):
+        if sync_watermark_column() is None:  # SQLite: read before the rows, as in list()
+            self.paginator.sync_watermark = sync_watermark()
+            return with_codes(super().paginate_queryset(queryset))
         page = super().paginate_queryset(queryset)
-        return page if page is None else with_codes(page)
+        if page is None:
+            return None
+        if page:  # each row carries the watermark of the page's snapshot (measurement_rows)
+            self.paginator.sync_watermark = page[0]["watermark"]
+        else:  # no row to carry it: the watermark first, then the rows again
+            self.paginator.sync_watermark = sync_watermark()
+            page = super().paginate_queryset(queryset)
+        return with_codes(page)
 
     def create_object(self, data):
         return editing.set_measurement(user=self.request.user, **data)
