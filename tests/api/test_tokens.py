@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,9 +16,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from accounts.selectors import active_token_for_key
 from accounts.services import create_token, hash_key, revoke_token
 
 BASE = "/api/v1"
+ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = [
     "org-units",
     "perspectives",
@@ -143,3 +151,67 @@ def test_an_inactive_users_token_stops_working(user, db):
 def test_the_browser_session_works_for_the_api(client, user, nara):
     client.force_login(user)
     assert client.get(f"{BASE}/measurements/").status_code == 200
+
+
+def test_a_token_is_read_with_its_user_in_one_statement(user, db, django_assert_num_queries):
+    token, key = create_token(user=user, name="script")
+    with django_assert_num_queries(1):
+        found = active_token_for_key(key)
+    assert (found.pk, found.user.pk, found.name, found.prefix) == (
+        token.pk,
+        user.pk,
+        "script",
+        token.prefix,
+    )
+    assert found.created_at == ApiToken.objects.get(pk=token.pk).created_at
+    revoke_token(user=user, token_id=token.pk)
+    assert active_token_for_key(key) is None
+
+
+def test_a_token_works_on_the_demo_database_sqlite(tmp_path):
+    """SQLite hands times back as text: the token's are read as the ORM reads them, so the
+    second request (which compares the last use with now) works as the first."""
+    script = textwrap.dedent(
+        """
+        import json
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0, skip_checks=True)
+        from django.contrib.auth import get_user_model
+        from rest_framework.test import APIClient
+        from accounts.models import ApiToken
+        from accounts.selectors import active_token_for_key
+        from accounts.services import create_token
+
+        user = get_user_model().objects.create_superuser("admin")
+        token, key = create_token(user=user, name="script")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        codes = [api.get("/api/v1/indicators/").status_code for _ in range(3)]
+        found = active_token_for_key(key)
+        print("RESULT" + json.dumps({
+            "codes": codes,
+            "last_used": type(found.last_used_at).__name__,
+            "same": found.last_used_at == ApiToken.objects.get().last_used_at,
+            "user": found.user.username,
+        }))
+        """
+    )
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ALLOWED_HOSTS="testserver",
+        DEBUG="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    out = json.loads(result.stdout.split("RESULT", 1)[1])
+    assert out == {"codes": [200, 200, 200], "last_used": "datetime", "same": True, "user": "admin"}
