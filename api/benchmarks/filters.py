@@ -17,6 +17,8 @@ from indicators.models import Indicator
 class IndicatorKpiFilter(CodeListFilter):
     """Indicator codes: the values of the Kolada KPIs they are mapped to."""
 
+    columns = ("kolada_kpi",)
+
     def filter(self, qs: QuerySet, value):
         if not value:
             return qs
