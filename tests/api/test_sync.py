@@ -147,6 +147,22 @@ def test_the_watermark_is_in_every_format_and_changed_since_is_checked(api):
         assert "changed_since" in response.json()
 
 
+def test_a_page_has_the_watermark_of_its_own_snapshot_and_an_empty_one_has_one_too(api):
+    # A page reads the watermark in its own statement; an empty page has no row to carry
+    # it, so it is read before the rows are read again. Both are transaction ids no later
+    # than the one a statement after them sees.
+    full = api.get(BASE)
+    empty = api.get(f"{BASE}?changed_since={2**62}")
+    assert full.json()["results"] and empty.json()["results"] == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        later = cursor.fetchone()[0]
+    for response in (full, empty):
+        watermark = response.json()["sync_watermark"]
+        assert isinstance(watermark, int) and 0 < watermark <= later
+        assert response["X-Sync-Watermark"] == str(watermark)
+
+
 def test_every_write_path_marks_the_row(api, nara):
     watermark = api.get(BASE).json()["sync_watermark"]
     row = Measurement.objects.filter(org_unit__code="avp_pajala").first()
