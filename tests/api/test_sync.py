@@ -11,13 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import threading
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -28,9 +22,9 @@ from divisions.models import OrgUnit
 from indicators.imports.run import import_measurements
 from indicators.models import Measurement
 from tests.cast import make_user
+from tests.sqlite_demo import run_on_demo_database
 
 BASE = "/api/v1/measurements/"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def client_of(user) -> APIClient:
@@ -177,8 +171,7 @@ def test_every_write_path_marks_the_row(api, nara):
 
 def test_the_demo_database_sqlite_marks_changes_and_syncs_too(tmp_path):
     """SQLite (make demo) numbers the writes in its triggers: the same protocol works."""
-    script = textwrap.dedent(
-        """
+    script = """
         import io, json
         import django
         django.setup()
@@ -209,23 +202,6 @@ def test_the_demo_database_sqlite_marks_changes_and_syncs_too(tmp_path):
             "changed": [row["value"] for row in changed],
         }))
         """
-    )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-        ALLOWED_HOSTS="testserver",
-        DEBUG="1",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    out = json.loads(result.stdout.split("RESULT", 1)[1])
+    out = run_on_demo_database(script, tmp_path)
     assert out["rows"] > 80 and out["unmarked"] == 0
     assert out["changed"] == ["97"]

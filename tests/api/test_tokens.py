@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,9 +12,9 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.selectors import active_token_for_key
 from accounts.services import create_token, hash_key, revoke_token
+from tests.sqlite_demo import run_on_demo_database
 
 BASE = "/api/v1"
-ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = [
     "org-units",
     "perspectives",
@@ -171,8 +165,7 @@ def test_a_token_is_read_with_its_user_in_one_statement(user, db, django_assert_
 def test_a_token_works_on_the_demo_database_sqlite(tmp_path):
     """SQLite hands times back as text: the token's are read as the ORM reads them, so the
     second request (which compares the last use with now) works as the first."""
-    script = textwrap.dedent(
-        """
+    script = """
         import json
         import django
         django.setup()
@@ -197,21 +190,5 @@ def test_a_token_works_on_the_demo_database_sqlite(tmp_path):
             "user": found.user.username,
         }))
         """
-    )
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        ALLOWED_HOSTS="testserver",
-        DEBUG="1",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    out = json.loads(result.stdout.split("RESULT", 1)[1])
+    out = run_on_demo_database(script, tmp_path)
     assert out == {"codes": [200, 200, 200], "last_used": "datetime", "same": True, "user": "admin"}
