@@ -1,8 +1,11 @@
 """Pagination: a client chooses the page size up to a limit; large tables page by cursor."""
 
+from django.db.models import BigIntegerField, F
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from indicators.selectors import AsReturned
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -33,6 +36,12 @@ class StandardPagination(StrictPageSize, PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+
+def sort_id() -> AsReturned:
+    """`sort_id`, which IdCursorPagination orders narrow requests by: the id, but not its
+    index (id + 0), read as the database returns it."""
+    return AsReturned(F("id") + 0, output_field=BigIntegerField())
 
 
 class IdCursorPagination(StrictPageSize, CursorPagination):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import BigIntegerField
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import BaseExpression, ExpressionWrapper, RawSQL
 
 from divisions.models import OrgUnit
 from domain.periods import Period
@@ -122,7 +122,15 @@ def sync_watermark_column() -> RawSQL | None:
     where sync_watermark is read before the rows."""
     if connection.vendor != "postgresql":
         return None
-    return RawSQL(_SNAPSHOT_WATERMARK, [], output_field=BigIntegerField())
+    return AsReturned(RawSQL(_SNAPSHOT_WATERMARK, []), output_field=BigIntegerField())
+
+
+class AsReturned(ExpressionWrapper):
+    """An integer expression taken as the database returns it. Django casts every integer
+    expression's value with int() row by row, a converter on values psycopg already reads
+    as int: on a page of 100 rows that was most of the ORM's time reading them."""
+
+    convert_value = staticmethod(BaseExpression._convert_value_noop)
 
 
 # The oldest transaction running when the statement's snapshot was taken.

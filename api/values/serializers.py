@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.organisation.serializers import CodeField
+from api.pagination import sort_id
 from api.structure.serializers import KEY_HELP, KeyFieldsOnCreateMixin
 from divisions.models import OrgUnit
 from domain.measurements import number_problems
@@ -216,7 +217,7 @@ def measurement_rows(queryset):
     watermark = sync_watermark_column()
     if watermark is not None:
         queryset = queryset.annotate(watermark=watermark)
-    return queryset.annotate(sort_id=F("id") + 0).values(
+    return queryset.annotate(sort_id=sort_id()).values(
         "id",
         "sort_id",
         "indicator_id",

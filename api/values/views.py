@@ -13,7 +13,7 @@ from api.base import (
     WritableViewSet,
 )
 from api.copy_csv import copy_csv, sheet_rows
-from api.pagination import IdCursorPagination, SyncCursorPagination
+from api.pagination import IdCursorPagination, SyncCursorPagination, sort_id
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
 from api.values.export_columns import ASSESSMENT_COLUMNS, MEASUREMENT_COLUMNS
@@ -195,7 +195,7 @@ class AggregateViewSet(ReadOnlyViewSet):
                     breakdown=OuterRef("breakdown"),
                 ).values("value")[:1]
             ),
-            sort_id=F("id") + 0,
+            sort_id=sort_id(),
         )
         .order_by("id")
     )
@@ -218,7 +218,7 @@ class AssessmentViewSet(WritableViewSet):
         Assessment.objects.select_related("indicator", "org_unit", "override_by")
         .annotate(
             perspective_code=F("placement__success_factor__strategic_goal__perspective__code"),
-            sort_id=F("id") + 0,
+            sort_id=sort_id(),
         )
         .order_by("id")
     )

@@ -534,3 +534,16 @@ def test_a_model_choice_filter_gets_the_choices_of_its_own_request(rf, second_di
     )
     assert list(first.form.fields["unit"].queryset) == [nara]
     assert list(second.form.fields["unit"].queryset) == [other]
+
+
+def test_a_page_s_rows_are_read_without_a_converter_per_row(db):
+    # Django casts an integer expression's value with int() row by row; the page's own
+    # (sort_id, the watermark) are read as the database returns them (indicators.selectors
+    # .AsReturned), so no converter runs over the page's rows.
+    from api.values.views import _measurement_list_rows
+
+    compiler = _measurement_list_rows().all()[:100].query.get_compiler(using="default")
+    compiler.setup_query()
+    assert compiler.get_converters([expression for expression, *_ in compiler.select]) == {}
+    row = _measurement_list_rows().all().first()
+    assert row is None or type(row["sort_id"]) is int
