@@ -1,5 +1,5 @@
-"""The API's renderers: JSON, and CSV and XLSX, as which every list endpoint also answers,
-a table for Excel, Power BI, R.
+"""The API's renderers: JSON, and CSV and XLSX, in which every list endpoint also answers
+as a table for Excel, Power BI, R.
 
 Views hand them a `Table`; anything else (one object, a plain list) is flattened into one.
 Nested values (an indicator's targets, an assessment's per-breakdown details) become JSON
@@ -47,7 +47,7 @@ class JSONRenderer(renderers.JSONRenderer):
             text = orjson.dumps(
                 data, default=_ENCODER.default, option=orjson.OPT_PASSTHROUGH_DATETIME
             )
-        except orjson.JSONEncodeError:  # as DRF's renderer, a lone surrogate fails there too
+        except orjson.JSONEncodeError:  # DRF's renderer writes it (or fails, as it did)
             return super().render(data, accepted_media_type, renderer_context)
         # As DRF: line and paragraph separators escaped, for JavaScript before ES2019.
         return text.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

@@ -115,7 +115,7 @@ def sync_watermark() -> int:
         return int(cursor.fetchone()[0])
 
 
-def sync_watermark_column() -> RawSQL | None:
+def sync_watermark_column() -> AsReturned | None:
     """The watermark as a column of the statement that reads the rows (PostgreSQL): from the
     snapshot the rows themselves are read in, so exactly right, and no round trip of its
     own. A subquery, so that it is computed once and not for every row. None on SQLite,
@@ -126,9 +126,9 @@ def sync_watermark_column() -> RawSQL | None:
 
 
 class AsReturned(ExpressionWrapper):
-    """An integer expression taken as the database returns it. Django casts every integer
-    expression's value with int() row by row, a converter on values psycopg already reads
-    as int: on a page of 100 rows that was most of the ORM's time reading them."""
+    """An integer expression taken as the database returns it (an int, on PostgreSQL and
+    SQLite alike). Django casts an integer expression's value with int() row by row: a
+    tenth of the time a page of 100 rows took to fetch."""
 
     convert_value = staticmethod(BaseExpression._convert_value_noop)
 
