@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
-from indicators.selectors import AsReturned
+from indicators.selectors import AsReturned, sync_watermark, sync_watermark_column
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -65,10 +65,24 @@ class IdCursorPagination(StrictPageSize, CursorPagination):
 
 
 class SyncCursorPagination(IdCursorPagination):
-    """Cursor pages that also carry the sync watermark (docs/domain.md, "Synchronisation"):
-    the view reads it before the rows and sets `sync_watermark`."""
+    """Cursor pages that also carry the sync watermark (docs/domain.md, "Synchronisation").
+
+    On PostgreSQL every row of the page carries it, read by the page's own statement from
+    the snapshot its rows come from (`watermark`: indicators.selectors.sync_watermark_column).
+    Where no row carries it (SQLite, an empty page) it is read before the rows.
+    """
 
     sync_watermark: int | None = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if sync_watermark_column() is not None:
+            page = super().paginate_queryset(queryset, request, view)
+            if page:
+                self.sync_watermark = page[0]["watermark"]
+                return page
+        # A watermark from after the rows could pass over a row committed in between.
+        self.sync_watermark = sync_watermark()
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

@@ -212,7 +212,7 @@ def measurement_rows(queryset):
     One table, no joins: joined, the page of 100 took PostgreSQL 1.5 ms (most of it
     planning the joins), against 0.4 ms alone and 0.3 ms for the codes of the page's ids.
     `sort_id` (= id) is what IdCursorPagination orders narrow requests by; `watermark`,
-    where the database gives it, the sync watermark of the page (MeasurementViewSet.list).
+    where the database gives it, the sync watermark of the page (SyncCursorPagination).
     """
     watermark = sync_watermark_column()
     if watermark is not None:

@@ -32,7 +32,7 @@ from domain.exchange.format import HEADER
 from domain.exchange.writing import measurements_csv_chunks
 from indicators import editing
 from indicators.models import Aggregate, Assessment, Indicator, Measurement, Target
-from indicators.selectors import measurement_history, sync_watermark, sync_watermark_column
+from indicators.selectors import measurement_history, sync_watermark
 
 
 class IndicatorViewSet(ReadOnlyViewSet):
@@ -117,8 +117,8 @@ class MeasurementViewSet(WritableViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format in TABULAR_FORMATS:
-            # Before the rows are read: a watermark from a later moment could pass over a
-            # row committed in between (indicators.selectors.sync_watermark).
+            # An export is not paged: its watermark is read before its rows, as a page's
+            # is where no row carries it (SyncCursorPagination).
             self.paginator.sync_watermark = sync_watermark()
         response = super().list(request, *args, **kwargs)
         if response.status_code == 200:
@@ -131,18 +131,8 @@ class MeasurementViewSet(WritableViewSet):
         return super().get_queryset()
 
     def paginate_queryset(self, queryset):
-        if sync_watermark_column() is None:  # SQLite: read before the rows, as in list()
-            self.paginator.sync_watermark = sync_watermark()
-            return with_codes(super().paginate_queryset(queryset))
-        page = super().paginate_queryset(queryset)
-        if page is None:
-            return None
-        if page:  # each row carries the watermark of the page's snapshot (measurement_rows)
-            self.paginator.sync_watermark = page[0]["watermark"]
-        else:  # no row to carry it: the watermark first, then the rows again
-            self.paginator.sync_watermark = sync_watermark()
-            page = super().paginate_queryset(queryset)
-        return with_codes(page)
+        page = super().paginate_queryset(queryset)  # and its watermark (SyncCursorPagination)
+        return page if page is None else with_codes(page)
 
     def create_object(self, data):
         return editing.set_measurement(user=self.request.user, **data)
