@@ -61,7 +61,6 @@ def recompute_assessments(
         for indicator_id, period in periods:
             if by_indicator.get(indicator_id) is not None:  # not a whole indicator
                 changed[indicator_id].add(period)
-    rollups.refresh_aggregates(by_indicator, now=now, tree=tree, periods=changed)
     for unit_ids in by_indicator.values():
         if unit_ids is not None:  # the units above see a new sum
             unit_ids.update(a for pk in list(unit_ids) for a in ancestries[pk][1:])
@@ -70,12 +69,27 @@ def recompute_assessments(
     batch = bulk.AssessmentBatch(now=now)
     placements = PlacementIndex(indicator_ids=list(by_indicator))
     indicators = Indicator.objects.filter(pk__in=by_indicator).prefetch_related("targets")
-    # The rules run in a thread while this one reads the next indicator's values and writes
-    # the last one's assessments: the database and Python work at the same time.
+    # The rules run in a thread while this one refreshes the next indicator's roll-ups (and
+    # so has its values) and writes the last one's assessments: the database and Python
+    # work at the same time.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="styrkort-assess") as pool:
         pending: Future[list[bulk.AssessmentBatch]] | None = None
         for indicator in indicators:
-            values = _values_by_unit(indicator.pk, by_indicator[indicator.pk])
+            # Its roll-ups first: the units above a changed one are judged on the new sum.
+            values = rollups.refresh_indicator(
+                indicator.pk,
+                indicator.aggregation,
+                indicator.unit,
+                now=now,
+                tree=tree,
+                changed=None if changed is None else changed.get(indicator.pk),
+                is_closed=is_closed_at,
+            )
+            unit_ids = by_indicator[indicator.pk]
+            if values is None:
+                values = _values_by_unit(indicator.pk, unit_ids)
+            elif unit_ids is not None:
+                values = {pk: values[pk] for pk in unit_ids if pk in values}
             targets = list(indicator.targets.all())  # prefetched: no query in the thread
             future = pool.submit(
                 _assess_indicator,

@@ -1,7 +1,7 @@
 """Stored roll-ups: what each org unit's children add up to (domain.rollup), per key.
 
-Recompute calls refresh_aggregates for the indicators whose values changed, before it
-assesses, so that an area or division without its own value is judged on its children's.
+Recompute calls refresh_indicator for each indicator whose values changed, before it
+assesses it, so that an area or division without its own value is judged on its children's.
 The whole tree of an indicator is recomputed at once: units with children are few (areas,
 divisions, the region), and a full pass cannot drift the way an incremental one could.
 """
@@ -9,7 +9,7 @@ divisions, the region), and a full pass cannot drift the way an incremental one 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,10 +18,9 @@ from django.db import connection, transaction
 from divisions.models import OrgUnit
 from domain import rollup
 from domain.periods import Period
-from scorecard.closing import closed_lookup
 
 from . import bulk
-from .models import Aggregate, Indicator, Measurement, Unit
+from .models import Aggregate, Measurement, Unit
 
 
 class Tree:
@@ -78,95 +77,113 @@ class Tree:
         return [self.pk_of[c] for c in reversed(codes)]
 
 
-def refresh_aggregates(
-    indicator_ids: Iterable[int],
+# unit id -> period -> breakdown -> the value an assessment reads: the unit's own, else
+# what its children add up to.
+Values = dict[int, dict[str, dict[str, Decimal]]]
+
+
+def refresh_indicator(
+    indicator_id: int,
+    how: str,
+    unit: str,
     *,
     now: datetime,
     tree: Tree,
-    periods: Mapping[int, Collection[str]] | None = None,
-) -> int:
-    """Recompute and store the roll-ups of these indicators; returns how many are stored.
+    changed: Collection[str] | None = None,
+    is_closed: Callable[[str, str], bool],
+) -> Values | None:
+    """Recompute and store the roll-ups of one indicator (`how`: its aggregation, `unit`:
+    its unit).
 
-    `periods`: indicator id -> the periods whose values changed; only their roll-ups are
-    recomputed (an edited value or a month's import need not read an indicator's whole
-    history). Indicators not in it are recomputed in full. Roll-ups of a unit and period
-    under a close in force are left as they were.
+    `changed`: the periods whose values changed; only their roll-ups are recomputed (an
+    edited value or a month's import need not read an indicator's whole history). None:
+    every period. Roll-ups of a unit and period under a close in force (`is_closed`, from
+    scorecard.closing.closed_lookup) are left as they were.
+
+    Returns, when every period was recomputed, the indicator's values as the tables now
+    hold them (own values over roll-ups): the assessments that follow read them from here
+    rather than read the whole indicator back (a fifth of recomputing 5 M values). None
+    when only some periods were, or the indicator does not add up.
     """
-    periods = periods or {}
-    indicators = list(
-        Indicator.objects.filter(pk__in=list(indicator_ids))
-        .exclude(aggregation=rollup.Aggregation.NONE)
-        .values_list("pk", "aggregation", "unit")
-    )
-    is_closed = closed_lookup()
-    stored = 0
-    for indicator_id, how, unit in indicators:
-        only = _changed_periods(indicator_id, periods.get(indicator_id))
-        rows = []
-        by_key = _figures(indicator_id, tree, only)
-        if only is None:
-            reporters = {code for figures in by_key.values() for code in figures}
-        else:
-            reporters = _reporters(indicator_id, tree)
-        # A branch where no unit reports the indicator adds nothing and expects no one:
-        # the roll-up walks only the reporters (every unit with a value among them) and
-        # those above them: a division's indicator reads its 50 units, not the region's 500.
-        relevant = tree.with_ancestors(reporters)
-        roots = [root for root in tree.roots if root in relevant]
-        pruned: dict[str, dict[str, list[str]]] = {}
-        for (period, breakdown), figures in by_key.items():
-            if not rollup.adds_up(breakdown):
-                continue
-            children = pruned.get(period)
-            if children is None:
-                children = pruned[period] = tree.children_among(period, relevant)
-            for root in roots:
-                results = rollup.roll_up(
-                    children,
-                    root,
-                    figures,
-                    rollup.Aggregation(how),
-                    percent=unit == Unit.PERCENT,
-                    reporters=reporters,
-                )
-                for code, result in results.items():
-                    pk = tree.pk_of[code]
-                    if is_closed(tree.path_of[pk], period):
-                        continue
-                    rows.append(
-                        (
-                            indicator_id,
-                            pk,
-                            period,
-                            breakdown,
-                            result.figure.value,
-                            result.figure.numerator,
-                            result.figure.denominator,
-                            len(result.covered),
-                            len(result.expected),
-                            list(result.missing),
-                        )
-                    )
-        with transaction.atomic():
-            old = Aggregate.objects.filter(indicator_id=indicator_id)
-            if only is not None:
-                old = old.filter(period__in=only)
-            keep = [
-                a.pk
-                for a in old.only("pk", "org_unit_id", "period")
-                if is_closed(tree.path_of.get(a.org_unit_id, "/"), a.period)
-            ]
-            old.exclude(pk__in=keep).delete()
-            kept = set(
-                Aggregate.objects.filter(pk__in=keep).values_list(
-                    "org_unit_id", "period", "breakdown"
-                )
+    if how == rollup.Aggregation.NONE:
+        return None
+    only = _changed_periods(indicator_id, changed)
+    rows = []
+    by_key = _figures(indicator_id, tree, only)
+    if only is None:
+        reporters = {code for figures in by_key.values() for code in figures}
+    else:
+        reporters = _reporters(indicator_id, tree)
+    # A branch where no unit reports the indicator adds nothing and expects no one: the
+    # roll-up walks only the reporters (every unit with a value among them) and those above
+    # them: a division's indicator reads its 50 units, not the region's 500.
+    relevant = tree.with_ancestors(reporters)
+    roots = [root for root in tree.roots if root in relevant]
+    pruned: dict[str, dict[str, list[str]]] = {}
+    for (period, breakdown), figures in by_key.items():
+        if not rollup.adds_up(breakdown):
+            continue
+        children = pruned.get(period)
+        if children is None:
+            children = pruned[period] = tree.children_among(period, relevant)
+        for root in roots:
+            results = rollup.roll_up(
+                children,
+                root,
+                figures,
+                rollup.Aggregation(how),
+                percent=unit == Unit.PERCENT,
+                reporters=reporters,
             )
-            if kept:
-                rows = [r for r in rows if (r[1], r[2], r[3]) not in kept]
-            bulk.insert_aggregates(rows, now=now)
-        stored += len(rows)
-    return stored
+            for code, result in results.items():
+                pk = tree.pk_of[code]
+                if is_closed(tree.path_of[pk], period):
+                    continue
+                rows.append(
+                    (
+                        indicator_id,
+                        pk,
+                        period,
+                        breakdown,
+                        result.figure.value,
+                        result.figure.numerator,
+                        result.figure.denominator,
+                        len(result.covered),
+                        len(result.expected),
+                        list(result.missing),
+                    )
+                )
+    with transaction.atomic():
+        old = Aggregate.objects.filter(indicator_id=indicator_id)
+        if only is not None:
+            old = old.filter(period__in=only)
+        keep = [
+            a.pk
+            for a in old.only("pk", "org_unit_id", "period")
+            if is_closed(tree.path_of.get(a.org_unit_id, "/"), a.period)
+        ]
+        old.exclude(pk__in=keep).delete()
+        kept = list(
+            Aggregate.objects.filter(pk__in=keep).values_list(
+                "org_unit_id", "period", "breakdown", "value"
+            )
+        )
+        if kept:
+            kept_keys = {(unit_id, period, breakdown) for unit_id, period, breakdown, _ in kept}
+            rows = [r for r in rows if (r[1], r[2], r[3]) not in kept_keys]
+        bulk.insert_aggregates(rows, now=now)
+    if only is not None:
+        return None
+    values: Values = defaultdict(lambda: defaultdict(dict))
+    for _indicator_id, unit_id, period, breakdown, value, *_rest in rows:
+        # As the table gives it back: the database has no negative zero (-0E-6 reads 0).
+        values[unit_id][period][breakdown] = value.copy_abs() if value.is_zero() else value
+    for unit_id, period, breakdown, value in kept:
+        values[unit_id][period][breakdown] = _decimal(value)
+    for (period, breakdown), figures in by_key.items():  # own values last: they win
+        for code, figure in figures.items():
+            values[tree.pk_of[code]][period][breakdown] = figure.value
+    return values
 
 
 def _changed_periods(indicator_id: int, changed: Collection[str] | None) -> list[str] | None:

@@ -163,3 +163,31 @@ def test_an_analysis_where_no_value_came_in_is_judged_on_no_value(synthetic):
     )
     found = verify_assessments(indicator_ids=[indicator.pk])
     assert [(m.org_unit_id, m.period) for m in found] == [(nara.pk, "2022-T2")]
+
+
+def test_a_closed_roll_up_stays_and_is_the_reference_the_next_year_is_judged_on(synthetic):
+    # A recompute of whole indicators judges from the roll-ups it has just stored, without
+    # reading them back: a close's kept roll-up must be among them, not the new sum.
+    from audit.services import Actor
+    from scorecard.closing import close_period
+
+    admin = get_user_model().objects.get(username="admin")
+    area = OrgUnit.objects.get(code=f"{CODE_PREFIX}01_vo_01")
+    # Without values of its own, the area is judged on what its units add up to.
+    Measurement.objects.filter(indicator_id__in=synthetic, org_unit=area).delete()
+    recompute_assessments(indicator_ids=synthetic)
+    close_period(actor=Actor(admin), org_unit=area, period="2019-T3")
+    frozen = stored(synthetic)
+    leaves = OrgUnit.objects.filter(parent=area)
+    # Below the close, as a correction written past the rules would.
+    changed = Measurement.objects.filter(org_unit__in=leaves, period="2019-T3").update(
+        value=Decimal("123456"), numerator=Decimal("123456")
+    )
+    assert changed > 0
+    recompute_assessments(indicator_ids=synthetic)
+    after = stored(synthetic)
+    under_close = [
+        k for k in frozen if k[0] == "aggregate" and k[2] == area.pk and k[3] == "2019-T3"
+    ]
+    assert under_close and all(after[k] == frozen[k] for k in under_close)
+    assert list(verify_assessments(indicator_ids=synthetic)) == []
