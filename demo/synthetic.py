@@ -400,6 +400,7 @@ def _create_indicators(
                 scorecard=scorecard,
                 specs=specs,
                 factor_ids={factor.code: factor.pk for factor in factors},
+                recompute=False,  # no values yet: _load_values recomputes every indicator
             )
         indicators = Indicator.objects.filter(code__in=kinds).order_by("code")
         result[division_code] = [(indicator, kinds[indicator.code]) for indicator in indicators]

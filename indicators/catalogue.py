@@ -98,14 +98,20 @@ def catalogue_conflicts(specs: list[IndicatorSpec]) -> list[str]:
 
 @transaction.atomic
 def place_indicators(
-    *, scorecard: Scorecard, specs: list[IndicatorSpec], factor_ids: dict[str, int]
+    *,
+    scorecard: Scorecard,
+    specs: list[IndicatorSpec],
+    factor_ids: dict[str, int],
+    recompute: bool = True,
 ) -> UpsertCounts:
     """Make the scorecard's placements and its owner's targets for its year equal to `specs`.
 
     Indicators new to the catalogue are added to it; existing ones only learn new breakdown
     keys. Placements the file no longer names are removed from this scorecard (never from
     another). Assessments of every indicator whose placement or targets changed are
-    recomputed before returning.
+    recomputed before returning; `recompute=False` leaves that to a caller that recomputes
+    every indicator it placed once it is done (a bulk load placing indicators that have no
+    values yet, on scorecard after scorecard).
     """
     counts = UpsertCounts(
         created={"indicators": 0, "placements": 0, "targets": 0},
@@ -173,7 +179,7 @@ def place_indicators(
             placement.delete()
             counts.changed["placements"] += 1
             retarget.append(indicator_id)
-    if retarget:
+    if retarget and recompute:
         recompute_assessments(indicator_ids=retarget)
     return counts
 
