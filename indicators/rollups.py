@@ -101,9 +101,9 @@ def refresh_indicator(
     scorecard.closing.closed_lookup) are left as they were.
 
     Returns, when every period was recomputed, the indicator's values as the tables now
-    hold them (own values over roll-ups): the assessments that follow read them from here
-    rather than read the whole indicator back (a fifth of recomputing 5 M values). None
-    when only some periods were, or the indicator does not add up.
+    hold them (own values over roll-ups), so that the assessments that follow need not read
+    the whole indicator back. None when only some periods were, or the indicator does not
+    add up.
     """
     if how == rollup.Aggregation.NONE:
         return None
