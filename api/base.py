@@ -287,6 +287,20 @@ class ApiMixin:
             raise Http404("no such object")
         return super().get_object()
 
+    def codes_checked_later(self) -> tuple[str, ...]:
+        """The code filters whose one code the page's statement may resolve itself
+        (api.organisation.filters.CodeToCheck): none unless a view says so."""
+        return ()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        filterset = getattr(self, "filterset", None)
+        # No row to prove the codes the page left unchecked: look them up now.
+        unchecked = not page and getattr(filterset, "codes_checked_later", ())
+        if unchecked and (errors := filterset.unknown_codes()):
+            raise exceptions.ValidationError(errors)
+        return page
+
     def filter_queryset(self, queryset):
         filterset_class = getattr(self, "filterset_class", None)
         if filterset_class is not None and not any(

@@ -244,7 +244,7 @@ REST_FRAMEWORK = {
         "accounts.throttling.UserRateThrottle",
         "accounts.throttling.ExportRateThrottle",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.organisation.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.base.api_exception_handler",
     # Decimals are exact strings in JSON ("92.5"), DRF's default (api/values/serializers.py).

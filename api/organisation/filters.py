@@ -7,14 +7,19 @@ gives the same rows in a page and in a CSV export.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import django_filters
 from django import forms
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
+from django_filters import utils
 from django_filters.filters import FilterMethod, QuerySetRequestMixin
+from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BooleanWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -39,7 +44,11 @@ class FilterSet(django_filters.FilterSet):
     tests/api/test_filters.py checks that filter sets alive at once keep their own values.
     """
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+    def __init__(
+        self, data=None, queryset=None, *, request=None, prefix=None, codes_checked_later=()
+    ):
+        # Code filters whose one code the page's own statement resolves (CodeToCheck).
+        self.codes_checked_later = tuple(codes_checked_later)
         base_filters = self.base_filters
         self.base_filters = {}  # nothing for django-filter to deep-copy
         try:
@@ -51,6 +60,26 @@ class FilterSet(django_filters.FilterSet):
         for filter_ in self.filters.values():
             filter_.model = model
             filter_.parent = self
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name in self.codes_checked_later:
+                field = form.fields.get(name)
+                if isinstance(field, CodeListField):  # the form's own copy of its fields
+                    form.fields[name] = field.checked_later()
+        return self._form
+
+    def unknown_codes(self) -> dict[str, list[str]]:
+        """The errors of the codes left unchecked (CodeToCheck) that exist nowhere: for a
+        page that came back empty, where an unknown code and a code without rows look
+        alike. The same error as CodeListField's."""
+        return {
+            name: [_("Okänd kod: %(codes)s") % {"codes": value.code}]
+            for name, value in self.form.cleaned_data.items()
+            if isinstance(value, CodeToCheck) and not value.exists()
+        }
 
     def get_form_class(self):
         form_class = type(self).__dict__.get("_form_class")
@@ -160,12 +189,36 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = BooleanTextField
 
 
+class CodeToCheck(NamedTuple):
+    """One code of a unique code field (an indicator's, an org unit's), not yet looked up.
+
+    The rows' statement finds its id itself (`id_query`), so a filtered API page costs the
+    round trip of an unfiltered one. A row found proves the code; only an empty page needs
+    the lookup after all (FilterSet.unknown_codes), to tell an unknown code from no rows.
+    """
+
+    model: type[Model]
+    code: str
+
+    def id_query(self) -> RawSQL:
+        # A scalar subquery: PostgreSQL reads it once, then the (field, id) index in id order.
+        # Raw: the ORM's Subquery took 350 µs to build and compile, this one 150.
+        meta = self.model._meta
+        return RawSQL(f"SELECT {meta.pk.column} FROM {meta.db_table} WHERE code = %s", [self.code])
+
+    def exists(self) -> bool:
+        return self.model._default_manager.filter(code=self.code).exists()
+
+
 class CodeListField(forms.CharField):
     """Comma-separated (or repeated) codes of one model, all of which must exist: a typo is
     an error, not an empty result. A code that several objects share (a success factor's
-    code on several scorecards) stands for all of them."""
+    code on several scorecards) stands for all of them.
+
+    A copy made by `checked_later` returns one code unchecked, as a CodeToCheck."""
 
     widget = ListWidget
+    check_later = False
 
     def __init__(self, *, model: type[Model], columns: Sequence[str] | None = None, **kwargs):
         self.model = model
@@ -181,6 +234,8 @@ class CodeListField(forms.CharField):
             raise forms.ValidationError(
                 _("Högst %(max)s koder åt gången."), params={"max": MAX_CODES}
             )
+        if self.check_later and len(codes) == 1:
+            return CodeToCheck(self.model, codes[0])
         found: dict[str, list[Model]] = {}
         for obj in self._objects(codes):
             found.setdefault(obj.code, []).append(obj)
@@ -190,6 +245,11 @@ class CodeListField(forms.CharField):
                 _("Okänd kod: %(codes)s"), params={"codes": ", ".join(unknown)}
             )
         return [obj for code in codes for obj in found[code]]
+
+    def checked_later(self) -> CodeListField:
+        field = copy.copy(self)
+        field.check_later = True
+        return field
 
     def _objects(self, codes: list[str]):
         """The objects of the codes, by id; with `columns` (what the filter reads besides id
@@ -255,6 +315,10 @@ class CodeListFilter(django_filters.Filter):
     def filter(self, qs: QuerySet, value):
         if not value:
             return qs
+        if isinstance(value, CodeToCheck):
+            if self.field_name == "code":
+                return qs.filter(code=value.code)
+            return qs.filter(**{self.field_name: value.id_query()})
         if self.field_name == "code":  # the listed model's own code: compare codes, not objects
             return qs.filter(code__in=[obj.code for obj in value])
         return qs.filter(**{f"{self.field_name}__in": value})
@@ -281,12 +345,41 @@ class OrgUnitFilter(CodeListFilter):
     def filter(self, qs: QuerySet, value):
         if not value:
             return qs
-        if self.parent.form.cleaned_data.get("subtree"):
+        subtree = self.parent.form.cleaned_data.get("subtree")
+        if isinstance(value, CodeToCheck):
+            if not subtree:
+                return super().filter(qs, value)
+            value = list(OrgUnit.objects.filter(code=value.code))  # a subtree needs its path
+            if not value:
+                return qs.none()  # and the empty page says the code is unknown
+        if subtree:
             within = Q()
             for unit in value:
                 within |= unit.subtree_q(f"{self.field_name}__")
             return qs.filter(within)
         return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which gives the filter set the codes the view leaves to the
+    page's statement (`codes_checked_later()`) and the view the filter set (`filterset`),
+    to look them up should the page come back empty."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        later = getattr(view, "codes_checked_later", None)
+        if later is not None and (names := later()):
+            kwargs["codes_checked_later"] = names
+        return kwargs
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid() and self.raise_exception:
+            raise utils.translate_validation(filterset.errors)
+        view.filterset = filterset
+        return filterset.qs
 
 
 def subtree_filter() -> django_filters.BooleanFilter:
