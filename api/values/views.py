@@ -13,7 +13,6 @@ from api.base import (
     WritableViewSet,
 )
 from api.copy_csv import copy_csv, sheet_rows
-from api.organisation.filters import TRUE_WORDS
 from api.pagination import IdCursorPagination, SyncCursorPagination, sort_id
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
@@ -115,15 +114,7 @@ class MeasurementViewSet(WritableViewSet):
     narrow_filters = ("indicator", "org_unit", "changed_since")
     # The indexes measurement_indicator_id and measurement_org_unit_id.
     id_ordered_filters = ("indicator", "org_unit")
-
-    def codes_checked_later(self) -> tuple[str, ...]:
-        # A page of one indicator or one org unit (not its subtree, which needs the unit's
-        # path) finds the code's id in its own statement: a round trip fewer. An export
-        # looks its codes up first: it has no page to prove them.
-        if self.action != "list" or self.request.accepted_renderer.format in TABULAR_FORMATS:
-            return ()
-        subtree = self.request.query_params.get("subtree", "").strip().lower()
-        return ("indicator",) if subtree in TRUE_WORDS else ("indicator", "org_unit")
+    checked_later_filters = ("indicator", "org_unit")
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format in TABULAR_FORMATS:
@@ -203,6 +194,7 @@ class AggregateViewSet(ReadOnlyViewSet):
     filterset_class = AggregateFilterSet
     pagination_class = IdCursorPagination
     export_name = "aggregates"
+    checked_later_filters = ("indicator", "org_unit")
 
 
 class AssessmentViewSet(WritableViewSet):
@@ -228,6 +220,7 @@ class AssessmentViewSet(WritableViewSet):
     export_name = "assessments"
     wide_layout = WidePivot(keys=("indicator", "org_unit"), value="status")
     narrow_filters = ("indicator", "org_unit", "perspective", "scorecard")
+    checked_later_filters = ("indicator", "org_unit")
 
     def export_table(self, queryset):
         table = super().export_table(assessment_rows(queryset))

@@ -12,7 +12,7 @@ from api.values.filters import period_range
 from divisions.models import OrgUnit
 from domain.periods import Period, PeriodKind
 from indicators.editing import set_measurement
-from indicators.models import Assessment, Indicator, Measurement, Placement
+from indicators.models import Aggregate, Assessment, Indicator, Measurement, Placement
 from scorecard.models import Action, Perspective, PerspectiveAssessment
 
 BASE = "/api/v1"
@@ -201,8 +201,9 @@ def test_unknown_codes_are_named(api):
         "indicator=besok_filialer&org_unit=nix",
     ],
 )
-def test_one_unknown_code_is_a_400_on_a_page_and_in_an_export(api, query):
-    response = api.get(f"{BASE}/measurements/?{query}")
+@pytest.mark.parametrize("path", ["measurements", "aggregates", "assessments"])
+def test_one_unknown_code_is_a_400_on_a_page_and_in_an_export(api, path, query):
+    response = api.get(f"{BASE}/{path}/?{query}")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     name = "org_unit" if "org_unit=nix" in query else "indicator"
@@ -219,6 +220,12 @@ def test_a_known_code_without_values_is_an_empty_page_not_an_error(api):
         assert response.status_code == 200, response.content
         assert response.json()["results"] == []
         assert response.json()["sync_watermark"] is not None
+    # Roll-ups and assessments may exist without values (a unit above, an analysis).
+    for model, path in ((Aggregate, "aggregates"), (Assessment, "assessments")):
+        for field, obj in (("indicator", indicator), ("org_unit", unit)):
+            response = api.get(f"{BASE}/{path}/?{field}={obj.code}&page_size=1000")
+            assert response.status_code == 200, response.content
+            assert len(response.json()["results"]) == model.objects.filter(**{field: obj}).count()
 
 
 # --- ordering and pagination -------------------------------------------------------------
@@ -579,3 +586,18 @@ def test_a_page_s_rows_are_read_without_a_converter_per_row(db):
     assert compiler.get_converters([expression for expression, *_ in compiler.select]) == {}
     row = _measurement_list_rows().all().first()
     assert row is None or type(row["sort_id"]) is int
+
+
+@pytest.mark.parametrize("path", ["measurements", "aggregates", "assessments"])
+def test_a_page_of_one_code_costs_the_statements_of_the_whole_list(api, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.get(f"{BASE}/{path}/?page_size=1")  # records the key's use (once a minute)
+    counts = {}
+    for query in ("", "indicator=besok_filialer", "org_unit=div_nara"):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(f"{BASE}/{path}/?page_size=100&{query}")
+        assert response.status_code == 200 and response.json()["results"], query
+        counts[query] = len(queries)
+    assert counts["indicator=besok_filialer"] == counts["org_unit=div_nara"] == counts[""]
