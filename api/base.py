@@ -29,7 +29,6 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from api.organisation.filters import TRUE_WORDS
 from api.pagination import StandardPagination
 from api.permissions import ReadAllWriteOwnSubtree
 from api.renderers import (
@@ -292,15 +291,11 @@ class ApiMixin:
     checked_later_filters: tuple[str, ...] = ()
 
     def codes_checked_later(self) -> tuple[str, ...]:
-        """Of `checked_later_filters`, those this request's page resolves itself
-        (api.organisation.filters.CodeToCheck): a round trip fewer. An export looks its
-        codes up first: it has no page to prove them; so does a subtree, which needs the
-        unit's path."""
+        """`checked_later_filters` where this request is a page, which resolves the code
+        itself (api.organisation.filters.CodeToCheck): a round trip fewer. An export looks
+        its codes up first: it has no page to prove them."""
         if self.action != "list" or self.request.accepted_renderer.format in TABULAR_FORMATS:
             return ()
-        subtree = self.request.query_params.get("subtree", "").strip().lower()
-        if subtree in TRUE_WORDS:
-            return tuple(name for name in self.checked_later_filters if name != "org_unit")
         return self.checked_later_filters
 
     def paginate_queryset(self, queryset):

@@ -17,7 +17,6 @@ from django import forms
 from django.db.models import Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
-from django_filters import utils
 from django_filters.filters import FilterMethod, QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BooleanWidget
@@ -349,9 +348,11 @@ class OrgUnitFilter(CodeListFilter):
         if isinstance(value, CodeToCheck):
             if not subtree:
                 return super().filter(qs, value)
-            value = list(OrgUnit.objects.filter(code=value.code))  # a subtree needs its path
+            # A subtree needs the unit's path: looked up here. Unknown, the page is empty,
+            # and the empty page says so (FilterSet.unknown_codes).
+            value = list(OrgUnit.objects.filter(code=value.code).only("pk", "code", "path"))
             if not value:
-                return qs.none()  # and the empty page says the code is unknown
+                return qs.none()
         if subtree:
             within = Q()
             for unit in value:
@@ -372,14 +373,9 @@ class FilterBackend(DjangoFilterBackend):
             kwargs["codes_checked_later"] = names
         return kwargs
 
-    def filter_queryset(self, request, queryset, view):
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return queryset
-        if not filterset.is_valid() and self.raise_exception:
-            raise utils.translate_validation(filterset.errors)
-        view.filterset = filterset
-        return filterset.qs
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
 
 
 def subtree_filter() -> django_filters.BooleanFilter:
