@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-# The characters openpyxl refuses (XML 1.0 allows tab, LF and CR only below U+0020).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The characters openpyxl refuses (XML 1.0 allows tab, LF and CR only below U+0020), as the
+# inside of a character class.
+XML_ILLEGAL = "\x00-\x08\x0b\x0c\x0e-\x1f"
+_ILLEGAL = re.compile(f"[{XML_ILLEGAL}]")
 _LINE_BREAKS = {"\x0b": "\n", "\x0c": "\n"}
 REPLACEMENT = "\ufffd"
 

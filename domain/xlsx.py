@@ -11,6 +11,7 @@ Text goes through domain.spreadsheet.xml_safe and is always a string cell, never
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
@@ -19,7 +20,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from domain.numbers import plain_decimal
-from domain.spreadsheet import xml_safe
+from domain.spreadsheet import XML_ILLEGAL, xml_safe
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -105,11 +106,16 @@ def _serial(value: datetime) -> str:
     return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400)
 
 
+# What escape() or xml_safe() would change. Most texts hold none of it: one scan proves them
+# as they are (a long JSON text or a unique time was otherwise scanned four times).
+_NEEDS_ESCAPE = re.compile(f"[&<>{XML_ILLEGAL}]")
+
+
 def _text(value: str) -> str:
     """`value` escaped for the sheet, remembered when short (it will come again)."""
     text = _TEXTS.get(value)
     if text is None:
-        text = escape(xml_safe(value))
+        text = value if _NEEDS_ESCAPE.search(value) is None else escape(xml_safe(value))
         if len(value) <= _SHORT:
             if len(_TEXTS) >= _TEXTS_KEPT:
                 _TEXTS.clear()
@@ -174,20 +180,27 @@ def write_xlsx(
 def _row(number: int, letters: list[str], values: Sequence[object]) -> str:
     # Most cells are text, whole numbers or empty: written here without a call to _cell
     # (profiled, those calls were a fifth of the time of an assessments export).
+    # A text seen before is looked up here, not through _text.
     n = str(number)
     cells = ['<row r="', n, '">']
     add = cells.append
+    known = _TEXTS.get
     for letter, value in zip(letters, values, strict=False):
+        if value is None:
+            continue
         kind = type(value)
         if kind is str:
             if value:
+                text = known(value)
+                if text is None:
+                    text = _text(value)
                 add(
                     f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_text(value)}</t></is></c>"
+                    f"{text}</t></is></c>"
                 )
         elif kind is int:
             add(f'<c r="{letter}{n}"><v>{value}</v></c>')
-        elif value is not None:
+        else:
             add(_cell(f"{letter}{n}", value))
     add("</row>")
     return "".join(cells)
