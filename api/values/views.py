@@ -154,6 +154,7 @@ class MeasurementViewSet(WritableViewSet):
             name=self.export_name,
             csv_chunks=measurements_csv_chunks,
             csv_text=copy_csv(queryset, MEASUREMENT_COLUMNS),
+            sheet_rows=sheet_rows(queryset, MEASUREMENT_COLUMNS),
         )
 
     @extend_schema(responses=MeasurementVersionSerializer(many=True))
