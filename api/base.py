@@ -351,7 +351,8 @@ class ApiMixin:
             page = self.paginate_queryset(queryset)
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         limit = settings.STYRKORT_API_EXPORT_LIMIT
-        if queryset[: limit + 1].count() > limit:
+        # Which rows are counted up to the limit does not matter: no order, no sort of them.
+        if queryset.order_by()[: limit + 1].count() > limit:
             return export_too_large(limit)
         table = self.export_table(sorted_by_filters(queryset))
         if layout == "wide":
