@@ -4,7 +4,7 @@ from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Func, TextField
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -34,7 +34,10 @@ class DecimalText(serializers.DecimalField):
 
 
 def _text(value) -> str | None:
-    return None if value is None else plain_decimal(value)
+    # Text already where the database wrote it (measurement_rows on PostgreSQL).
+    if value is None or type(value) is str:
+        return value
+    return plain_decimal(value)
 
 
 class LocalTimes:
@@ -190,9 +193,9 @@ class MeasurementSerializer(CellKeySerializer):
             "org_unit": instance["org_unit_code"],
             "period": instance["period"],
             "breakdown": instance["breakdown"],
-            "value": _text(instance["value"]),
-            "numerator": _text(instance["numerator"]),
-            "denominator": _text(instance["denominator"]),
+            "value": _text(instance["value_text"]),
+            "numerator": _text(instance["numerator_text"]),
+            "denominator": _text(instance["denominator_text"]),
             "comment": instance["comment"],
             "source_import": instance["source_import_id"],
             "source_row": instance["source_row"],
@@ -213,10 +216,13 @@ def measurement_rows(queryset):
     planning the joins), against 0.4 ms alone and 0.3 ms for the codes of the page's ids.
     `sort_id` (= id) is what IdCursorPagination orders narrow requests by; `watermark`,
     where the database gives it, the sync watermark of the page (SyncCursorPagination).
+    The numbers come as `value_text` and so on: text where PostgreSQL writes it, otherwise
+    the Decimals the serializer formats.
     """
     watermark = sync_watermark_column()
     if watermark is not None:
         queryset = queryset.annotate(watermark=watermark)
+    number = PlainDecimalText if connection.vendor == "postgresql" else F
     return queryset.annotate(sort_id=sort_id()).values(
         "id",
         "sort_id",
@@ -224,16 +230,25 @@ def measurement_rows(queryset):
         "org_unit_id",
         "period",
         "breakdown",
-        "value",
-        "numerator",
-        "denominator",
         "comment",
         "source_import_id",
         "source_row",
         "updated_at",
         "entered_by_id",
         *(() if watermark is None else ("watermark",)),
+        value_text=number("value"),
+        numerator_text=number("numerator"),
+        denominator_text=number("denominator"),
     )
+
+
+class PlainDecimalText(Func):
+    """domain.numbers.plain_decimal in PostgreSQL ("92.5", "100": no trailing zeros, never
+    an exponent), as api.copy_csv writes numbers. Read as Decimals and formatted in Python,
+    the three numbers of a page of 100 shares took a third of a millisecond."""
+
+    template = "trim_scale(%(expressions)s)::text"
+    output_field = TextField()
 
 
 # (model, its name column, the row's id key, the row's name key) for `with_codes`.

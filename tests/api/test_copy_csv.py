@@ -205,3 +205,20 @@ def test_assessments_xlsx_from_the_database_is_the_sheet_of_the_pages_rows(api, 
     assert "2022-01-15T10:30:05.000120+01:00" in exported  # winter, microseconds
     assert "2022-07-02T00:00:00+02:00" in exported  # summer
     assert "=1+1" in exported and "'=1+1" not in exported  # text as it is: never a formula
+
+
+def test_the_measurement_page_writes_each_row_as_the_serializer_writes_its_instance(
+    api, hostile_rows
+):
+    """The list reads plain rows, its numbers as text PostgreSQL writes (PlainDecimalText):
+    every row is what MeasurementSerializer makes of the model instance, trailing zeros
+    gone, a zero kept, hostile comments as they are."""
+    from api.values.serializers import MeasurementSerializer
+
+    page = api.get(f"{BASE}/measurements/?page_size=1000").json()["results"]
+    instances = Measurement.objects.select_related("indicator", "org_unit", "entered_by")
+    expected = {m.pk: MeasurementSerializer(m).data for m in instances}
+    assert len(page) == len(expected) > len(HOSTILE)
+    assert {row["id"]: row for row in page} == {pk: dict(row) for pk, row in expected.items()}
+    numbers = [(row["value"], row["numerator"], row["denominator"]) for row in page]
+    assert ("12.5", "0", "1000000.25") in numbers
