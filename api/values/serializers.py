@@ -208,6 +208,15 @@ class MeasurementSerializer(CellKeySerializer):
         return LocalTimes()
 
 
+class PlainDecimalText(Func):
+    """domain.numbers.plain_decimal in PostgreSQL ("92.5", "100": no trailing zeros, never
+    an exponent), as api.copy_csv writes numbers. Read as Decimals and formatted in Python,
+    the three numbers of a page of 100 shares took a third of a millisecond."""
+
+    template = "trim_scale(%(expressions)s)::text"
+    output_field = TextField()
+
+
 def measurement_rows(queryset):
     """The list's rows as MeasurementSerializer reads them, without model instances, once
     `with_codes` has named their indicator, org unit and user.
@@ -240,15 +249,6 @@ def measurement_rows(queryset):
         numerator_text=number("numerator"),
         denominator_text=number("denominator"),
     )
-
-
-class PlainDecimalText(Func):
-    """domain.numbers.plain_decimal in PostgreSQL ("92.5", "100": no trailing zeros, never
-    an exponent), as api.copy_csv writes numbers. Read as Decimals and formatted in Python,
-    the three numbers of a page of 100 shares took a third of a millisecond."""
-
-    template = "trim_scale(%(expressions)s)::text"
-    output_field = TextField()
 
 
 # (model, its name column, the row's id key, the row's name key) for `with_codes`.
