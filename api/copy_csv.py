@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -54,15 +54,25 @@ _TIMESTAMP = (
     "CASE WHEN {off} < 0 THEN '-' ELSE '+' END || lpad((abs({off}) / 60)::text, 2, '0') "
     "|| ':' || lpad((abs({off}) %% 60)::text, 2, '0') END"
 )
+# domain.numbers.plain_decimal: "92.5", "100", no trailing zeros, never an exponent.
+_PLAIN_DECIMAL = "trim_scale({c})::text"
 _CELLS: dict[str, Callable[[str], str]] = {
     TEXT: lambda c: _TEXT.format(c=c),
     INTEGER: lambda c: f"{c}::text",
-    DECIMAL: lambda c: f"trim_scale({c})::text",
+    DECIMAL: lambda c: _PLAIN_DECIMAL.format(c=c),
     JSON: lambda c: f"{c}::text",
     TIMESTAMP: lambda c: _TIMESTAMP.format(c=c, off=_OFFSET_MINUTES.format(c=c)),
 }
 
 CHUNK_BYTES = 64 * 1024
+
+
+class PlainDecimalText(Func):
+    """A number as the text a DECIMAL cell holds (domain.numbers.plain_decimal), for rows
+    read outside COPY (api.values.serializers.measurement_rows). PostgreSQL only."""
+
+    template = _PLAIN_DECIMAL.format(c="%(expressions)s")
+    output_field = TextField()
 
 
 @dataclass(frozen=True)
