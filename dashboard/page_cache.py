@@ -17,6 +17,9 @@ lock to its end: imports set only their foreign keys immediate, indicators.bulk)
 
 A request whose own transaction has changed data renders without the cache, and SQLite (the
 demo) has no triggers: there every page is rendered each time.
+
+The API's measurement pages read the version in their own statement (data_version_column)
+and keep the codes and user names they name under it (api.values.serializers.with_codes).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
+
+from indicators.selectors import AsReturned
 
 # The apps whose tables a page reads: a write to any of them gives the data a new version.
 WATCHED_APPS = ("divisions", "scorecard", "indicators", "benchmarks")
@@ -70,12 +77,15 @@ CREATE CONSTRAINT TRIGGER styrkort_data_committed AFTER INSERT ON {CHANGE_TABLE}
 
 # Dirty: this transaction has changed data, pending (its row in the change table) or already
 # filed (it updated the version row itself, as under SET CONSTRAINTS ALL IMMEDIATE).
-_VERSION = f"""
-SELECT version,
-    xmin = xid(pg_current_xact_id_if_assigned())
-    OR EXISTS (SELECT 1 FROM {CHANGE_TABLE} WHERE xid = txid_current_if_assigned())
-FROM {VERSION_TABLE} WHERE id = 1
-"""
+_DIRTY = (
+    "xmin = xid(pg_current_xact_id_if_assigned())"
+    f" OR EXISTS (SELECT 1 FROM {CHANGE_TABLE} WHERE xid = txid_current_if_assigned())"
+)
+_VERSION = f"SELECT version, {_DIRTY} FROM {VERSION_TABLE} WHERE id = 1"
+# The same as one value, null where data_version gives None.
+_VERSION_OR_NULL = (
+    f"SELECT CASE WHEN {_DIRTY} THEN NULL ELSE version END FROM {VERSION_TABLE} WHERE id = 1"
+)
 
 
 def watched_tables() -> list[str]:
@@ -121,10 +131,14 @@ def _fetch(cursor, sql: str) -> Iterable[tuple]:
     return cursor.fetchall()
 
 
+def caching() -> bool:
+    return connection.vendor == "postgresql" and settings.STYRKORT_PAGE_CACHE
+
+
 def data_version() -> int | None:
     """The committed data's version, or None where pages are not to be cached: SQLite, this
     transaction has changed data itself, or the triggers are not installed."""
-    if connection.vendor != "postgresql" or not settings.STYRKORT_PAGE_CACHE:
+    if not caching():
         return None
     with connection.cursor() as cursor:
         cursor.execute(_VERSION)
@@ -132,6 +146,17 @@ def data_version() -> int | None:
     if row is None or row[1]:
         return None
     return row[0]
+
+
+def data_version_column() -> AsReturned | None:
+    """data_version as a column of the statement that reads the rows: from the snapshot the
+    rows are read in, and no round trip of its own (a subquery: computed once, not per row).
+    Null where data_version gives None; None on SQLite. Kept in the statement whatever
+    STYRKORT_PAGE_CACHE says (a statement may be built once per process): readers of the
+    column ask `caching()` first."""
+    if connection.vendor != "postgresql":
+        return None
+    return AsReturned(RawSQL(_VERSION_OR_NULL, []), output_field=BigIntegerField())
 
 
 def cached(key: Iterable[Any], render: Callable[[], dict[str, str]]) -> dict[str, str]:
