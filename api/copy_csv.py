@@ -83,22 +83,36 @@ class Column:
 
 
 def _select(queryset: QuerySet, columns: Sequence[Column], cell: Callable[[Column, str], str]):
-    """SELECT of `cell(column, name)` over the queryset's rows, and its parameters."""
+    """SELECT of `cell(column, name)` over the queryset's rows, and its parameters.
+
+    The queryset's order (field names) is the outer SELECT's: ordered inside, the rows were
+    sorted first and their cells formatted afterwards in one process, after the parallel
+    workers had gathered them; ordered outside, PostgreSQL lets the workers format the cells
+    too (an assessments export's statement 220-250 to 190 ms, rows read 0.31-0.40 to
+    0.26-0.27 s).
+    """
     names = {f"c{i}": column for i, column in enumerate(columns)}
+    ordering = queryset.query.order_by
+    keys = {}
+    if ordering and all(isinstance(name, str) for name in ordering):
+        keys = {f"o{i}": name for i, name in enumerate(ordering)}
+        queryset = queryset.order_by()
     rows = queryset.values(
         **{
             name: F(column.source) if isinstance(column.source, str) else column.source
             for name, column in names.items()
-        }
+        },
+        **{key: F(name.removeprefix("-")) for key, name in keys.items()},
     )
     inner, params = rows.query.sql_with_params()
     cells = ", ".join(cell(column, f"q.{name}") for name, column in names.items())
+    order = ", ".join(f"q.{key}{' DESC' if name[0] == '-' else ''}" for key, name in keys.items())
     # %(tz)s stands for the time zone in the cell templates; psycopg binds it and the
     # inner query's parameters on the client.
     # Literal percent signs are doubled in the templates, as in Django's own SQL.
     zones = [timezone.get_current_timezone_name()] * cells.count("%(tz)s")
     cells = cells.replace("%(tz)s", "%s")
-    statement = f"SELECT {cells} FROM ({inner}) AS q"
+    statement = f"SELECT {cells} FROM ({inner}) AS q" + (f" ORDER BY {order}" if order else "")
     arguments = [*zones, *params]  # the outer SELECT's placeholders come first
     if not arguments:  # psycopg merges (and undoubles %%) only when there are parameters
         statement = statement.replace("%%", "%")
