@@ -132,6 +132,7 @@ def _fetch(cursor, sql: str) -> Iterable[tuple]:
 
 
 def caching() -> bool:
+    """Whether anything is kept per data version here: PostgreSQL, and not turned off."""
     return connection.vendor == "postgresql" and settings.STYRKORT_PAGE_CACHE
 
 

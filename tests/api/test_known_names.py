@@ -34,7 +34,7 @@ def read(api) -> tuple[list[dict], list[str]]:
 
 
 @pytest.fixture
-def signed(api, cast):
+def signed(cast):
     """A value entered by hand, so that the page names a user too."""
     measurement = Measurement.objects.order_by("id").first()
     Measurement.objects.filter(pk=measurement.pk).update(entered_by=cast["manager"])
