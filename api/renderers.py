@@ -23,7 +23,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from domain.numbers import plain_decimal
 from domain.spreadsheet import escape_formula
-from domain.xlsx import write_xlsx
+from domain.xlsx import write_sheet_xml, write_xlsx
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -65,9 +65,9 @@ class Table:
     csv_chunks: Callable[[Iterable[Mapping[str, object]]], Iterator[str]] | None = None
     # The whole CSV text without the rows, where the database writes it (api.copy_csv).
     csv_text: Callable[[], Iterator[str]] | None = None
-    # The rows as cells in the order of `columns`, where the database formats them
-    # (api.copy_csv.sheet_rows); None = `rows` through plain_cell.
-    sheet_rows: Callable[[], Iterable[Sequence[object]]] | None = None
+    # The rows as the sheet's XML, where the database writes it (api.copy_csv.sheet_xml);
+    # None = `rows` through plain_cell.
+    sheet_xml: Callable[[], Iterable[str]] | None = None
 
 
 def as_table(data: object, name: str = "export") -> Table:
@@ -174,8 +174,8 @@ class XLSXRenderer(BaseRenderer):
 def write_table_xlsx(table: Table, out) -> None:
     """The table as a workbook (domain.xlsx), written while its rows are read."""
     columns = list(table.columns)
-    if table.sheet_rows is not None:
-        rows = table.sheet_rows()
-    else:
-        rows = ([plain_cell(row.get(column)) for column in columns] for row in table.rows)
+    if table.sheet_xml is not None:
+        write_sheet_xml(out, columns, table.sheet_xml(), sheet=table.name)
+        return
+    rows = ([plain_cell(row.get(column)) for column in columns] for row in table.rows)
     write_xlsx(out, columns, rows, sheet=table.name)

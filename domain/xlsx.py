@@ -84,16 +84,6 @@ _EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year quirk)
 ROWS_PER_WRITE = 500
 
 
-def column_letters(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 # Short texts repeat down a column (codes, periods, statuses): each is escaped once. Bounded,
 # and emptied when full, so a sheet of unique texts does not grow it.
 _TEXTS: dict[str, str] = {}
@@ -123,31 +113,42 @@ def _text(value: str) -> str:
     return text
 
 
-def _cell(ref: str, value: object) -> str:
+# A cell's markup. Cells and rows carry no reference (`r="B7"`): SpreadsheetML places them
+# in turn (Excel, LibreOffice and openpyxl alike), so an empty cell is an empty element.
+ROW_START = "<row>"
+ROW_END = "</row>"
+EMPTY_CELL = "<c/>"
+TEXT_CELL_START = '<c t="inlineStr"><is><t xml:space="preserve">'
+TEXT_CELL_END = "</t></is></c>"
+NUMBER_CELL_START = "<c><v>"
+NUMBER_CELL_END = "</v></c>"
+
+
+def _cell(value: object) -> str:
     if value is None or value == "":
-        return ""
+        return EMPTY_CELL
     if isinstance(value, str):
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+        return f"{TEXT_CELL_START}{_text(value)}{TEXT_CELL_END}"
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
-        return f'<c r="{ref}"><v>{value}</v></c>'
+        return f"{NUMBER_CELL_START}{value}{NUMBER_CELL_END}"
     if isinstance(value, Decimal):
         if not value.is_finite():
-            return _cell(ref, str(value))
-        return f'<c r="{ref}"><v>{plain_decimal(value)}</v></c>'
+            return _cell(str(value))
+        return f"{NUMBER_CELL_START}{plain_decimal(value)}{NUMBER_CELL_END}"
     if isinstance(value, float):
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return f"{NUMBER_CELL_START}{value!r}{NUMBER_CELL_END}"
     if isinstance(value, datetime):
         if value.tzinfo is not None:  # Excel has no time zones: the time as written, in UTC
             value = value.astimezone(UTC).replace(tzinfo=None)
-        return f'<c r="{ref}" s="2"><v>{_serial(value)}</v></c>'
+        return f'<c s="2"><v>{_serial(value)}</v></c>'
     if isinstance(value, date):
-        return f'<c r="{ref}" s="1"><v>{(value - _EPOCH.date()).days}</v></c>'
+        return f'<c s="1"><v>{(value - _EPOCH.date()).days}</v></c>'
     if isinstance(value, time):
         seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
-        return f'<c r="{ref}" s="3"><v>{seconds / 86400!r}</v></c>'
-    return _cell(ref, str(value))
+        return f'<c s="3"><v>{seconds / 86400!r}</v></c>'
+    return _cell(str(value))
 
 
 def write_xlsx(
@@ -155,7 +156,14 @@ def write_xlsx(
 ) -> None:
     """Write a workbook of one sheet: `columns` as its first row, then `rows` (sequences of
     values in the order of the columns) as they come."""
-    letters = [column_letters(i) for i in range(len(columns))]
+    write_sheet_xml(out, columns, map(row_xml, rows), sheet=sheet)
+
+
+def write_sheet_xml(
+    out: BinaryIO, columns: Sequence[str], rows: Iterable[str], sheet: str = "export"
+) -> None:
+    """Write a workbook of one sheet: `columns` as its first row, then `rows`, each already
+    the `<row>` element row_xml makes (a database may write them: api.copy_csv.sheet_xml)."""
     name = escape(xml_safe(sheet[:31] or "export"), {'"': "&quot;"})
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -165,11 +173,9 @@ def write_xlsx(
         zf.writestr("xl/styles.xml", _STYLES)
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
             member.write(_SHEET_START.encode())
-            number = 1
-            pending = [_row(number, letters, columns)]
+            pending = [row_xml(columns)]
             for row in rows:
-                number += 1
-                pending.append(_row(number, letters, row))
+                pending.append(row)
                 if len(pending) >= ROWS_PER_WRITE:
                     member.write("".join(pending).encode())
                     pending = []
@@ -177,30 +183,29 @@ def write_xlsx(
             member.write("".join(pending).encode())
 
 
-def _row(number: int, letters: list[str], values: Sequence[object]) -> str:
+def row_xml(values: Sequence[object]) -> str:
+    """One row of the sheet: a cell per value, in turn, an empty one for None or ""."""
     # Most cells are text, whole numbers or empty: written here without a call to _cell
     # (profiled, those calls were a fifth of the time of an assessments export).
     # A text seen before is looked up here, not through _text.
-    n = str(number)
-    cells = ['<row r="', n, '">']
+    cells = [ROW_START]
     add = cells.append
     known = _TEXTS.get
-    for letter, value in zip(letters, values, strict=False):
-        if value is None:
-            continue
+    for value in values:
         kind = type(value)
         if kind is str:
             if value:
                 text = known(value)
                 if text is None:
                     text = _text(value)
-                add(
-                    f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{text}</t></is></c>"
-                )
+                add(f"{TEXT_CELL_START}{text}{TEXT_CELL_END}")
+            else:
+                add(EMPTY_CELL)
         elif kind is int:
-            add(f'<c r="{letter}{n}"><v>{value}</v></c>')
+            add(f"{NUMBER_CELL_START}{value}{NUMBER_CELL_END}")
+        elif value is None:
+            add(EMPTY_CELL)
         else:
-            add(_cell(f"{letter}{n}", value))
-    add("</row>")
+            add(_cell(value))
+    add(ROW_END)
     return "".join(cells)

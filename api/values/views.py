@@ -12,7 +12,7 @@ from api.base import (
     WidePivot,
     WritableViewSet,
 )
-from api.copy_csv import copy_csv, sheet_rows
+from api.copy_csv import copy_csv, sheet_xml
 from api.pagination import IdCursorPagination, SyncCursorPagination, sort_id
 from api.renderers import Table
 from api.scorecards.filters import IndicatorFilterSet
@@ -155,7 +155,7 @@ class MeasurementViewSet(WritableViewSet):
             name=self.export_name,
             csv_chunks=measurements_csv_chunks,
             csv_text=copy_csv(queryset, MEASUREMENT_COLUMNS),
-            sheet_rows=sheet_rows(queryset, MEASUREMENT_COLUMNS),
+            sheet_xml=sheet_xml(queryset, MEASUREMENT_COLUMNS),
         )
 
     @extend_schema(responses=MeasurementVersionSerializer(many=True))
@@ -227,7 +227,7 @@ class AssessmentViewSet(WritableViewSet):
     def export_table(self, queryset):
         table = super().export_table(assessment_rows(queryset))
         table.csv_text = copy_csv(queryset, ASSESSMENT_COLUMNS)
-        table.sheet_rows = sheet_rows(queryset, ASSESSMENT_COLUMNS)
+        table.sheet_xml = sheet_xml(queryset, ASSESSMENT_COLUMNS)
         return table
 
     def update_object(self, instance, data):

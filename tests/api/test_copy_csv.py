@@ -45,6 +45,8 @@ HOSTILE = [
     "\\.",
     "-",
     "Måluppfyllelse ≥ 90 % 😀",
+    "<b>a & b</b> > c",
+    "styr\x01tecken\x0bny rad\x1f",
     "",
 ]
 
@@ -184,7 +186,7 @@ def test_measurements_xlsx_from_the_database_is_the_sheet_of_the_model_rows(api,
 
 
 def test_assessments_xlsx_from_the_database_is_the_sheet_of_the_pages_rows(api, hostile_rows):
-    """The XLSX export reads cells the database formats (api.copy_csv.sheet_rows), not model
+    """The XLSX export's rows are XML the database writes (api.copy_csv.sheet_xml), not model
     rows through the serializer: its sheet is, byte for byte, the one the generic writer
     makes of the JSON page's rows (hostile text, overrides, summer and winter times)."""
     from api.renderers import Table, write_table_xlsx
