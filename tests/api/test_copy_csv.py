@@ -119,6 +119,43 @@ def test_assessments_copy_gives_the_serializers_cells(api, hostile_rows):
     assert {"2022-01-15T10:30:05.000120+01:00", "2022-07-02T00:00:00+02:00"} <= times
 
 
+@pytest.mark.parametrize(
+    ("zone", "winter", "summer"),
+    [
+        ("UTC", "2022-01-15T09:30:05.000120Z", "2022-07-01T22:00:00Z"),
+        # Behind UTC, by a part of an hour: the sign and the minutes of the offset.
+        ("America/St_Johns", "2022-01-15T06:00:05.000120-03:30", "2022-07-01T19:30:00-02:30"),
+    ],
+)
+def test_copy_writes_times_in_the_sites_zone_as_the_serializer_does(
+    api, hostile_rows, settings, zone, winter, summer
+):
+    settings.TIME_ZONE = zone
+    copied = _cells(_content(api.get(f"{BASE}/assessments/?format=csv")))
+    column = copied[0].index("computed_at")
+    as_json = api.get(f"{BASE}/assessments/?page_size=1000").json()["results"]
+    assert sorted(row[column] for row in copied[1:]) == sorted(
+        row["computed_at"] for row in as_json
+    )
+    assert {winter, summer} <= {row[column] for row in copied[1:]}
+
+
+def test_an_export_leaves_the_connections_time_zone_as_it_was(api, hostile_rows):
+    """The COPY runs in the site's zone (api.copy_csv.in_site_zone); what the connection
+    runs next, in the same transaction too (the test's own), is in UTC again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        (before,) = cursor.fetchone()
+    for query in ("assessments/?format=csv", "assessments/?format=xlsx"):
+        response = api.get(f"{BASE}/{query}")
+        assert response.status_code == 200
+        b"".join(response.streaming_content) if response.streaming else response.content
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW TimeZone")
+            assert cursor.fetchone() == (before,)
+    assert before == "UTC"
+
+
 def test_the_api_sends_copys_text_and_reads_no_row_in_python(api, hostile_rows):
     direct = "".join(copy_csv(Measurement.objects.order_by("id"), MEASUREMENT_COLUMNS)())
     with CaptureQueriesContext(connection) as queries:
