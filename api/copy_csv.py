@@ -17,10 +17,10 @@ On SQLite (the demo) both return None and the generic writers are used.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.expressions import Combinable
 from django.utils import timezone
@@ -132,22 +132,37 @@ def _select(
 
 
 @contextmanager
-def in_site_zone(cursor) -> Iterator[None]:
-    """The statements inside write times in the zone of the request (Django's current
-    time zone), as the generic writers do; the connection's own zone (UTC) before and after.
+def in_site_zone(cursor, columns: Sequence[Column]) -> Iterator[None]:
+    """The statement inside writes times in the zone of the request (Django's current time
+    zone), as the generic writers do; the connection is in its own zone (UTC) before and
+    after. Nothing to do for columns without a time.
 
-    SET LOCAL in a transaction of its own (a savepoint inside another): an error or an
-    export left unread ends it and so the setting with it; set back by hand otherwise,
-    since releasing a savepoint keeps a SET LOCAL to the end of the outer transaction.
+    SET LOCAL lasts to the end of the transaction. On its own, the export runs in a
+    transaction of its own, whose end (however the export ends: read, left unread, an error)
+    ends the setting with it: one statement more. Inside another transaction (a test's) it
+    is set back when done; after an error that transaction's rollback takes it back.
     """
-    with transaction.atomic():
-        cursor.execute(
-            "SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)",
-            [timezone.get_current_timezone_name()],
-        )
-        (previous, _zone) = cursor.fetchone()
+    if not any(column.kind == TIMESTAMP for column in columns):
         yield
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [previous])
+        return
+    zone = timezone.get_current_timezone_name()
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            _set_time_zone(cursor, zone)
+            yield
+        return
+    previous = _set_time_zone(cursor, zone)
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError):  # an aborted transaction: its rollback restores it
+            _set_time_zone(cursor, previous)
+
+
+def _set_time_zone(cursor, zone: str) -> str:
+    """SET LOCAL TimeZone; the zone it replaces."""
+    cursor.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [zone])
+    return cursor.fetchone()[0]
 
 
 def copy_csv(queryset: QuerySet, columns: Sequence[Column]) -> Callable[[], Iterator[str]] | None:
@@ -169,7 +184,7 @@ def copy_csv(queryset: QuerySet, columns: Sequence[Column]) -> Callable[[], Iter
 
     def chunks() -> Iterator[str]:
         yield header
-        with connection.cursor() as cursor, in_site_zone(cursor):
+        with connection.cursor() as cursor, in_site_zone(cursor, columns):
             pending: list[bytes] = []
             size = 0
             with cursor.cursor.copy(statement, arguments) as copy:
@@ -245,7 +260,7 @@ def sheet_xml(queryset: QuerySet, columns: Sequence[Column]) -> Callable[[], Ite
     def rows() -> Iterator[str]:
         with (
             connection.cursor() as cursor,
-            in_site_zone(cursor),
+            in_site_zone(cursor, columns),
             cursor.cursor.copy(statement, arguments) as copy,
         ):
             copy.set_types(["text"])

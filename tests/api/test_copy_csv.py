@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from psycopg.pq import TransactionStatus
 
 from api.copy_csv import copy_csv
 from api.renderers import _csv_text
@@ -154,6 +155,30 @@ def test_an_export_leaves_the_connections_time_zone_as_it_was(api, hostile_rows)
             cursor.execute("SHOW TimeZone")
             assert cursor.fetchone() == (before,)
     assert before == "UTC"
+
+
+def _zone_and_status() -> tuple[str, bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        (zone,) = cursor.fetchone()
+    return zone, connection.connection.info.transaction_status == TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_on_its_own_ends_its_zone_with_its_transaction(api, hostile_rows):
+    """As in production, with no transaction around the request: the COPY's zone lasts as
+    long as the export's own transaction, read to the end or left unread."""
+    response = api.get(f"{BASE}/assessments/?format=csv")
+    cells = _cells(_content(response))
+    assert "2022-07-02T00:00:00+02:00" in {row[-1] for row in cells[1:]}
+    assert _zone_and_status() == ("UTC", True)
+
+    response = api.get(f"{BASE}/assessments/?format=csv")
+    chunks = iter(response.streaming_content)
+    next(chunks), next(chunks)  # the header, then the COPY's rows: inside its transaction
+    assert _zone_and_status() == ("Europe/Stockholm", False)
+    response.close()  # the client went away
+    assert _zone_and_status() == ("UTC", True)
 
 
 def test_the_api_sends_copys_text_and_reads_no_row_in_python(api, hostile_rows):
