@@ -14,7 +14,7 @@ CSV (`;`, decimal comma), then in the same run:
    columns, checks and indexes) with its three foreign keys: what any writer of these rows
    into the table pays, and the baseline of the target (issue 13: 0.4x or better). COPY
    into the table without its keys is timed too and printed for reference: the per-row key
-   checks alone take it to about 0.4x of that, so no import that keeps them gets near it;
+   checks alone take it to about a third of that, so no import that keeps them gets near it;
 
 and prints rows/s for both, their ratio and the peak RSS of the process. The database is
 migrated first; earlier bench data is removed, everything else is left alone.
