@@ -11,7 +11,8 @@ database, BENCH_DB_PREFIX + "_1m" and so on, on the server of DATABASE_URL: buil
 times, each bench in a fresh process:
 
 - pages (bench/pages.py): each page's median against its own SQL replayed;
-- API (bench/api.py): a page of 100 against /healthz, filtered pages against the page;
+- API (bench/api.py): a page of 100 against /healthz, filtered pages against the page,
+  and the rows of the value table each filtered page's statement reads;
 - import (bench/import.py): BENCH_IMPORT_ROWS rows through the import service against COPY
   of the same rows into the table with its keys (0.4x), and without them for reference;
 - at BENCH_LOAD_SIZE only (default 5M, the size the targets name): the exports
