@@ -105,8 +105,10 @@ def rows_read(path: str, key: str) -> int:
         response = client.get(path, secure=True)
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code}")
-    table = '"indicators_measurement"'
-    statements = [q["sql"] for q in queries if f"FROM {table}" in q["sql"] and "LIMIT" in q["sql"]]
+    table = "indicators_measurement"
+    statements = [
+        q["sql"] for q in queries if f'FROM "{table}"' in q["sql"] and "LIMIT" in q["sql"]
+    ]
     if len(statements) != 1:
         raise SystemExit(f"{path}: expected one page statement, found {len(statements)}")
     with connection.cursor() as cursor:
@@ -116,7 +118,7 @@ def rows_read(path: str, key: str) -> int:
 
     def read(node: dict) -> float:
         own = 0.0
-        if node.get("Relation Name") == table.strip('"'):
+        if node.get("Relation Name") == table:
             passed = node.get("Rows Removed by Filter", 0) + node.get(
                 "Rows Removed by Index Recheck", 0
             )
